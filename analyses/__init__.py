@@ -1,0 +1,1 @@
+"""Latent-space analyses (interpolate, sweep, map, plane): one module per analysis."""

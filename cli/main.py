@@ -1,0 +1,168 @@
+"""The `latentkit` command line: thin commands that parse options and call the library.
+
+Heavy modules (torch, matplotlib, umap) are imported inside each command so that
+`latentkit --help` answers instantly.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+from latentkit import __version__
+from latentkit.errors import LatentkitError, TrainingError
+from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
+
+DATA_DIR_HELP = "Folder holding MNIST/raw and FashionMNIST/raw (default: $LATENTKIT_DATA, then a per-user cache)."
+
+
+class LatentkitGroup(click.Group):
+    """Prints every error as one `Error: ...` line on stderr: no traceback, no usage block."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        extra.setdefault("obj", {"argv": args})
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            click.echo(err.ctx.get_help())
+            sys.exit(0)
+        except click.ClickException as err:
+            hint = f" (see `{err.ctx.command_path} --help`)" if isinstance(err, click.UsageError) and err.ctx else ""
+            click.echo(f"Error: {err.format_message()}{hint}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except LatentkitError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(err.exit_code if isinstance(err, TrainingError) else 1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as typed, for the model card."""
+    return shlex.join(["latentkit", *ctx.find_root().obj["argv"]])
+
+
+@click.group(cls=LatentkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="latentkit")
+def cli() -> None:
+    """Look inside the latent space of image generators.
+
+    Train GANs from five reference write-ups (and latentkit's own DCGAN) and a
+    classifier, then ask the latent space questions. Start with:
+
+        latentkit models
+    """
+
+
+@cli.command()
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Also list finished runs one level under this folder.")
+def models(runs_dir: str) -> None:
+    """List bundled models and local runs with their measured metrics.
+
+        latentkit models --runs-dir runs
+    """
+    from latentkit.registry import list_models
+
+    rows = [(e.name, e.kind, e.source, e.card.get("arch", "?"), e.card.get("dataset", "?"), _metric(e.card))
+            for e in list_models(runs_dir)]
+    header = ("name", "kind", "source", "arch", "dataset", "metrics")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
+    if not rows:
+        click.echo("(no models found)")
+
+
+def _metric(card: dict) -> str:
+    m = card.get("metrics", {})
+    if "test_accuracy" in m:
+        return f"test accuracy {m['test_accuracy']:.2%}"
+    if "confident_fraction" in m:
+        return f"confident {m['confident_fraction']:.1%}, min class share {m['min_class_share']:.1%}"
+    return "-"
+
+
+common_options = [
+    click.option("--dataset", type=click.Choice(DATASETS), default="mnist", show_default=True),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seeds init, data order and noise."),
+    click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                 help="auto picks cuda, then mps, then cpu."),
+    click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP),
+    click.option("--limit", type=click.IntRange(min=2), default=None,
+                 help="Train on the first N images only (quick runs)."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+]
+
+
+def with_common_options(f):
+    for option in reversed(common_options):
+        f = option(f)
+    return f
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(ARCH_NAMES), default="dcgan", show_default=True,
+              help="Architecture; `latentkit models` shows what each is.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-4, show_default=True)
+@click.option("--latent-dim", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--width", type=click.IntRange(min=2), default=64, show_default=True,
+              help="Channel multiplier; 64 gives the reference layer shapes.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder [default: runs/ARCH-DATASET].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--eval-samples", type=click.IntRange(min=0), default=10_000, show_default=True,
+              help="Samples classified at the end to measure quality (0 skips).")
+@click.option("--classifier", default=None, help="Classifier for those metrics [default: bundled one].")
+@with_common_options
+@click.pass_context
+def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **options) -> None:
+    """Train a GAN generator; resumable, writes a run folder.
+
+        latentkit train --arch dcgan --dataset mnist --epochs 10
+
+    The folder holds checkpoint.pt (resume with --resume after Ctrl-C or a crash),
+    history.h5, per-epoch sample grids, generator.safetensors, card.json, loss.png,
+    d_outputs.png, samples.png and progress.gif.
+    """
+    from latentkit.training import TrainConfig, train_gan
+
+    cfg = TrainConfig(**options)
+    out = out or f"runs/{cfg.arch}-{cfg.dataset}"
+    card = train_gan(cfg, out, resume=resume, command=command_line(ctx), log=click.echo, progress=not quiet)
+    click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({_metric(card)})")
+
+
+@cli.command("train-classifier")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=4e-3, show_default=True,
+              help="Peak learning rate of the one-cycle schedule.")
+@click.option("--width", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder [default: runs/DATASET-classifier].")
+@with_common_options
+@click.pass_context
+def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options) -> None:
+    """Train the classifier that labels generated images.
+
+        latentkit train-classifier --dataset fashion-mnist
+    """
+    from latentkit.classifier_training import ClassifierTrainConfig
+    from latentkit.classifier_training import train_classifier as run
+
+    cfg = ClassifierTrainConfig(**options)
+    out = out or f"runs/{cfg.dataset}-classifier"
+    card = run(cfg, out, command=command_line(ctx), log=click.echo, progress=not quiet)
+    click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,20 @@
+"""latentkit: look inside the latent space of image generators.
+
+    import latentkit
+    g = latentkit.load_generator()          # bundled MNIST dcgan
+    clf = latentkit.load_classifier()       # bundled MNIST classifier
+    probs = clf(g(g.sample_latents(8, seed=0))).softmax(-1)
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_classifier", "load_generator"]
+
+
+def __getattr__(name: str):
+    # Lazy so `import latentkit` (and `latentkit --help`) does not import torch.
+    if name in ("load_generator", "load_classifier"):
+        from latentkit import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'latentkit' has no attribute {name!r}")

@@ -1,0 +1,3 @@
+from latentkit.cli.main import main
+
+main()

@@ -1,0 +1,47 @@
+"""Model cards: the JSON written beside every weights file.
+
+A card says what a model is (architecture, dataset, config), how it was made
+(command, seed, version, device, seconds) and how good it is (measured metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from latentkit.storage import write_json
+
+
+def new_card(kind: str, config: Any, *, dataset: str, seed: int, command: str | None, device: torch.device) -> dict:
+    from latentkit import __version__
+
+    return {
+        "kind": kind,
+        "arch": getattr(config, "arch", "classifier"),
+        "dataset": dataset,
+        "config": json.loads(config.to_json()),
+        "seed": seed,
+        "command": command,
+        "latentkit_version": __version__,
+        "torch_version": torch.__version__,
+        "device": str(device),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus" if device.type == "cpu" else str(device),
+        "metrics": {},
+    }
+
+
+def write_card(path: str | os.PathLike, card: dict) -> None:
+    write_json(path, card)
+
+
+def read_card(path: str | os.PathLike) -> dict | None:
+    """The card at `path`, or None if there is none or it is unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,29 @@
+"""The library's own exceptions.
+
+The library raises these and never prints; the CLI turns each one into a single
+`Error: ...` line. Every message names the problem *and* the fix.
+"""
+
+
+class LatentkitError(Exception):
+    """Base class: anything a user can cause and fix."""
+
+
+class ConfigError(LatentkitError, ValueError):
+    """A parameter is out of range or names something that does not exist."""
+
+
+class DataError(LatentkitError):
+    """A dataset cannot be found, downloaded or read."""
+
+
+class CheckpointError(LatentkitError):
+    """A weights file or training checkpoint is missing, corrupt or incompatible."""
+
+
+class TrainingError(LatentkitError):
+    """Training stopped: diverged (NaN/inf) or was interrupted."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code

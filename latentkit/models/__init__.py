@@ -1,0 +1,10 @@
+"""The model zoo: reference GANs, latentkit's default DCGAN and the classifier."""
+
+from latentkit.models.classifier import Classifier, ClassifierConfig
+from latentkit.models.config import GANConfig
+from latentkit.models.gan import Discriminator, Generator
+from latentkit.models.zoo import ARCHS, Arch, get_arch
+
+__all__ = [
+    "ARCHS", "Arch", "Classifier", "ClassifierConfig", "Discriminator", "GANConfig", "Generator", "get_arch",
+]

@@ -1,0 +1,78 @@
+"""One generator interface for every architecture.
+
+`Generator.forward(z)` always returns (B, 1, 28, 28) images in [0, 1], so the
+classifier, analyses and plots never special-case an architecture;
+`Generator.native(z)` keeps the architecture's own size and range for sample grids
+and for the discriminator.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from latentkit.errors import ConfigError
+from latentkit.models.config import GANConfig
+from latentkit.models.zoo import dcgan_init_, get_arch
+from latentkit.pixels import to_native, to_unit28
+
+
+def _check(config: GANConfig) -> None:
+    get_arch(config.arch)
+    if config.latent_dim < 1 or config.width < 2:
+        raise ConfigError(
+            f"latent_dim must be >= 1 and width >= 2 (got {config.latent_dim}, {config.width})"
+        )
+
+
+class Generator(nn.Module):
+    """z (B, latent_dim) -> images (B, 1, 28, 28) in [0, 1].
+
+        g = Generator(GANConfig("dcgan", latent_dim=100))
+        images = g(torch.randn(16, g.latent_dim))
+    """
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        _check(config)
+        self.config = config
+        self.arch = get_arch(config.arch)
+        self.net = self.arch.generator(config)
+        if self.arch.dcgan_init:
+            dcgan_init_(self.net)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def native(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> (B, 1, S, S) at the architecture's own size S and value range."""
+        return self.net(z)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return to_unit28(self.native(z), self.arch.value_range, self.arch.image_size)
+
+    def sample_latents(self, n: int, seed: int | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+        """n latents from the N(0, I) prior, reproducible from `seed`: (n, latent_dim)."""
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        return torch.randn(n, self.latent_dim, generator=gen).to(device)
+
+
+class Discriminator(nn.Module):
+    """Native images (B, 1, S, S) -> logits (B,); sigmoid(logit) is D's 'real' probability."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        _check(config)
+        self.config = config
+        self.arch = get_arch(config.arch)
+        self.net = self.arch.discriminator(config)
+        if self.arch.dcgan_init:
+            dcgan_init_(self.net)
+
+    def prepare(self, images_uint8: torch.Tensor) -> torch.Tensor:
+        """Dataset uint8 (B, 28, 28) -> this architecture's native input."""
+        return to_native(images_uint8, self.arch.value_range, self.arch.image_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).view(-1)

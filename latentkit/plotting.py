@@ -1,0 +1,93 @@
+"""Figures for training runs: sample grids, loss curves, D outputs, progression GIFs.
+
+Matplotlib is imported inside the functions that need it, so importing latentkit
+stays fast; it runs on the non-interactive Agg backend when writing files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentkit.storage import atomic_path
+
+
+def grid_image(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
+    """(B, 1, H, W) in [0, 1] -> one uint8 (rows*H', nrow*W') array with `pad` px gutters."""
+    from torchvision.utils import make_grid
+
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=pad, pad_value=1.0)
+    return (grid[0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
+def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int, scale: int = 2) -> Path:
+    """Write a sample grid as a PNG, upscaled `scale`x with nearest neighbour so pixels stay crisp."""
+    from PIL import Image
+
+    img = Image.fromarray(grid_image(images, nrow))
+    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    with atomic_path(path) as tmp:
+        img.save(tmp, format="PNG")
+    return Path(path)
+
+
+def save_gif(frames: list[str | os.PathLike], path: str | os.PathLike, ms_per_frame: int = 400) -> Path:
+    """Join PNG frames into a looping GIF that holds the last frame a little longer."""
+    from PIL import Image
+
+    images = [Image.open(f).convert("L") for f in frames]
+    durations = [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 4]
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return Path(path)
+
+
+def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(y) < window:
+        return y
+    return np.convolve(y, np.ones(window) / window, mode="valid")
+
+
+def plot_losses(history: dict[str, np.ndarray], ax=None):
+    """Loss_D and Loss_G per step (light) with a moving average (dark); returns the ax."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    window = max(1, len(history["loss_D"]) // 50)
+    for key, color in (("loss_D", "tab:blue"), ("loss_G", "tab:orange")):
+        y = history[key]
+        ax.plot(y, color=color, alpha=0.25, lw=0.8)
+        ax.plot(np.arange(len(_smooth(y, window))) + window // 2, _smooth(y, window), color=color, label=key)
+    ax.set(xlabel="iteration", ylabel="BCE loss", title="Generator and discriminator loss")
+    ax.legend()
+    return ax
+
+
+def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
+    """Mean D(x) on real and D(G(z)) on fake batches per step; returns the ax."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    window = max(1, len(history["D_x"]) // 50)
+    for key, label in (("D_x", "D(x) real"), ("D_G_z_before", "D(G(z)) before G step"),
+                       ("D_G_z_after", "D(G(z)) after D step")):
+        ax.plot(np.arange(len(_smooth(history[key], window))) + window // 2, _smooth(history[key], window), label=label)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set(xlabel="iteration", ylabel="mean D output", ylim=(0, 1), title="Discriminator outputs")
+    ax.legend()
+    return ax
+
+
+def save_figure(ax, path: str | os.PathLike) -> Path:
+    """Save the figure that owns `ax` as a PNG atomically, then close it."""
+    import matplotlib.pyplot as plt
+
+    fig = ax.figure
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,102 @@
+"""Finding models: bundled names, run folders and .safetensors paths.
+
+`--model` and `--classifier` accept any of
+    mnist-dcgan                       a bundled model (see `latentkit models`)
+    runs/my-run                       a run folder from `latentkit train` / `train-classifier`
+    path/to/generator.safetensors     a weights file
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from latentkit.cards import read_card
+from latentkit.errors import CheckpointError
+from latentkit.models import Classifier, Generator
+
+DEFAULT_GENERATOR = "mnist-dcgan"
+DEFAULT_CLASSIFIER = "mnist-classifier"
+RUN_FILES = {"generator": "generator.safetensors", "classifier": "classifier.safetensors"}
+
+
+def bundled_dir() -> Path:
+    """Folder holding the bundled weights (installed as package data `latentkit.trained`)."""
+    return Path(str(resources.files("latentkit.trained")))
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in bundled_dir().glob("*.safetensors"))
+
+
+def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
+    """Turn a bundled name, run folder or file path into the .safetensors file to load."""
+    text = str(name_or_path)
+    bundled = bundled_dir() / f"{text}.safetensors"
+    if os.sep not in text and "/" not in text and bundled.is_file():
+        return bundled
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / RUN_FILES[kind]
+        if not path.is_file():
+            raise CheckpointError(f"{name_or_path} has no {RUN_FILES[kind]}: is the training finished?")
+        return path
+    if path.is_file():
+        return path
+    raise CheckpointError(
+        f"no {kind} named {text!r}: not a bundled model, run folder or file; "
+        "`latentkit models` lists what is available"
+    )
+
+
+def load_generator(
+    name_or_path: str | os.PathLike = DEFAULT_GENERATOR, device: str | torch.device = "cpu"
+) -> Generator:
+    """A generator in eval mode: bundled name, run folder or .safetensors path.
+
+        g = latentkit.load_generator()                  # bundled MNIST dcgan
+        images = g(g.sample_latents(16, seed=0))        # (16, 1, 28, 28) in [0, 1]
+    """
+    from latentkit.weights import load_weights
+
+    return load_weights(resolve(name_or_path, "generator"), expect="generator", device=device)
+
+
+def load_classifier(
+    name_or_path: str | os.PathLike = DEFAULT_CLASSIFIER, device: str | torch.device = "cpu"
+) -> Classifier:
+    """A classifier in eval mode: bundled name, run folder or .safetensors path.
+
+        clf = latentkit.load_classifier("fashion-mnist-classifier")
+        labels = clf(images).argmax(1)
+    """
+    from latentkit.weights import load_weights
+
+    return load_weights(resolve(name_or_path, "classifier"), expect="classifier", device=device)
+
+
+@dataclass
+class ModelEntry:
+    name: str  # bundled name or run folder
+    kind: str  # "generator" or "classifier"
+    source: str  # "bundled" or "run"
+    card: dict
+
+
+def list_models(runs_dir: str | os.PathLike | None = "runs") -> list[ModelEntry]:
+    """Bundled models, then finished runs found one level under `runs_dir`."""
+    entries = []
+    for name in bundled_names():
+        card = read_card(bundled_dir() / f"{name}.json") or {}
+        entries.append(ModelEntry(name, card.get("kind", "?"), "bundled", card))
+    runs = Path(runs_dir) if runs_dir else None
+    if runs and runs.is_dir():
+        for card_path in sorted(runs.glob("*/card.json")):
+            card = read_card(card_path)
+            if card and (card_path.parent / RUN_FILES.get(card.get("kind"), "")).is_file():
+                entries.append(ModelEntry(str(card_path.parent), card["kind"], "run", card))
+    return entries

@@ -1,0 +1,275 @@
+"""GAN training: one loop for every architecture in the zoo, resumable step for step.
+
+The loop reads top to bottom like pytorch/examples' dcgan: (1) update D on a real
+and a fake batch, (2) update G with the non-saturating loss. Everything random has
+its own seeded generator, and the checkpoint carries all of their states, so a
+run that is stopped and resumed produces the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from latentkit.data import check_dataset, load_images
+from latentkit.device import pick_device
+from latentkit.errors import CheckpointError, ConfigError, TrainingError
+from latentkit.models import Discriminator, GANConfig, Generator, get_arch
+from latentkit.storage import atomic_path
+
+STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
+CHECKPOINT = "checkpoint.pt"
+# Fields that may differ when resuming: they do not change what a step computes.
+RESUMABLE_CHANGES = {"epochs", "device", "data_dir", "eval_samples", "classifier"}
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "dcgan"  # name from latentkit.models.ARCHS
+    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 2e-4  # Adam, as all five references
+    beta1: float = 0.5  # Adam beta1 from the DCGAN paper
+    latent_dim: int = 100
+    width: int = 64  # channel/hidden multiplier; 64 = the reference shapes
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None
+    limit: int | None = None  # train on the first N images (quick runs, tests)
+    eval_samples: int = 10_000  # samples for the final quality metrics; 0 skips them
+    classifier: str | None = None  # classifier for those metrics; None = bundled one for the dataset
+
+    def validate(self) -> None:
+        get_arch(self.arch)
+        check_dataset(self.dataset)
+        for name in ("epochs", "batch_size", "latent_dim"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
+        if self.width < 2:
+            raise ConfigError(f"width must be >= 2 (got {self.width})")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"lr must be a positive number (got {self.lr})")
+        if self.limit is not None and self.limit < 2:
+            raise ConfigError(f"limit must be >= 2 images (got {self.limit})")
+        if self.eval_samples < 0:
+            raise ConfigError(f"eval-samples must be >= 0 (got {self.eval_samples})")
+
+    @property
+    def model_config(self) -> GANConfig:
+        return GANConfig(self.arch, self.latent_dim, self.width)
+
+
+@dataclass
+class TrainState:
+    """Everything a checkpoint restores besides the networks and optimizers."""
+
+    epoch: int = 0  # epochs completed
+    step_in_epoch: int = 0  # steps completed in the current epoch (non-zero after Ctrl-C)
+    seconds: float = 0.0  # training wall time so far
+    history: dict | None = None  # name -> list of per-step floats, see STATS
+
+
+class _StopFlag:
+    """Turns the first Ctrl-C into a request to stop at the next step boundary."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    @contextmanager
+    def installed(self):
+        try:
+            previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: no signal handling, Ctrl-C behaves as usual
+            yield self
+            return
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:  # a second Ctrl-C means "now"
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The data order of one epoch, a function of (seed, epoch) alone so resuming needs no state."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+
+
+class GANTrainer:
+    """Holds the networks, optimizers and RNGs of one run and writes its folder.
+
+        trainer = GANTrainer(TrainConfig(arch="dcgan", epochs=5), out="runs/dcgan")
+        result = trainer.fit()
+    """
+
+    def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None):
+        cfg.validate()
+        self.cfg, self.out, self.command = cfg, Path(out), command
+        self.device = pick_device(cfg.device)
+        ckpt_path = self.out / CHECKPOINT
+        if resume and not ckpt_path.exists():
+            raise CheckpointError(f"--resume: no {CHECKPOINT} in {self.out}; run without --resume to start it")
+        if not resume and ckpt_path.exists():
+            raise ConfigError(f"{self.out} already holds a run; add --resume to continue it or pick another --out")
+
+        torch.manual_seed(cfg.seed)
+        self.G = Generator(cfg.model_config).to(self.device)
+        self.D = Discriminator(cfg.model_config).to(self.device)
+        betas = (cfg.beta1, 0.999)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas)
+        self.noise = torch.Generator(self.device).manual_seed(cfg.seed)
+        # A fixed noise batch makes the per-epoch grids comparable (dcgan's fixed_noise).
+        self.fixed_noise = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
+        self.state = TrainState(history={k: [] for k in STATS})
+        if resume:
+            self._load_checkpoint(ckpt_path)
+
+    # --- checkpoints --------------------------------------------------------------
+
+    def save_checkpoint(self) -> Path:
+        """Write OUT/checkpoint.pt atomically: state_dicts, RNG states, progress, history."""
+        ckpt = {
+            "config": asdict(self.cfg),
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
+            "noise_rng": self.noise.get_state(), "torch_rng": torch.get_rng_state(),
+            "state": asdict(self.state),
+        }
+        path = self.out / CHECKPOINT
+        with atomic_path(path) as tmp:
+            torch.save(ckpt, tmp)
+        return path
+
+    def _load_checkpoint(self, path: Path) -> None:
+        try:
+            ckpt = torch.load(path, map_location=self.device, weights_only=True)  # no pickle code runs
+            saved = TrainConfig(**ckpt["config"])
+            self.G.load_state_dict(ckpt["G"])
+            self.D.load_state_dict(ckpt["D"])
+            self.opt_G.load_state_dict(ckpt["opt_G"])
+            self.opt_D.load_state_dict(ckpt["opt_D"])
+            self.noise.set_state(ckpt["noise_rng"].cpu() if self.device.type == "cpu" else ckpt["noise_rng"])
+            torch.set_rng_state(ckpt["torch_rng"].cpu())
+            self.state = TrainState(**ckpt["state"])
+        except Exception as err:
+            raise CheckpointError(
+                f"cannot resume from {path}: corrupt or from another version ({' '.join(str(err).split())[:200]}); "
+                "delete it to start over, or pass another --out"
+            ) from None
+        changed = [f.name for f in fields(TrainConfig)
+                   if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(self.cfg, f.name)]
+        if changed:
+            raise ConfigError(
+                f"--resume with different {', '.join(changed)} than the run in {self.out}; "
+                "resume with the original settings (only --epochs may grow)"
+            )
+
+    # --- the loop -------------------------------------------------------------------
+
+    def train_step(self, real_uint8: torch.Tensor) -> torch.Tensor:
+        """One D update then one G update; returns the STATS of this step as a tensor (5,)."""
+        real = self.D.prepare(real_uint8)
+        b = real.shape[0]
+        ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)
+        z = torch.randn(b, self.cfg.latent_dim, generator=self.noise, device=self.device)
+
+        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
+        fake = self.G.native(z)
+        out_real, out_fake = self.D(real), self.D(fake.detach())
+        bce = F.binary_cross_entropy_with_logits
+        loss_D = bce(out_real, ones) + bce(out_fake, zeros)
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        self.opt_D.step()
+
+        # (2) Update G: maximise log D(G(z)) (the non-saturating loss)
+        out_after = self.D(fake)
+        loss_G = bce(out_after, ones)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        self.opt_G.step()
+
+        return torch.stack([loss_D, loss_G, out_real.sigmoid().mean(), out_fake.sigmoid().mean(),
+                            out_after.sigmoid().mean()]).detach()
+
+    def fit(self, log: Callable[[str], None] = print, progress: bool = True) -> dict:
+        """Train to cfg.epochs, writing artefacts as it goes; returns the final card."""
+        from tqdm.auto import tqdm
+
+        from latentkit import run_artifacts
+
+        cfg, st = self.cfg, self.state
+        data = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(self.device)
+        steps = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
+        if st.epoch >= cfg.epochs:
+            log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")
+        stop = _StopFlag()
+        with stop.installed():
+            while st.epoch < cfg.epochs:
+                epoch = st.epoch + 1
+                perm = epoch_permutation(len(data), cfg.seed, epoch).to(self.device)
+                bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}",
+                           disable=not progress, leave=False, initial=st.step_in_epoch, total=steps)
+                started = time.perf_counter()
+                for step in bar:
+                    idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                    stats = self.train_step(data.images[idx]).tolist()
+                    if not all(math.isfinite(v) for v in stats):
+                        raise TrainingError(
+                            f"training diverged at epoch {epoch} step {step + 1}: "
+                            f"{', '.join(f'{k}={v:.4g}' for k, v in zip(STATS, stats, strict=True))}. "
+                            f"The last good checkpoint (epoch {st.epoch}) is kept in {self.out}; "
+                            "lower --lr or change --seed and resume or restart"
+                        )
+                    for k, v in zip(STATS, stats, strict=True):
+                        st.history[k].append(v)
+                    st.step_in_epoch = step + 1
+                    if step % 10 == 0:
+                        bar.set_postfix_str(self._summary_numbers(stats))
+                    if stop.requested:
+                        st.seconds += time.perf_counter() - started
+                        self.save_checkpoint()
+                        raise TrainingError(
+                            f"interrupted at epoch {epoch} step {step + 1}; checkpoint saved in {self.out}; "
+                            "continue with the same command plus --resume", exit_code=130)
+                bar.close()
+                st.seconds += time.perf_counter() - started
+                st.epoch, st.step_in_epoch = epoch, 0
+                self.save_checkpoint()
+                run_artifacts.write_epoch(self, epoch)
+                log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+        return run_artifacts.write_final(self, log=log)
+
+    def _summary_numbers(self, s: list[float]) -> str:
+        return f"Loss-D {s[0]:.4f} Loss-G {s[1]:.4f} D(x) {s[2]:.3f} D(G(z)) {s[3]:.3f}/{s[4]:.3f}"
+
+    def _epoch_line(self, epoch: int, steps: int, seconds: float) -> str:
+        """R002's log line, averaged over the epoch."""
+        h = self.state.history
+        mean = [sum(h[k][-steps:]) / steps for k in STATS]
+        return (f"Epoch [{epoch}/{self.cfg.epochs}] Step [{steps}/{steps}] "
+                f"{self._summary_numbers(mean)} Time {seconds:.1f}s")
+
+
+def train_gan(
+    cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
+    log: Callable[[str], None] = print, progress: bool = True,
+) -> dict:
+    """Train a GAN into the run folder `out` (see run_artifacts for what it holds); returns the card.
+
+        card = train_gan(TrainConfig(arch="r004-mlp", epochs=5), "runs/r004")
+    """
+    return GANTrainer(cfg, out, resume=resume, command=command).fit(log=log, progress=progress)

@@ -1,0 +1,92 @@
+"""Model weights on disk: safetensors with the config in its metadata, loaded strictly.
+
+A weights file is self-describing: its metadata says what kind of network it holds
+and the config to rebuild it (`Config(**saved)`), so loading needs no pickle and
+no guessing. Corrupt, truncated or mismatched files are refused with a message
+that says which file and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from latentkit.errors import CheckpointError
+from latentkit.storage import atomic_path
+
+KINDS = ("generator", "classifier")
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike, kind: str) -> Path:
+    """Write `model`'s state_dict and config to a .safetensors file, atomically."""
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"latentkit_kind": kind, "config": model.config.to_json()}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=meta)
+    return Path(path)
+
+
+def read_weights(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Read tensors and metadata from a .safetensors file; CheckpointError if unreadable."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist; check the path or run `latentkit models`")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as err:  # safetensors raises SafetensorError / OSError on bad bytes
+        raise CheckpointError(
+            f"cannot read weights {path}: corrupt or truncated ({_first_line(err)}); "
+            "re-download or re-train it, or pass another file"
+        ) from None
+    if meta.get("latentkit_kind") not in KINDS or "config" not in meta:
+        raise CheckpointError(
+            f"{path} is a safetensors file but not a latentkit model (no latentkit metadata); "
+            "pass a file written by `latentkit train` or `latentkit train-classifier`"
+        )
+    return state, meta
+
+
+def load_weights(path: str | os.PathLike, expect: str | None = None, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the network a weights file describes and load it strictly, in eval mode.
+
+        g = load_weights("runs/dcgan/generator.safetensors", expect="generator")
+    """
+    from latentkit.models import Classifier, ClassifierConfig, GANConfig, Generator
+
+    state, meta = read_weights(path)
+    kind = meta["latentkit_kind"]
+    if expect is not None and kind != expect:
+        raise CheckpointError(f"{path} holds a {kind}, not a {expect}; pass a {expect} file")
+    try:
+        if kind == "generator":
+            model: nn.Module = Generator(GANConfig.from_json(meta["config"]))
+        else:
+            model = Classifier(ClassifierConfig.from_json(meta["config"]))
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path} does not match its own config: {_first_line(err)}") from None
+    return model.to(device).eval()
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex digest of a file, to record exactly which weights produced a result."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return " ".join(text.split())[:300] if text else type(err).__name__

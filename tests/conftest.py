@@ -1,0 +1,67 @@
+"""Shared fixtures: real data from ../shared/data (or $LATENTKIT_DATA), tiny models, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("LATENTKIT_DATA") or REPO.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Every test runs in its own folder, with the data dir set as CI sets it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LATENTKIT_DATA", str(DATA_DIR))
+    return tmp_path
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Make torchvision's download fail as it does with no network, without touching one."""
+    from urllib.error import URLError
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def refuse(*args, **kwargs):
+        raise URLError("network is unreachable (simulated)")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", refuse)
+
+
+@pytest.fixture
+def run_cli():
+    """Invoke `latentkit ARGS...` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    from latentkit.cli.main import cli
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """A bad-input failure: non-zero exit, exactly one stderr line, no traceback, naming the problem."""
+    assert result.exit_code != 0, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one error line, got:\n{result.stderr}"
+    assert lines[0].startswith("Error: ") and "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+@pytest.fixture
+def tiny_generator_file(tmp_path):
+    """A width-4 dcgan generator saved as latentkit weights (random init, seed 0)."""
+    import torch
+
+    from latentkit.models import GANConfig, Generator
+    from latentkit.weights import save_weights
+
+    torch.manual_seed(0)
+    g = Generator(GANConfig("dcgan", latent_dim=16, width=4))
+    return save_weights(g, tmp_path / "tiny.safetensors", "generator")

@@ -1,0 +1,137 @@
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import pytest
+import torch
+from conftest import assert_one_line_error
+from PIL import Image
+
+from latentkit.errors import ConfigError, TrainingError
+from latentkit.models import Classifier, ClassifierConfig
+from latentkit.training import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
+from latentkit.weights import save_weights
+
+TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
+
+
+def final_weights(out):
+    from safetensors.torch import load_file
+
+    return load_file(str(out / "generator.safetensors"))
+
+
+def assert_same_run(a, b):
+    wa, wb = final_weights(a), final_weights(b)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    ha, hb = (torch.load(p / CHECKPOINT, weights_only=True)["state"]["history"] for p in (a, b))
+    assert ha == hb
+
+
+@pytest.fixture
+def tiny_classifier(tmp_path):
+    torch.manual_seed(0)
+    clf = Classifier(ClassifierConfig(width=4, feature_dim=8))
+    return save_weights(clf, tmp_path / "clf.safetensors", "classifier")
+
+
+def test_train_cli_writes_every_artefact(run_cli, tmp_path, tiny_classifier):
+    result = run_cli("train", "--arch", "dcgan", "--width", "4", "--epochs", "1", "--limit", "512",
+                     "--batch-size", "64", "--eval-samples", "200", "--classifier", tiny_classifier, "-q")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "runs" / "dcgan-mnist"
+    for name in ("checkpoint.pt", "history.h5", "samples/epoch_001.png", "generator.safetensors", "card.json",
+                 "loss.png", "d_outputs.png", "samples.png", "progress.gif"):
+        assert (out / name).is_file(), name
+    assert "Epoch [1/1] Step [8/8] Loss-D" in result.output
+    with h5py.File(out / "history.h5") as f:
+        assert all(f[k].shape == (8,) for k in STATS)
+        assert 0 <= f["D_x"][()].min() and f["D_x"][()].max() <= 1
+    import json
+
+    card = json.loads((out / "card.json").read_text())
+    assert card["arch"] == "dcgan" and card["dataset"] == "mnist" and card["seed"] == 0 and card["epochs"] == 1
+    assert card["command"].startswith("latentkit train --arch dcgan") and card["train_seconds"] > 0
+    assert card["metrics"]["samples"] == 200 and abs(sum(card["metrics"]["class_shares"]) - 1) < 1e-3
+    assert Image.open(out / "samples.png").size == (2 * (10 * 30 + 2),) * 2  # 10x10 tiles of 28+2 px, 2x
+
+
+def test_resume_after_an_epoch_equals_an_uninterrupted_run(tmp_path):
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
+    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "resumed", progress=False, log=lambda s: None)
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    assert_same_run(tmp_path / "straight", tmp_path / "resumed")
+
+
+def test_ctrl_c_mid_epoch_saves_and_resumes_exactly(tmp_path, monkeypatch):
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
+    original, calls = GANTrainer.train_step, []
+
+    def step_then_ctrl_c(self, batch):
+        calls.append(1)
+        if len(calls) == 6:  # second step of epoch 2
+            signal.raise_signal(signal.SIGINT)
+        return original(self, batch)
+
+    monkeypatch.setattr(GANTrainer, "train_step", step_then_ctrl_c)
+    with pytest.raises(TrainingError, match="interrupted at epoch 2 step 2") as err:
+        train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", progress=False, log=lambda s: None)
+    assert err.value.exit_code == 130
+    state = torch.load(tmp_path / "resumed" / CHECKPOINT, weights_only=True)["state"]
+    assert (state["epoch"], state["step_in_epoch"]) == (1, 2)
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    assert_same_run(tmp_path / "straight", tmp_path / "resumed")
+
+
+def test_kill_9_mid_epoch_then_resume(tmp_path):
+    args = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "2048", "--batch-size", "32",
+            "--eval-samples", "0", "--epochs", "3", "-q"]
+    train_gan(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), tmp_path / "straight",
+              progress=False, log=lambda s: None)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "latentkit", "train", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (out / CHECKPOINT).exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.kill()  # SIGKILL: no handler runs, whatever step it was in
+    proc.wait()
+    assert (out / CHECKPOINT).exists()
+    train_gan(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), out, resume=True,
+              progress=False, log=lambda s: None)
+    assert_same_run(tmp_path / "straight", out)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, monkeypatch):
+    original, calls = GANTrainer.train_step, []
+
+    def nan_on_step_6(self, batch):
+        calls.append(1)
+        stats = original(self, batch)
+        return stats * float("nan") if len(calls) == 6 else stats
+
+    monkeypatch.setattr(GANTrainer, "train_step", nan_on_step_6)
+    result = run_cli("train", "--width", "4", "--limit", "256", "--batch-size", "64", "--epochs", "3",
+                     "--eval-samples", "0", "-q", "--out", "run")
+    assert_one_line_error(result, "diverged at epoch 2 step 2", "last good checkpoint (epoch 1)")
+    assert torch.load(tmp_path / "run" / CHECKPOINT, weights_only=True)["state"]["epoch"] == 1
+
+
+def test_resume_guards(tmp_path, run_cli):
+    with pytest.raises(Exception, match="no checkpoint.pt"):
+        GANTrainer(TrainConfig(**TINY), tmp_path / "none", resume=True)
+    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "run", progress=False, log=lambda s: None)
+    with pytest.raises(ConfigError, match="already holds a run"):
+        GANTrainer(TrainConfig(**TINY), tmp_path / "run")
+    with pytest.raises(ConfigError, match="different lr"):
+        GANTrainer(TrainConfig(**{**TINY, "lr": 1e-3}), tmp_path / "run", resume=True)
+
+
+def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / CHECKPOINT).write_bytes(b"garbage")
+    result = run_cli("train", "--width", "4", "--limit", "256", "--out", "run", "--resume", "-q")
+    assert_one_line_error(result, "cannot resume from", "corrupt")
