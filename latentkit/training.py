@@ -75,6 +75,7 @@ class TrainState:
     epoch: int = 0  # epochs completed
     step_in_epoch: int = 0  # steps completed in the current epoch (non-zero after Ctrl-C)
     seconds: float = 0.0  # training wall time so far
+    train_images: int = 0  # size of the training set used
     history: dict | None = None  # name -> list of per-step floats, see STATS
 
 
@@ -161,7 +162,7 @@ class GANTrainer:
             self.D.load_state_dict(ckpt["D"])
             self.opt_G.load_state_dict(ckpt["opt_G"])
             self.opt_D.load_state_dict(ckpt["opt_D"])
-            self.noise.set_state(ckpt["noise_rng"].cpu() if self.device.type == "cpu" else ckpt["noise_rng"])
+            self.noise.set_state(ckpt["noise_rng"].cpu())  # RNG states are CPU byte tensors on every device
             torch.set_rng_state(ckpt["torch_rng"].cpu())
             self.state = TrainState(**ckpt["state"])
         except Exception as err:
@@ -213,6 +214,7 @@ class GANTrainer:
 
         cfg, st = self.cfg, self.state
         data = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(self.device)
+        st.train_images = len(data)
         steps = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
         if st.epoch >= cfg.epochs:
             log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")

@@ -1,0 +1,35 @@
+"""The bundled models load from the package and still meet the bars their cards claim."""
+
+import pytest
+
+import latentkit
+from latentkit.classifier_training import accuracy
+from latentkit.data import load_images
+from latentkit.metrics import classify_samples, sample_quality
+from latentkit.registry import bundled_dir, bundled_names, list_models
+
+BUNDLED = {"mnist-classifier", "fashion-mnist-classifier", "mnist-dcgan", "mnist-r004-mlp", "fashion-mnist-dcgan"}
+
+
+def test_every_bundled_model_is_small_and_has_a_card():
+    assert set(bundled_names()) == BUNDLED
+    for entry in list_models(runs_dir=None):
+        size = (bundled_dir() / f"{entry.name}.safetensors").stat().st_size
+        assert size <= 8 * 2**20, f"{entry.name} is {size / 2**20:.1f} MB"
+        card = entry.card
+        assert card["command"].startswith("latentkit train") and "seed" in card and card["metrics"], entry.name
+
+
+@pytest.mark.parametrize("name,bar", [("mnist-classifier", 0.995), ("fashion-mnist-classifier", 0.91)])
+def test_bundled_classifier_accuracy_on_the_full_test_set(name, bar):
+    clf = latentkit.load_classifier(name)
+    test = load_images(clf.config.dataset, train=False)
+    measured = accuracy(clf, test.images, test.labels)
+    assert measured >= bar, f"{name}: {measured:.4f} test accuracy, bar {bar}"
+
+
+def test_default_generator_meets_the_quality_bar():
+    g, clf = latentkit.load_generator(), latentkit.load_classifier()
+    q = sample_quality(classify_samples(g, clf, 10_000, seed=0))
+    assert q["confident_fraction"] >= 0.85, f"confident fraction {q['confident_fraction']} of 10,000 samples"
+    assert q["min_class_share"] >= 0.05, f"class shares {q['class_shares']}"
