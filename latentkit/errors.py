@@ -21,6 +21,10 @@ class CheckpointError(LatentkitError):
     """A weights file or training checkpoint is missing, corrupt or incompatible."""
 
 
+class ResultFileError(LatentkitError):
+    """An analysis result file is missing, not HDF5, or not written by latentkit."""
+
+
 class TrainingError(LatentkitError):
     """Training stopped: diverged (NaN/inf) or was interrupted."""
 

@@ -104,7 +104,7 @@ def write_final(trainer: GANTrainer, log: Callable[[str], None] = print) -> dict
     card = new_card("generator", trainer.G.config, dataset=cfg.dataset, seed=cfg.seed,
                     command=trainer.command or " ".join(sys.argv), device=trainer.device)
     card.update(
-        epochs=st.epoch, batch_size=cfg.batch_size, lr=cfg.lr, train_images=st.train_images,
+        latent_dim=cfg.latent_dim, epochs=st.epoch, batch_size=cfg.batch_size, lr=cfg.lr, train_images=st.train_images,
         steps=len(st.history["loss_D"]), train_seconds=round(st.seconds, 1),
         images_per_second=round(len(st.history["loss_D"]) * cfg.batch_size / max(st.seconds, 1e-9), 1),
         parameters=sum(p.numel() for p in trainer.G.parameters()),

@@ -1,0 +1,89 @@
+"""Analysis results on disk: one self-describing HDF5 file per run.
+
+Root attributes say what made the file (analysis, version, time, command, seed, the
+generator and classifier with the sha256 of their weights) and hold the analysis
+parameters as JSON. Every dataset carries a `meaning` attribute (with units or
+range). Images are stored as compressed uint8. The file is written to a temporary
+name and renamed, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit.errors import ResultFileError
+from latentkit.storage import atomic_path
+
+
+def save_result(
+    path: str | os.PathLike,
+    analysis: str,
+    arrays: dict[str, np.ndarray],
+    meanings: dict[str, str],
+    params: dict[str, Any],
+    provenance: dict[str, Any],
+) -> Path:
+    """Write arrays with their meanings, params and provenance to one HDF5 file, atomically.
+
+        save_result("run.h5", "interpolate", {"z": z}, {"z": "latents (steps, d)"}, {"steps": 10}, prov)
+    """
+    import h5py
+
+    from latentkit import __version__
+
+    missing = set(arrays) - set(meanings)
+    if missing:
+        raise ValueError(f"every array needs a meaning; missing: {sorted(missing)}")
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs.update(
+            latentkit_version=__version__, analysis=analysis,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            params=json.dumps(params, sort_keys=True),
+        )
+        for key, value in provenance.items():
+            f.attrs[key] = "" if value is None else value
+        for name, array in arrays.items():
+            array = np.asarray(array)
+            compress = {"compression": "gzip", "compression_opts": 4} if array.size > 1024 else {}
+            f.create_dataset(name, data=array, **compress).attrs["meaning"] = meanings[name]
+    return Path(path)
+
+
+def load_result(path: str | os.PathLike, analysis: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read (root attributes with params decoded, arrays) from a latentkit result file."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{path} does not exist; pass an .h5 file written by a latentkit analysis")
+    if not h5py.is_hdf5(path):
+        raise ResultFileError(f"{path} is not an HDF5 file; pass an .h5 file written by a latentkit analysis")
+    with h5py.File(path, "r") as f:
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        if "analysis" not in attrs or "params" not in attrs:
+            raise ResultFileError(f"{path} is HDF5 but not a latentkit result (no 'analysis' attribute)")
+        if analysis is not None and attrs["analysis"] != analysis:
+            raise ResultFileError(f"{path} holds a {attrs['analysis']} result, not {analysis}")
+        arrays = {name: f[name][()] for name in f.keys()}
+    attrs["params"] = json.loads(attrs["params"])
+    return attrs, arrays
+
+
+def describe_result(path: str | os.PathLike) -> str:
+    """A human-readable listing of a result file: attributes, then each array with shape and meaning."""
+    import h5py
+
+    attrs, _ = load_result(path)
+    lines = [f"{path}"]
+    lines += [f"  {k}: {v}" for k, v in attrs.items()]
+    with h5py.File(path, "r") as f:
+        for name in f.keys():
+            ds = f[name]
+            lines.append(f"  /{name} {ds.dtype} {ds.shape}: {ds.attrs.get('meaning', '')}")
+    return "\n".join(lines)
