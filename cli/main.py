@@ -6,10 +6,11 @@ Heavy modules (torch, matplotlib, umap) are imported inside each command so that
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 import click
+from latentkit.cli import analyses
+from latentkit.cli.common import command_line, stacked
 
 from latentkit import __version__
 from latentkit.errors import LatentkitError, TrainingError
@@ -40,11 +41,6 @@ class LatentkitGroup(click.Group):
             click.echo(f"Error: {err}", err=True)
             sys.exit(err.exit_code if isinstance(err, TrainingError) else 1)
         sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def command_line(ctx: click.Context) -> str:
-    """The command as typed, for the model card."""
-    return shlex.join(["latentkit", *ctx.find_root().obj["argv"]])
 
 
 @click.group(cls=LatentkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,7 +84,7 @@ def _metric(card: dict) -> str:
     return "-"
 
 
-common_options = [
+training_options = stacked([
     click.option("--dataset", type=click.Choice(DATASETS), default="mnist", show_default=True),
     click.option("--seed", type=int, default=0, show_default=True, help="Seeds init, data order and noise."),
     click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
@@ -97,31 +93,25 @@ common_options = [
     click.option("--limit", type=click.IntRange(min=2), default=None,
                  help="Train on the first N images only (quick runs)."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
-]
-
-
-def with_common_options(f):
-    for option in reversed(common_options):
-        f = option(f)
-    return f
+])
 
 
 @cli.command()
 @click.option("--arch", type=click.Choice(ARCH_NAMES), default="dcgan", show_default=True,
               help="Architecture; `latentkit models` shows what each is.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-4, show_default=True)
 @click.option("--latent-dim", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--width", type=click.IntRange(min=2), default=64, show_default=True,
-              help="Channel multiplier; 64 gives the reference layer shapes.")
+@click.option("--width", type=click.IntRange(min=2), default=None,
+              help="Channel multiplier [default: 32 for dcgan; 64, the reference shapes, for r00x].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--eval-samples", type=click.IntRange(min=0), default=10_000, show_default=True,
               help="Samples classified at the end to measure quality (0 skips).")
 @click.option("--classifier", default=None, help="Classifier for those metrics [default: bundled one].")
-@with_common_options
+@training_options
 @click.pass_context
 def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **options) -> None:
     """Train a GAN generator; resumable, writes a run folder.
@@ -148,7 +138,7 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
 @click.option("--width", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder [default: runs/DATASET-classifier].")
-@with_common_options
+@training_options
 @click.pass_context
 def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options) -> None:
     """Train the classifier that labels generated images.
@@ -162,6 +152,10 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     out = out or f"runs/{cfg.dataset}-classifier"
     card = run(cfg, out, command=command_line(ctx), log=click.echo, progress=not quiet)
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
+
+
+for command in (analyses.interpolate, analyses.show, analyses.plot):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -14,6 +14,17 @@ import torch
 
 from latentkit.storage import atomic_path
 
+# One colour per class (matplotlib's tab10), used by every figure latentkit draws.
+CLASS_COLORS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+UNSURE_COLOR = "#c8c8c8"  # low-confidence points
+
+
+def class_color(label: int) -> str:
+    return CLASS_COLORS[int(label) % len(CLASS_COLORS)]
+
 
 def grid_image(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
     """(B, 1, H, W) in [0, 1] -> one uint8 (rows*H', nrow*W') array with `pad` px gutters."""
@@ -34,15 +45,27 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int, scale: i
     return Path(path)
 
 
+def _write_gif(frames: list, path: str | os.PathLike, durations: int | list[int]) -> Path:
+    with atomic_path(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return Path(path)
+
+
 def save_gif(frames: list[str | os.PathLike], path: str | os.PathLike, ms_per_frame: int = 400) -> Path:
-    """Join PNG frames into a looping GIF that holds the last frame a little longer."""
+    """Join PNG files into a looping GIF that holds the last frame a little longer."""
     from PIL import Image
 
     images = [Image.open(f).convert("L") for f in frames]
-    durations = [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 4]
-    with atomic_path(path) as tmp:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
-    return Path(path)
+    return _write_gif(images, path, [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 4])
+
+
+def save_frames_gif(images: np.ndarray, path: str | os.PathLike, scale: int = 6, ms_per_frame: int = 150) -> Path:
+    """uint8 frames (N, H, W) -> a looping GIF, upscaled `scale`x, ink dark on white."""
+    from PIL import Image
+
+    frames = [Image.fromarray(255 - f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST)
+              for f in images]
+    return _write_gif(frames, path, ms_per_frame)
 
 
 def _smooth(y: np.ndarray, window: int) -> np.ndarray:
@@ -81,13 +104,12 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
     return ax
 
 
-def save_figure(ax, path: str | os.PathLike) -> Path:
-    """Save the figure that owns `ax` as a PNG atomically, then close it."""
+def save_figure(fig_or_ax, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Save a figure (or the figure owning an ax) as a PNG atomically, then close it."""
     import matplotlib.pyplot as plt
 
-    fig = ax.figure
-    fig.tight_layout()
+    fig = getattr(fig_or_ax, "figure", None) or fig_or_ax
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return Path(path)

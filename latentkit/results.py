@@ -55,8 +55,25 @@ def save_result(
     return Path(path)
 
 
+def read_attrs(path: str | os.PathLike, analysis: str | None = None) -> dict[str, Any]:
+    """Root attributes of a latentkit result file (params decoded), without reading its arrays."""
+    import h5py
+
+    path = _checked(path)
+    with h5py.File(path, "r") as f:
+        return _attrs(f, path, analysis)
+
+
 def load_result(path: str | os.PathLike, analysis: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read (root attributes with params decoded, arrays) from a latentkit result file."""
+    import h5py
+
+    path = _checked(path)
+    with h5py.File(path, "r") as f:
+        return _attrs(f, path, analysis), {name: f[name][()] for name in f.keys()}
+
+
+def _checked(path: str | os.PathLike) -> Path:
     import h5py
 
     path = Path(path)
@@ -64,22 +81,24 @@ def load_result(path: str | os.PathLike, analysis: str | None = None) -> tuple[d
         raise ResultFileError(f"{path} does not exist; pass an .h5 file written by a latentkit analysis")
     if not h5py.is_hdf5(path):
         raise ResultFileError(f"{path} is not an HDF5 file; pass an .h5 file written by a latentkit analysis")
-    with h5py.File(path, "r") as f:
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
-        if "analysis" not in attrs or "params" not in attrs:
-            raise ResultFileError(f"{path} is HDF5 but not a latentkit result (no 'analysis' attribute)")
-        if analysis is not None and attrs["analysis"] != analysis:
-            raise ResultFileError(f"{path} holds a {attrs['analysis']} result, not {analysis}")
-        arrays = {name: f[name][()] for name in f.keys()}
+    return path
+
+
+def _attrs(f, path: Path, analysis: str | None) -> dict[str, Any]:
+    attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    if "analysis" not in attrs or "params" not in attrs:
+        raise ResultFileError(f"{path} is HDF5 but not a latentkit result (no 'analysis' attribute)")
+    if analysis is not None and attrs["analysis"] != analysis:
+        raise ResultFileError(f"{path} holds a {attrs['analysis']} result, not {analysis}")
     attrs["params"] = json.loads(attrs["params"])
-    return attrs, arrays
+    return attrs
 
 
 def describe_result(path: str | os.PathLike) -> str:
     """A human-readable listing of a result file: attributes, then each array with shape and meaning."""
     import h5py
 
-    attrs, _ = load_result(path)
+    attrs = read_attrs(path)
     lines = [f"{path}"]
     lines += [f"  {k}: {v}" for k, v in attrs.items()]
     with h5py.File(path, "r") as f:

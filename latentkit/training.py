@@ -36,11 +36,11 @@ class TrainConfig:
     arch: str = "dcgan"  # name from latentkit.models.ARCHS
     dataset: str = "mnist"  # "mnist" or "fashion-mnist"
     epochs: int = 10
-    batch_size: int = 128
+    batch_size: int = 64  # R003/R004's; beat 128 per CPU-second in benchmarks/default_arch.py
     lr: float = 2e-4  # Adam, as all five references
     beta1: float = 0.5  # Adam beta1 from the DCGAN paper
     latent_dim: int = 100
-    width: int = 64  # channel/hidden multiplier; 64 = the reference shapes
+    width: int | None = None  # channel/hidden multiplier; None = the architecture's default
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
@@ -54,7 +54,7 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "latent_dim"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
-        if self.width < 2:
+        if self.width is not None and self.width < 2:
             raise ConfigError(f"width must be >= 2 (got {self.width})")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConfigError(f"lr must be a positive number (got {self.lr})")
@@ -65,7 +65,7 @@ class TrainConfig:
 
     @property
     def model_config(self) -> GANConfig:
-        return GANConfig(self.arch, self.latent_dim, self.width)
+        return GANConfig(self.arch, self.latent_dim, self.width or get_arch(self.arch).default_width)
 
 
 @dataclass

@@ -1,0 +1,222 @@
+"""Interpolate: walk the latent space between digits the classifier asked for.
+
+    result = interpolate(g, clf, [9, 4], steps=10, method="slerp")
+    result.changes[0]          # step indices where the predicted digit changes
+    plot_interpolation(result)
+
+Endpoints are the most confident latents of each class among `pool` prior draws
+(deterministic under `seed`); `refine` polishes them with gradient steps on the
+class log-probability while holding the latent near the prior's typical norm.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentkit.errors import ConfigError
+from latentkit.geometry import lerp, slerp
+from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_uint8
+from latentkit.results import load_result, save_result
+from latentkit.sampling import check_class, generate_and_classify, latents_for_class
+
+METHODS = {"lerp": lerp, "slerp": slerp}
+ANALYSIS = "interpolate"
+
+
+@dataclass
+class InterpolationResult:
+    """P paths of S steps each through the waypoint classes."""
+
+    waypoints: list[int]  # requested classes, e.g. [3, 8, 0]; -1 marks an explicit latent
+    method: str  # "lerp" or "slerp"
+    steps: int  # frames per segment, both ends included
+    class_names: list[str]
+    z: np.ndarray  # (P, S, d) latents along each path
+    images: np.ndarray  # (P, S, 28, 28) uint8
+    probs: np.ndarray  # (P, S, C) classifier probabilities
+    norms: np.ndarray  # (P, S) latent L2 norm
+    params: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """(P, S) predicted class per frame."""
+        return self.probs.argmax(-1)
+
+    @property
+    def changes(self) -> list[list[int]]:
+        """Per path, the frame indices whose predicted class differs from the frame before."""
+        return [list(np.flatnonzero(row[1:] != row[:-1]) + 1) for row in self.labels]
+
+    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
+        arrays = {"z": self.z, "images": self.images, "probs": self.probs, "labels": self.labels, "norms": self.norms}
+        meanings = {
+            "z": "latent vectors along each path, (paths, steps, latent_dim)",
+            "images": "generated images, uint8 0-255, (paths, steps, 28, 28)",
+            "probs": "classifier class probabilities in [0, 1], (paths, steps, classes)",
+            "labels": "predicted class (argmax of probs), (paths, steps)",
+            "norms": "L2 norm of each latent, (paths, steps); the prior's typical norm is sqrt(latent_dim)",
+        }
+        params = {**self.params, "waypoints": self.waypoints, "method": self.method, "steps": self.steps,
+                  "class_names": self.class_names}
+        return save_result(path, ANALYSIS, arrays, meanings, params, provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> InterpolationResult:
+        attrs, a = load_result(path, ANALYSIS)
+        p = dict(attrs["params"])
+        keep = {k: p.pop(k) for k in ("waypoints", "method", "steps", "class_names")}
+        return cls(**keep, z=a["z"], images=a["images"], probs=a["probs"], norms=a["norms"], params=p)
+
+
+def refine_latent(
+    generator: Generator, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05
+) -> torch.Tensor:
+    """Gradient steps on z (n, d) raising log p(label), with a penalty holding |z| near sqrt(d)."""
+    target = math.sqrt(z.shape[-1])
+    z = z.clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    labels = torch.full((z.shape[0],), label, dtype=torch.long, device=z.device)
+    for _ in range(steps):
+        logp = classifier(generator(z)).log_softmax(-1)
+        loss = torch.nn.functional.nll_loss(logp, labels) + 0.1 * ((z.norm(dim=-1) - target) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return z.detach()
+
+
+def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine) -> torch.Tensor:
+    if isinstance(label_or_z, torch.Tensor):
+        return label_or_z.reshape(1, -1).expand(pairs, -1).to(torch.float32)
+    z = latents_for_class(generator, classifier, label_or_z, n=pairs, pool=pool, seed=seed)
+    if refine:
+        with torch.enable_grad():
+            z = refine_latent(generator, classifier, z, label_or_z, steps=refine)
+    return z
+
+
+def interpolate(
+    generator: Generator,
+    classifier: Classifier,
+    waypoints: Sequence[int | torch.Tensor],
+    steps: int = 10,
+    method: str = "slerp",
+    pairs: int = 1,
+    pool: int = 2048,
+    refine: int = 0,
+    seed: int = 0,
+) -> InterpolationResult:
+    """Paths through `waypoints` (classes, or explicit latents of shape (d,)): one row per pair.
+
+    Row p uses the p-th most confident latent of each class, so rows are different
+    examples of the same transition. Each segment has `steps` frames, ends included;
+    a path through k waypoints has (k - 1) * (steps - 1) + 1 frames.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose lerp or slerp")
+    if len(waypoints) < 2:
+        raise ConfigError("an interpolation needs at least two waypoints (--from and --to)")
+    if steps < 2:
+        raise ConfigError(f"steps must be >= 2 so a path has both ends (got {steps})")
+    if pairs < 1 or pool < pairs:
+        raise ConfigError(f"pairs must be >= 1 and <= pool (got pairs={pairs}, pool={pool})")
+    for w in waypoints:
+        if isinstance(w, torch.Tensor):
+            if w.numel() != generator.latent_dim:
+                raise ConfigError(f"explicit latent has {w.numel()} values; the generator needs {generator.latent_dim}")
+        else:
+            check_class(classifier, w)
+
+    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine) for w in waypoints]  # each (P, d)
+    t = torch.linspace(0, 1, steps)
+    segments = [METHODS[method](a, b, t) for a, b in zip(ends[:-1], ends[1:], strict=True)]  # each (P, steps, d)
+    z = torch.cat([segments[0]] + [s[:, 1:] for s in segments[1:]], dim=1)  # (P, S, d)
+    images, probs = generate_and_classify(generator, classifier, z.reshape(-1, z.shape[-1]))
+    P, S = z.shape[:2]
+    return InterpolationResult(
+        waypoints=[-1 if isinstance(w, torch.Tensor) else int(w) for w in waypoints],
+        method=method, steps=steps, class_names=classifier.classes,
+        z=z.numpy(), images=to_uint8(images).reshape(P, S, 28, 28).numpy(),
+        probs=probs.reshape(P, S, -1).numpy(), norms=z.norm(dim=-1).numpy(),
+        params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed},
+    )
+
+
+def plot_interpolation(result: InterpolationResult, fig=None):
+    """For each path: an image strip labelled with each frame's class and confidence, over
+    its probability curves and latent norm. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import class_color
+
+    P, S = result.labels.shape
+    fig = fig or plt.figure(figsize=(max(8, 0.75 * S), 3.6 * P))
+    grid = fig.add_gridspec(2 * P, 1, height_ratios=[1, 1.6] * P, hspace=0.35)
+    x = np.arange(S)
+    for p in range(P):
+        strip = fig.add_subplot(grid[2 * p])
+        strip.imshow(np.concatenate(list(result.images[p]), axis=1), cmap="gray_r", vmin=0, vmax=255,
+                     extent=(-0.5, S - 0.5, 0, 1), aspect="auto")
+        strip.set(xticks=[], yticks=[], xlim=(-0.5, S - 0.5))
+        for s in range(S):
+            label = int(result.labels[p, s])
+            strip.text(s, 1.04, f"{result.class_names[label]}\n{result.probs[p, s, label]:.2f}", ha="center",
+                       va="bottom", fontsize=8, color=class_color(label), transform=strip.transData)
+        path_name = " → ".join("z" if w < 0 else result.class_names[w] for w in result.waypoints)
+        strip.set_title(f"{path_name} ({result.method}, row {p + 1})", pad=26, fontsize=11)
+
+        curves = fig.add_subplot(grid[2 * p + 1], sharex=strip)
+        shown = np.flatnonzero(result.probs[p].max(0) >= 0.05)
+        for c in shown:
+            curves.plot(x, result.probs[p, :, c], color=class_color(c), lw=2, label=result.class_names[c])
+        for change in result.changes[p]:
+            curves.axvline(change - 0.5, color="grey", ls=":", lw=1)
+        curves.set(ylim=(0, 1.02), ylabel="p(class)", xlabel="step")
+        curves.legend(loc="center left", bbox_to_anchor=(1.08, 0.5), fontsize=8, title="class")
+        norm_ax = curves.twinx()
+        norm_ax.plot(x, result.norms[p], color="black", ls="--", lw=1)
+        norm_ax.set_ylabel("|z| (dashed)")
+    return fig
+
+
+def _load_latent(path: str | os.PathLike) -> torch.Tensor:
+    try:
+        return torch.from_numpy(np.load(path, allow_pickle=False)).float().flatten()
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read a latent from {path} ({err}); pass a .npy file holding one vector") from None
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *,
+    start: int | None = None, end: int | None = None, via: Sequence[int] = (),
+    start_z: str | None = None, end_z: str | None = None, gif: bool = False, seed: int = 0, **params,
+) -> list[Path]:
+    """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
+
+    `start`/`end` are classes; `start_z`/`end_z` are .npy latents that replace them.
+    Returns the paths written.
+    """
+    from latentkit.analysis_run import load_models, output_dir
+    from latentkit.plotting import save_figure, save_frames_gif
+
+    if (start is None and start_z is None) or (end is None and end_z is None):
+        raise ConfigError("give where to start and end: --from/--to a class, or --from-z/--to-z a .npy latent")
+    first = _load_latent(start_z) if start_z else start
+    last = _load_latent(end_z) if end_z else end
+    g, clf, provenance = load_models(model, classifier, device)
+    result = interpolate(g, clf, [first, *via, last], seed=seed, **params)
+    folder = output_dir(out, ANALYSIS)
+    paths = [result.save(folder / "interpolate.h5", {**provenance, "seed": seed, "command": command}),
+             save_figure(plot_interpolation(result), folder / "interpolate.png")]
+    if gif:
+        paths.append(save_frames_gif(result.images.reshape(-1, 28, 28), folder / "interpolate.gif"))
+    return paths

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+from conftest import assert_one_line_error
+from latentkit.analyses.interpolate import InterpolationResult, interpolate
+
+import latentkit
+from latentkit.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def models():
+    return latentkit.load_generator(), latentkit.load_classifier()
+
+
+def test_path_through_waypoints_starts_and_ends_on_the_requested_digits(models):
+    g, clf = models
+    r = interpolate(g, clf, [3, 8, 0], steps=6, method="slerp", pairs=2, seed=0)
+    assert r.z.shape == (2, 11, g.latent_dim) and r.images.shape == (2, 11, 28, 28)
+    assert r.images.dtype == np.uint8 and r.probs.shape == (2, 11, 10)
+    assert (r.labels[:, 0] == 3).all() and (r.labels[:, 5] == 8).all() and (r.labels[:, -1] == 0).all()
+    assert all(len(c) >= 2 for c in r.changes), "3 -> 8 -> 0 must change label at least twice"
+    assert not np.allclose(r.z[0], r.z[1]), "rows use different examples"
+
+
+def test_slerp_holds_the_norm_and_lerp_dips(models):
+    g, clf = models
+    s = interpolate(g, clf, [9, 4], steps=9, method="slerp")
+    li = interpolate(g, clf, [9, 4], steps=9, method="lerp")
+    assert np.allclose(s.z[0, 0], li.z[0, 0]) and np.allclose(s.z[0, -1], li.z[0, -1])
+    assert li.norms[0, 4] < s.norms[0, 4] * 0.9
+
+
+def test_same_seed_same_arrays(models):
+    g, clf = models
+    a, b = (interpolate(g, clf, [9, 8], steps=5, seed=7) for _ in range(2))
+    assert np.array_equal(a.z, b.z) and np.array_equal(a.probs, b.probs)
+
+
+def test_refine_raises_endpoint_confidence(models):
+    g, clf = models
+    plain = interpolate(g, clf, [6, 9], steps=3, pool=64, seed=1)
+    refined = interpolate(g, clf, [6, 9], steps=3, pool=64, seed=1, refine=20)
+    assert refined.probs[0, 0, 6] >= plain.probs[0, 0, 6]
+    assert abs(refined.norms[0, 0] - np.sqrt(g.latent_dim)) < 2
+
+
+def test_round_trip(models, tmp_path):
+    g, clf = models
+    r = interpolate(g, clf, [1, 7], steps=4)
+    r.save(tmp_path / "r.h5", {"seed": 0, "command": "test"})
+    back = InterpolationResult.load(tmp_path / "r.h5")
+    assert back.waypoints == [1, 7] and back.method == "slerp" and back.changes == r.changes
+    assert np.array_equal(back.images, r.images) and np.allclose(back.probs, r.probs)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(waypoints=[12, 4]), "class 12 is outside 0..9"),
+    (dict(waypoints=[9, 4], steps=1), "steps must be >= 2"),
+    (dict(waypoints=[9, 4], method="cubic"), "unknown method"),
+    (dict(waypoints=[9]), "at least two waypoints"),
+])
+def test_bad_parameters(models, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        interpolate(*models, **kwargs)
+
+
+def test_cli_writes_h5_png_gif_and_plot_rebuilds_it(run_cli, tmp_path):
+    result = run_cli("interpolate", "--from", "9", "--to", "4", "--steps", "6", "--gif", "--out", "o")
+    assert result.exit_code == 0, result.output
+    for name in ("interpolate.h5", "interpolate.png", "interpolate.gif"):
+        assert (tmp_path / "o" / name).stat().st_size > 0 and f"o/{name}" in result.output
+    shown = run_cli("show", "o/interpolate.h5").output
+    assert "analysis: interpolate" in shown and "generator_sha256" in shown and "/probs float32 (1, 6, 10)" in shown
+    replotted = run_cli("plot", "o/interpolate.h5", "--out", "again.png")
+    assert replotted.exit_code == 0 and (tmp_path / "again.png").stat().st_size > 10_000
+
+
+def test_cli_explicit_latents_on_a_tiny_generator(run_cli, tmp_path, tiny_generator_file):
+    np.save(tmp_path / "a.npy", np.ones(16, dtype=np.float32))
+    np.save(tmp_path / "b.npy", -np.ones(16, dtype=np.float32))
+    result = run_cli("interpolate", "--from-z", "a.npy", "--to-z", "b.npy", "--model", tiny_generator_file,
+                     "--steps", "5", "--out", "o")
+    assert result.exit_code == 0, result.output
+    r = InterpolationResult.load(tmp_path / "o" / "interpolate.h5")
+    assert r.waypoints == [-1, -1] and np.allclose(r.z[0, 0], 1) and np.allclose(r.z[0, -1], -1)
+    assert np.allclose(r.norms, 4.0, atol=1e-4), "antiparallel slerp keeps the norm"
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["--from", "12", "--to", "4"], ["class 12 is outside 0..9"]),
+    (["--from", "nine", "--to", "4"], ["'nine' is not a valid integer"]),
+    (["--from", "9", "--to", "4", "--steps", "1"], ["--steps"]),
+    (["--from", "9"], ["--from/--to"]),
+    (["--from", "9", "--to", "4", "--model", "missing.safetensors"], ["no generator named 'missing.safetensors'"]),
+    (["--from-z", "nope.npy", "--to", "4"], ["cannot read a latent from nope.npy"]),
+])
+def test_cli_bad_input(run_cli, tmp_path, args, fragments):
+    assert_one_line_error(run_cli("interpolate", *args, "--out", "o"), *fragments)
+    assert not (tmp_path / "o").exists(), "no partial output"
+
+
+def test_show_and_plot_refuse_non_hdf5(run_cli, tmp_path):
+    (tmp_path / "x.h5").write_text("hello")
+    for command in ("show", "plot"):
+        assert_one_line_error(run_cli(command, "x.h5"), "not an HDF5 file")
+
+
+def test_explicit_latent_of_wrong_size(models):
+    with pytest.raises(ConfigError, match="explicit latent has 3 values"):
+        interpolate(*models, [torch.zeros(3), 4])
