@@ -205,8 +205,8 @@ def run(
     `start`/`end` are classes; `start_z`/`end_z` are .npy latents that replace them.
     Returns the paths written.
     """
-    from latentkit.analysis_run import load_models, output_dir
-    from latentkit.plotting import save_figure, save_frames_gif
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.plotting import save_frames_gif
 
     if (start is None and start_z is None) or (end is None and end_z is None):
         raise ConfigError("give where to start and end: --from/--to a class, or --from-z/--to-z a .npy latent")
@@ -215,8 +215,8 @@ def run(
     g, clf, provenance = load_models(model, classifier, device)
     result = interpolate(g, clf, [first, *via, last], seed=seed, **params)
     folder = output_dir(out, ANALYSIS)
-    paths = [result.save(folder / "interpolate.h5", {**provenance, "seed": seed, "command": command}),
-             save_figure(plot_interpolation(result), folder / "interpolate.png")]
+    paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS,
+                          {**provenance, "seed": seed, "command": command})
     if gif:
         paths.append(save_frames_gif(result.images.reshape(-1, 28, 28), folder / "interpolate.gif"))
     return paths

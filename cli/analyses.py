@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from latentkit.cli.common import command_line, model_options, print_paths
+from latentkit.cli.common import command_line, float_list, int_list, model_options, print_paths, value_range
 
 
 @click.command()
@@ -33,6 +33,30 @@ def interpolate(ctx: click.Context, **options) -> None:
     from latentkit.analyses.interpolate import run
 
     print_paths(run(command=command_line(ctx), **options))
+
+
+@click.command()
+@click.option("--dims", callback=int_list, help="0-based latent coordinates, comma-separated: 5,25,45.")
+@click.option("--values", "values_list", callback=float_list, help="Values to set them to [default: -3,0,3].")
+@click.option("--range", "values_range", callback=value_range, help="START:STOP:COUNT instead of --values.")
+@click.option("--samples", type=click.IntRange(min=1), default=3, show_default=True, help="Base latents.")
+@click.option("--rank", is_flag=True, help="Sweep every coordinate and rank them by effect.")
+@model_options
+@click.pass_context
+def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
+    """Vary single latent coordinates and measure what each controls.
+
+    Dims count from 0 (R001's "coordinate 5" counting from 1 is dim 4 here).
+
+        latentkit sweep --dims 5,25,45 --values -3,0,3 --samples 3
+        latentkit sweep --rank --samples 32
+    """
+    from latentkit.analyses.sweep import run
+
+    if values_list and values_range:
+        raise click.UsageError("give --values or --range, not both")
+    values = values_list or values_range or (-3.0, 0.0, 3.0)
+    print_paths(run(command=command_line(ctx), values=values, **options))
 
 
 @click.command()

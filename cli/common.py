@@ -38,6 +38,40 @@ model_options = stacked([
 ])
 
 
+def int_list(ctx, param, text: str | None) -> tuple[int, ...] | None:
+    """click callback: "5,25,45" -> (5, 25, 45)."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers, e.g. 5,25,45") from None
+
+
+def float_list(ctx, param, text: str | None) -> tuple[float, ...] | None:
+    """click callback: "-3,0,3" -> (-3.0, 0.0, 3.0)."""
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. -3,0,3") from None
+
+
+def value_range(ctx, param, text: str | None) -> tuple[float, ...] | None:
+    """click callback: "-3:3:7" -> 7 evenly spaced values from -3 to 3."""
+    if text is None:
+        return None
+    try:
+        lo, hi, n = text.split(":")
+        lo, hi, n = float(lo), float(hi), int(n)
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not START:STOP:COUNT, e.g. -3:3:7") from None
+    return tuple(lo + (hi - lo) * i / max(n - 1, 1) for i in range(n))
+
+
 def print_paths(paths) -> None:
     for path in paths:
         click.echo(f"wrote {path}")

@@ -154,7 +154,7 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
 
 
-for command in (analyses.interpolate, analyses.show, analyses.plot):
+for command in (analyses.interpolate, analyses.sweep, analyses.show, analyses.plot):
     cli.add_command(command)
 
 

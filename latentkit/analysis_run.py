@@ -32,3 +32,10 @@ def load_models(
 def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
     """`out`, or ./latentkit-out/<analysis>-<timestamp>/ (created when first written to)."""
     return Path(out) if out else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def write_outputs(result, figure, folder: Path, name: str, provenance: dict[str, Any]) -> list[Path]:
+    """Save `result` as FOLDER/NAME.h5 (with provenance) and `figure` as FOLDER/NAME.png."""
+    from latentkit.plotting import save_figure
+
+    return [result.save(folder / f"{name}.h5", provenance), save_figure(figure, folder / f"{name}.png")]

@@ -11,10 +11,11 @@ from latentkit.results import read_attrs
 
 
 def _renderers() -> dict:
-    from latentkit.analyses import interpolate
+    from latentkit.analyses import interpolate, sweep
 
     return {
         interpolate.ANALYSIS: (interpolate.InterpolationResult.load, interpolate.plot_interpolation),
+        sweep.ANALYSIS: (sweep.SweepResult.load, sweep.plot_result),
     }
 
 

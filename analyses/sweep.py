@@ -1,0 +1,203 @@
+"""Sweep: set one latent coordinate to a range of values, the rest fixed, and measure
+what changes.
+
+    result = sweep(g, clf, dims=[5, 25, 45], values=[-3, 0, 3], samples=3)
+    result.pixel_change       # (3,) mean |image change| per dim, in [0, 1] pixel units
+    plot_sweep(result)        # R001's figure: a row per base sample, grouped by dim
+
+`sweep(..., dims=None)` sweeps every coordinate: the measures then rank the latent
+dimensions by how much each one controls (`plot_ranking`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentkit.errors import ConfigError
+from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_uint8
+from latentkit.results import load_result, save_result
+from latentkit.sampling import generate_and_classify
+
+ANALYSIS = "sweep"
+MEASURES = {
+    "pixel_change": "mean |image(value) - image(base)| over samples and values, pixels in [0, 1]",
+    "prob_shift": "mean total-variation distance between class probabilities at value and at base, in [0, 1]",
+    "flip_rate": "share of (sample, value) whose predicted class differs from the base sample's, in [0, 1]",
+}
+
+
+@dataclass
+class SweepResult:
+    dims: np.ndarray  # (D,) 0-based coordinates swept
+    values: np.ndarray  # (V,) values each coordinate was set to
+    base_z: np.ndarray  # (S, d) the unmodified base latents
+    base_images: np.ndarray  # (S, 28, 28) uint8
+    base_probs: np.ndarray  # (S, C)
+    images: np.ndarray  # (D, S, V, 28, 28) uint8
+    probs: np.ndarray  # (D, S, V, C)
+    class_names: list[str]
+    params: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.probs.argmax(-1)  # (D, S, V)
+
+    @property
+    def pixel_change(self) -> np.ndarray:
+        diff = np.abs(self.images.astype(np.float32) - self.base_images[None, :, None].astype(np.float32)) / 255
+        return diff.mean(axis=(1, 2, 3, 4))
+
+    @property
+    def prob_shift(self) -> np.ndarray:
+        return 0.5 * np.abs(self.probs - self.base_probs[None, :, None]).sum(-1).mean(axis=(1, 2))
+
+    @property
+    def flip_rate(self) -> np.ndarray:
+        return (self.labels != self.base_probs.argmax(-1)[None, :, None]).mean(axis=(1, 2))
+
+    def ranking(self, measure: str = "pixel_change") -> np.ndarray:
+        """Indices into `dims`, strongest effect first."""
+        return np.argsort(-getattr(self, measure), kind="stable")
+
+    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
+        arrays = {"dims": self.dims, "values": self.values, "base_z": self.base_z, "base_images": self.base_images,
+                  "base_probs": self.base_probs, "images": self.images, "probs": self.probs,
+                  **{m: getattr(self, m) for m in MEASURES}}
+        meanings = {
+            "dims": "0-based latent coordinates swept, (dims,)",
+            "values": "values each coordinate was set to, (values,)",
+            "base_z": "base latents before any change, (samples, latent_dim)",
+            "base_images": "images of the base latents, uint8 0-255, (samples, 28, 28)",
+            "base_probs": "classifier probabilities of the base images, (samples, classes)",
+            "images": "images with one coordinate set, uint8 0-255, (dims, samples, values, 28, 28)",
+            "probs": "classifier probabilities in [0, 1], (dims, samples, values, classes)",
+            **MEASURES,
+        }
+        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
+                           provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SweepResult:
+        attrs, a = load_result(path, ANALYSIS)
+        params = dict(attrs["params"])
+        names = params.pop("class_names")
+        keep = ("dims", "values", "base_z", "base_images", "base_probs", "images", "probs")
+        return cls(**{k: a[k] for k in keep}, class_names=names, params=params)
+
+
+def sweep(
+    generator: Generator,
+    classifier: Classifier,
+    dims: Sequence[int] | None = None,
+    values: Sequence[float] = (-3.0, 0.0, 3.0),
+    samples: int = 3,
+    seed: int = 0,
+) -> SweepResult:
+    """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents."""
+    d = generator.latent_dim
+    dims = list(range(d)) if dims is None else [int(x) for x in dims]
+    bad = [x for x in dims if not 0 <= x < d]
+    if bad:
+        raise ConfigError(f"dims {bad} are outside the latent; this generator's dims are 0..{d - 1}")
+    if not dims or not len(values):
+        raise ConfigError("give at least one dim and one value")
+    if samples < 1:
+        raise ConfigError(f"samples must be >= 1 (got {samples})")
+    if not np.all(np.isfinite(values)):
+        raise ConfigError(f"values must be finite numbers (got {list(values)})")
+
+    base = generator.sample_latents(samples, seed=seed)  # (S, d)
+    vals = torch.tensor(values, dtype=torch.float32)
+    z = base[None, :, None].repeat(len(dims), 1, len(vals), 1)  # (D, S, V, d)
+    for i, dim in enumerate(dims):
+        z[i, :, :, dim] = vals
+    images, probs = generate_and_classify(generator, classifier, torch.cat([base, z.reshape(-1, d)]))
+    images = to_uint8(images)[:, 0]
+    shape = (len(dims), samples, len(vals))
+    return SweepResult(
+        dims=np.array(dims), values=vals.numpy(), base_z=base.numpy(),
+        base_images=images[:samples].numpy(), base_probs=probs[:samples].numpy(),
+        images=images[samples:].reshape(*shape, 28, 28).numpy(), probs=probs[samples:].reshape(*shape, -1).numpy(),
+        class_names=classifier.classes,
+        params={"samples": samples, "seed": seed, "rank": dims == list(range(d)) and len(dims) > 1},
+    )
+
+
+def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
+    """R001's figure: for each dim a block of rows (one per base sample), values as columns;
+    each tile labelled with the predicted class and confidence. Shows the first `max_dims` dims."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import class_color
+
+    D, S, V = result.labels.shape
+    shown = min(D, max_dims)
+    fig = fig or plt.figure(figsize=(1.1 * V + 2.2, 1.15 * S * shown + 0.8))
+    axes = fig.subplots(S * shown, V, squeeze=False)
+    for i in range(shown):
+        for s in range(S):
+            for v in range(V):
+                ax = axes[i * S + s, v]
+                ax.imshow(result.images[i, s, v], cmap="gray_r", vmin=0, vmax=255)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                label = result.labels[i, s, v]
+                ax.set_title(f"{result.class_names[label]} {result.probs[i, s, v, label]:.2f}", fontsize=7,
+                             color=class_color(label), pad=2)
+                if i * S + s == S * shown - 1:
+                    ax.set_xlabel(f"{result.values[v]:+g}", fontsize=9)
+            axes[i * S + s, 0].set_ylabel(f"dim {result.dims[i]}\nsample {s + 1}" if s == 0 else f"sample {s + 1}",
+                                          fontsize=8)
+        axes[i * S, V - 1].text(1.08, 0.5, f"pixel Δ {result.pixel_change[i]:.3f}\nflip {result.flip_rate[i]:.0%}",
+                                transform=axes[i * S, V - 1].transAxes, fontsize=7, va="center")
+    fig.suptitle("One latent coordinate set to each value (columns), the rest fixed", fontsize=11)
+    fig.supxlabel("value of the coordinate", fontsize=9)
+    return fig
+
+
+def plot_ranking(result: SweepResult, annotate: int = 5, fig=None):
+    """Each coordinate's effect, strongest first, under three measures; the `annotate`
+    strongest are labelled with their dim. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig = fig or plt.figure(figsize=(11, 3.6))
+    axes = fig.subplots(1, 3)
+    for ax, measure in zip(axes, MEASURES, strict=True):
+        effect = getattr(result, measure)
+        order = result.ranking(measure)
+        ax.bar(np.arange(len(order)), effect[order], color="#4c72b0", width=1.0)
+        for rank, idx in enumerate(order[:annotate]):
+            ax.annotate(str(result.dims[idx]), (rank, effect[idx]), fontsize=7, ha="center", va="bottom")
+        ax.set(title=measure.replace("_", " "), xlabel="coordinates, strongest first", ylabel=measure)
+    fig.suptitle(f"Effect of each latent coordinate (values {', '.join(f'{v:+g}' for v in result.values)}, "
+                 f"{result.base_z.shape[0]} base samples)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_result(result: SweepResult):
+    """The figure that fits the result: the ranking for a full sweep, else the image grid."""
+    return plot_ranking(result) if result.params.get("rank") else plot_sweep(result)
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *,
+    dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, **params,
+) -> list[Path]:
+    """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
+
+    if not rank and not dims:
+        raise ConfigError("give --dims (e.g. --dims 5,25,45) or --rank to sweep every coordinate")
+    g, clf, provenance = load_models(model, classifier, device)
+    result = sweep(g, clf, dims=None if rank else dims, seed=seed, **params)
+    return write_outputs(result, plot_result(result), output_dir(out, ANALYSIS), ANALYSIS,
+                         {**provenance, "seed": seed, "command": command})
