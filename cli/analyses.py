@@ -59,6 +59,45 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
     print_paths(run(command=command_line(ctx), values=values, **options))
 
 
+@click.command("map")
+@click.option("--samples", type=click.IntRange(min=10), default=10_000, show_default=True)
+@click.option("--method", type=click.Choice(["umap", "pca", "tsne"]), default="umap", show_default=True,
+              help="2-D projection; umap compiles for about a minute in each new process.")
+@click.option("--space", type=click.Choice(["latent", "features"]), default="latent", show_default=True,
+              help="Embed z, or the classifier's penultimate features of the images.")
+@click.option("--store-images", is_flag=True, help="Keep every generated image in the .h5 file.")
+@click.option("--thumbnails", is_flag=True, help="Lay generated images over the scatter (stores images).")
+@model_options
+@click.pass_context
+def latent_map(ctx: click.Context, **options) -> None:
+    """Sample the latent space, label every sample, project it to 2-D and plot it.
+
+        latentkit map --samples 10000
+        latentkit map --space features --method pca --thumbnails
+    """
+    from latentkit.analyses.latent_map import run
+
+    print_paths(run(command=command_line(ctx), **options))
+
+
+@click.command()
+@click.option("--anchors", callback=int_list, help="Three classes the plane passes through: 9,4,7.")
+@click.option("--dims", callback=int_list, help="Or two 0-based coordinates of one base latent: 5,25.")
+@click.option("--extent", type=float, default=3.0, show_default=True, help="With --dims: grid from -E to E.")
+@click.option("--resolution", type=click.IntRange(min=2), default=64, show_default=True)
+@model_options
+@click.pass_context
+def plane(ctx: click.Context, **options) -> None:
+    """Classify every point of a 2-D slice of latent space.
+
+        latentkit plane --anchors 9,4,7
+        latentkit plane --dims 5,25 --extent 3
+    """
+    from latentkit.analyses.plane import run
+
+    print_paths(run(command=command_line(ctx), **options))
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def show(file: str) -> None:

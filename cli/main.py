@@ -154,7 +154,8 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
 
 
-for command in (analyses.interpolate, analyses.sweep, analyses.show, analyses.plot):
+for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.show,
+                analyses.plot):
     cli.add_command(command)
 
 

@@ -65,3 +65,30 @@ def tiny_generator_file(tmp_path):
     torch.manual_seed(0)
     g = Generator(GANConfig("dcgan", latent_dim=16, width=4))
     return save_weights(g, tmp_path / "tiny.safetensors", "generator")
+
+
+@pytest.fixture(scope="session")
+def known_generator():
+    """A tiny MLP generator where dim 3 does nothing and dim 5 dominates."""
+    import torch
+
+    from latentkit.models import GANConfig, Generator
+
+    torch.manual_seed(0)
+    g = Generator(GANConfig("r004-mlp", latent_dim=8, width=8)).eval()
+    with torch.no_grad():
+        first = g.net[0].weight  # (hidden, latent)
+        first[:, 3] = 0
+        first[:, 5] *= 20
+    return g
+
+
+@pytest.fixture(scope="session")
+def random_classifier():
+    """A random (untrained) width-4 MNIST classifier: fast, deterministic labels."""
+    import torch
+
+    from latentkit.models import Classifier, ClassifierConfig
+
+    torch.manual_seed(0)
+    return Classifier(ClassifierConfig(width=4, feature_dim=8)).eval()

@@ -1,50 +1,30 @@
 import numpy as np
 import pytest
-import torch
 from conftest import assert_one_line_error
 from latentkit.analyses.sweep import SweepResult, sweep
 
 from latentkit.errors import ConfigError
-from latentkit.models import Classifier, ClassifierConfig, GANConfig, Generator
 from latentkit.weights import save_weights
 
 
-@pytest.fixture(scope="module")
-def known_generator():
-    """A tiny MLP generator where dim 3 does nothing and dim 5 dominates."""
-    torch.manual_seed(0)
-    g = Generator(GANConfig("r004-mlp", latent_dim=8, width=8)).eval()
-    with torch.no_grad():
-        first = g.net[0].weight  # (hidden, latent)
-        first[:, 3] = 0
-        first[:, 5] *= 20
-    return g
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    torch.manual_seed(0)
-    return Classifier(ClassifierConfig(width=4, feature_dim=8)).eval()
-
-
-def test_shapes_and_the_swept_coordinate(known_generator, classifier):
-    r = sweep(known_generator, classifier, dims=[1, 5], values=[-2, 0, 2], samples=4, seed=1)
+def test_shapes_and_the_swept_coordinate(known_generator, random_classifier):
+    r = sweep(known_generator, random_classifier, dims=[1, 5], values=[-2, 0, 2], samples=4, seed=1)
     assert r.images.shape == (2, 4, 3, 28, 28) and r.probs.shape == (2, 4, 3, 10)
     assert r.base_images.shape == (4, 28, 28) and r.pixel_change.shape == (2,)
-    again = sweep(known_generator, classifier, dims=[1, 5], values=[-2, 0, 2], samples=4, seed=1)
+    again = sweep(known_generator, random_classifier, dims=[1, 5], values=[-2, 0, 2], samples=4, seed=1)
     assert np.array_equal(r.images, again.images), "same seed, same arrays"
 
 
-def test_measures_find_the_dead_and_the_dominant_dim(known_generator, classifier):
-    r = sweep(known_generator, classifier, dims=None, values=[-3, 3], samples=8)
+def test_measures_find_the_dead_and_the_dominant_dim(known_generator, random_classifier):
+    r = sweep(known_generator, random_classifier, dims=None, values=[-3, 3], samples=8)
     assert r.params["rank"] and list(r.dims) == list(range(8))
     assert r.pixel_change[3] == 0 and r.prob_shift[3] < 1e-6 and r.flip_rate[3] == 0
     assert r.ranking("pixel_change")[0] == 5 and r.ranking("pixel_change")[-1] == 3
     assert 0 <= r.flip_rate.min() and r.flip_rate.max() <= 1 and r.prob_shift.max() <= 1
 
 
-def test_round_trip(known_generator, classifier, tmp_path):
-    r = sweep(known_generator, classifier, dims=[0, 2], values=[-1, 1], samples=2)
+def test_round_trip(known_generator, random_classifier, tmp_path):
+    r = sweep(known_generator, random_classifier, dims=[0, 2], values=[-1, 1], samples=2)
     r.save(tmp_path / "s.h5", {"seed": 0})
     back = SweepResult.load(tmp_path / "s.h5")
     assert np.array_equal(back.images, r.images) and np.allclose(back.pixel_change, r.pixel_change)
@@ -57,9 +37,9 @@ def test_round_trip(known_generator, classifier, tmp_path):
     (dict(dims=[1], samples=0), "samples must be >= 1"),
     (dict(dims=[1], values=[float("nan")]), "finite"),
 ])
-def test_bad_parameters(known_generator, classifier, kwargs, match):
+def test_bad_parameters(known_generator, random_classifier, kwargs, match):
     with pytest.raises(ConfigError, match=match):
-        sweep(known_generator, classifier, **kwargs)
+        sweep(known_generator, random_classifier, **kwargs)
 
 
 def test_cli_sweep_and_rank_write_results_that_replot(run_cli, tmp_path, known_generator):

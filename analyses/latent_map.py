@@ -1,0 +1,190 @@
+"""Map: sample the latent space, label every sample with the classifier, embed in 2-D.
+
+    result = latent_map(g, clf, samples=10_000, method="umap", space="latent")
+    plot_map(result)            # scatter coloured by class, unsure samples in grey
+
+`space="features"` embeds the classifier's penultimate features of the generated
+images instead of z: neighbours there look alike, rather than having been drawn
+from nearby latents.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentkit.errors import ConfigError
+from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_uint8
+from latentkit.results import load_result, save_result
+from latentkit.sampling import model_device
+
+ANALYSIS = "map"
+METHODS = ("umap", "pca", "tsne")
+SPACES = ("latent", "features")
+
+
+@dataclass
+class MapResult:
+    z: np.ndarray  # (N, d) sampled latents
+    probs: np.ndarray  # (N, C) class probabilities
+    embedding: np.ndarray  # (N, 2) the 2-D projection
+    class_names: list[str]
+    images: np.ndarray | None = None  # (N, 28, 28) uint8, when stored
+    params: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.probs.argmax(-1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probs.max(-1)
+
+    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
+        arrays = {"z": self.z, "probs": self.probs, "labels": self.labels, "confidence": self.confidence,
+                  "embedding": self.embedding}
+        meanings = {
+            "z": "sampled latents, (samples, latent_dim), from N(0, I) with the file's seed",
+            "probs": "classifier class probabilities in [0, 1], (samples, classes)",
+            "labels": "predicted class (argmax of probs), (samples,)",
+            "confidence": "max class probability in [0, 1], (samples,)",
+            "embedding": f"2-D {self.params.get('method')} projection of the {self.params.get('space')} space, "
+                         "(samples, 2), arbitrary units",
+        }
+        if self.images is not None:
+            arrays["images"] = self.images
+            meanings["images"] = "generated images, uint8 0-255, (samples, 28, 28)"
+        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
+                           provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MapResult:
+        attrs, a = load_result(path, ANALYSIS)
+        params = dict(attrs["params"])
+        names = params.pop("class_names")
+        return cls(z=a["z"], probs=a["probs"], embedding=a["embedding"], class_names=names,
+                   images=a.get("images"), params=params)
+
+
+@torch.inference_mode()
+def _sample(generator, classifier, n, seed, space, keep_images, chunk=2000):
+    """Generate and classify n samples in chunks; only uint8 images and small arrays are kept."""
+    z = generator.sample_latents(n, seed=seed)
+    probs, feats, images = [], [], []
+    for zb in z.split(chunk):
+        x = generator(zb.to(model_device(generator))).to(model_device(classifier))
+        f = classifier.features(x)
+        probs.append(classifier.head(f).softmax(-1).cpu())
+        if space == "features":
+            feats.append(f.cpu())
+        if keep_images:
+            images.append(to_uint8(x[:, 0]).cpu())
+    points = torch.cat(feats) if space == "features" else z
+    return z, torch.cat(probs), points, (torch.cat(images).numpy() if keep_images else None)
+
+
+def embed(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
+    """(N, D) -> (N, 2) with UMAP (umap-learn), PCA or t-SNE (scikit-learn), seeded."""
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=seed).fit_transform(points).astype(np.float32)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, max(2.0, (len(points) - 1) / 3))
+        return TSNE(n_components=2, random_state=seed, perplexity=perplexity, init="pca").fit_transform(points)
+    import umap  # numba compiles on first use in each process (about a minute on 2 cores)
+
+    n_neighbors = min(15, len(points) - 1)
+    # A random_state makes umap single-threaded; saying n_jobs=1 keeps it from warning about it.
+    return umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1).fit_transform(points)
+
+
+def latent_map(
+    generator: Generator,
+    classifier: Classifier,
+    samples: int = 10_000,
+    method: str = "umap",
+    space: str = "latent",
+    store_images: bool = False,
+    seed: int = 0,
+) -> MapResult:
+    """Sample, classify and embed `samples` latents; see the module docstring."""
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if space not in SPACES:
+        raise ConfigError(f"unknown space {space!r}; choose latent or features")
+    if samples < 10:
+        raise ConfigError(f"samples must be >= 10 for a 2-D embedding (got {samples})")
+    z, probs, points, images = _sample(generator, classifier, samples, seed, space, store_images)
+    embedding = embed(points.numpy(), method, seed)
+    return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=np.asarray(embedding, dtype=np.float32),
+                     class_names=classifier.classes, images=images,
+                     params={"samples": samples, "method": method, "space": space, "seed": seed})
+
+
+def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = False, ax=None):
+    """Scatter of the embedding coloured by predicted class; samples below `min_confidence`
+    in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import UNSURE_COLOR, class_color
+
+    ax = ax or plt.subplots(figsize=(8.5, 7.5))[1]
+    xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
+    size = max(1.0, min(12.0, 20_000 / len(xy)))
+    ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g}")
+    for c, name in enumerate(result.class_names):
+        pick = sure & (labels == c)
+        ax.scatter(*xy[pick].T, s=size, color=class_color(c), lw=0, label=f"{name} ({pick.mean():.0%})")
+    if thumbnails:
+        if result.images is None:
+            raise ConfigError("this map has no stored images; run map with --store-images (or --thumbnails)")
+        _thumbnails(ax, xy, result.images)
+    p = result.params
+    ax.set(title=f"{p.get('samples')} generated samples, {p.get('method', '').upper()} of the {p.get('space')} space",
+           xlabel=f"{p.get('method')} 1", ylabel=f"{p.get('method')} 2")
+    ax.legend(markerscale=max(1.0, 8 / size), fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
+              title="predicted class")
+    return ax
+
+
+def _thumbnails(ax, xy: np.ndarray, images: np.ndarray, cells: int = 14) -> None:
+    """Draw the sample nearest each cell centre of a cells x cells grid over the scatter."""
+    lo, hi = xy.min(0), xy.max(0)
+    step = (hi - lo) / cells
+    for i in range(cells):
+        for j in range(cells):
+            centre = lo + step * (np.array([i, j]) + 0.5)
+            k = int(np.argmin(((xy - centre) ** 2).sum(1)))
+            if np.abs(xy[k] - centre).max() < step.max() / 2:
+                x0, y0 = xy[k] - step * 0.45
+                ax.imshow(255 - images[k], cmap="gray", vmin=0, vmax=255, alpha=0.9, zorder=3,
+                          extent=(x0, x0 + step[0] * 0.9, y0, y0 + step[1] * 0.9))
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="auto")
+
+
+def plot_result(result: MapResult):
+    """The figure `run` drew for this result."""
+    return plot_map(result, thumbnails=bool(result.params.get("thumbnails")))
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *,
+    thumbnails: bool = False, store_images: bool = False, seed: int = 0, **params,
+) -> list[Path]:
+    """Load models, map, and write map.h5 + map.png into `out`."""
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
+
+    g, clf, provenance = load_models(model, classifier, device)
+    result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, **params)
+    result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
+    return write_outputs(result, plot_result(result), output_dir(out, ANALYSIS), ANALYSIS,
+                         {**provenance, "seed": seed, "command": command})

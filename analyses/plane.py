@@ -1,0 +1,165 @@
+"""Plane: a classifier-labelled 2-D slice of latent space.
+
+    result = plane(g, clf, anchors=[9, 4, 7], resolution=64)   # the plane through a 9, a 4 and a 7
+    result = plane(g, clf, dims=[5, 25], extent=3)            # two coordinates of one base latent
+    plot_plane(result)    # region map (colour = class, alpha = confidence) beside an image mosaic
+
+With anchors, grid point (a, b) is z0 + a (z1 - z0) + b (z2 - z0): the anchors sit at
+(0, 0), (1, 0) and (0, 1), and the grid runs from -`margin` to 1 + `margin`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentkit.errors import ConfigError
+from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_uint8
+from latentkit.results import load_result, save_result
+from latentkit.sampling import generate_and_classify, latents_for_class
+
+ANALYSIS = "plane"
+
+
+@dataclass
+class PlaneResult:
+    axis: np.ndarray  # (R,) grid coordinate along both axes
+    probs: np.ndarray  # (R, R, C) class probabilities; [i, j] = row i (second axis), column j (first axis)
+    mosaic: np.ndarray  # (M, M, 28, 28) uint8 images on an M x M subgrid
+    mosaic_axis: np.ndarray  # (M,) grid coordinate of the mosaic's rows/columns
+    class_names: list[str]
+    params: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.probs.argmax(-1)
+
+    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
+        arrays = {"axis": self.axis, "probs": self.probs, "labels": self.labels, "mosaic": self.mosaic,
+                  "mosaic_axis": self.mosaic_axis}
+        meanings = {
+            "axis": "grid coordinate along each plane axis, (resolution,); see params for the plane",
+            "probs": "class probabilities in [0, 1], (resolution, resolution, classes), [row=axis 2, col=axis 1]",
+            "labels": "predicted class per grid point, (resolution, resolution)",
+            "mosaic": "generated images on a coarser grid, uint8 0-255, (m, m, 28, 28)",
+            "mosaic_axis": "grid coordinate of the mosaic's rows and columns, (m,)",
+        }
+        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
+                           provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PlaneResult:
+        attrs, a = load_result(path, ANALYSIS)
+        params = dict(attrs["params"])
+        names = params.pop("class_names")
+        return cls(axis=a["axis"], probs=a["probs"], mosaic=a["mosaic"], mosaic_axis=a["mosaic_axis"],
+                   class_names=names, params=params)
+
+
+def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed):
+    """(origin (d,), u (d,), v (d,), lo, hi): grid point (a, b) is origin + a u + b v."""
+    d = generator.latent_dim
+    if anchors is not None:
+        if len(anchors) != 3:
+            raise ConfigError(f"a plane needs exactly three anchor classes (got {len(anchors)})")
+        z = torch.cat([latents_for_class(generator, classifier, c, pool=pool, seed=seed) for c in anchors])
+        return z[0], z[1] - z[0], z[2] - z[0], -margin, 1 + margin
+    if dims is None or len(dims) != 2:
+        raise ConfigError("give three --anchors (e.g. 9,4,7) or two --dims (e.g. 5,25)")
+    bad = [x for x in dims if not 0 <= x < d]
+    if bad or dims[0] == dims[1]:
+        raise ConfigError(f"dims must be two different coordinates in 0..{d - 1} (got {list(dims)})")
+    if not extent > 0:
+        raise ConfigError(f"extent must be > 0 (got {extent})")
+    origin = generator.sample_latents(1, seed=seed)[0]
+    origin[list(dims)] = 0
+    u, v = torch.zeros(d), torch.zeros(d)
+    u[dims[0]], v[dims[1]] = 1, 1
+    return origin, u, v, -extent, extent
+
+
+def plane(
+    generator: Generator,
+    classifier: Classifier,
+    anchors: Sequence[int] | None = None,
+    dims: Sequence[int] | None = None,
+    resolution: int = 64,
+    extent: float = 3.0,
+    margin: float = 0.25,
+    mosaic: int = 12,
+    pool: int = 2048,
+    seed: int = 0,
+) -> PlaneResult:
+    """Classify a resolution x resolution grid on a latent plane; see the module docstring."""
+    if resolution < 2 or mosaic < 2:
+        raise ConfigError(f"resolution and mosaic must be >= 2 (got {resolution}, {mosaic})")
+    origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed)
+    axis = torch.linspace(lo, hi, resolution)
+    b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
+    z = origin + a.reshape(-1, 1) * u + b.reshape(-1, 1) * v  # (R*R, d)
+    _, probs = generate_and_classify(generator, classifier, z)
+
+    m_axis = torch.linspace(lo, hi, mosaic)
+    mb, ma = torch.meshgrid(m_axis, m_axis, indexing="ij")
+    images, _ = generate_and_classify(generator, classifier, origin + ma.reshape(-1, 1) * u + mb.reshape(-1, 1) * v)
+    params = {"resolution": resolution, "seed": seed, "lo": lo, "hi": hi,
+              "anchors": list(anchors) if anchors is not None else None,
+              "dims": list(dims) if anchors is None else None}
+    return PlaneResult(axis=axis.numpy(), probs=probs.reshape(resolution, resolution, -1).numpy(),
+                       mosaic=to_uint8(images[:, 0]).reshape(mosaic, mosaic, 28, 28).numpy(),
+                       mosaic_axis=m_axis.numpy(), class_names=classifier.classes, params=params)
+
+
+def plot_plane(result: PlaneResult, fig=None):
+    """Region map (colour = predicted class, alpha = confidence) beside the image mosaic."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch
+
+    from latentkit.plotting import CLASS_COLORS
+
+    fig = fig or plt.figure(figsize=(13, 6))
+    regions, mosaic_ax = fig.subplots(1, 2)
+    lo, hi = result.params["lo"], result.params["hi"]
+    rgb = np.array([to_rgb(c) for c in CLASS_COLORS])[result.labels % len(CLASS_COLORS)]
+    alpha = result.probs.max(-1, keepdims=True)
+    regions.imshow(rgb * alpha + (1 - alpha), origin="lower", extent=(lo, hi, lo, hi), interpolation="nearest")
+    anchors, dims = result.params.get("anchors"), result.params.get("dims")
+    if anchors:
+        for (x, y), c in zip([(0, 0), (1, 0), (0, 1)], anchors, strict=True):
+            regions.plot(x, y, "o", ms=9, mfc="white", mec="black")
+            regions.annotate(result.class_names[c], (x, y), xytext=(6, 6), textcoords="offset points", fontsize=11)
+        xlabel, ylabel, title = "toward anchor 2", "toward anchor 3", "Plane through " + ", ".join(
+            result.class_names[c] for c in anchors)
+    else:
+        xlabel, ylabel, title = f"z[{dims[0]}]", f"z[{dims[1]}]", f"Latent coordinates {dims[0]} and {dims[1]}"
+    present = np.unique(result.labels)
+    regions.legend(handles=[Patch(color=CLASS_COLORS[c], label=result.class_names[c]) for c in present],
+                   fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="class")
+    regions.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: predicted class (pale = unsure)")
+
+    m = result.mosaic.shape[0]
+    tiles = np.concatenate([np.concatenate(list(row), axis=1) for row in result.mosaic[::-1]], axis=0)
+    mosaic_ax.imshow(255 - tiles, cmap="gray", vmin=0, vmax=255, extent=(lo, hi, lo, hi))
+    mosaic_ax.set(xlabel=xlabel, ylabel=ylabel, title=f"Generated images on a {m}x{m} subgrid")
+    fig.tight_layout()
+    return fig
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0, **params,
+) -> list[Path]:
+    """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
+
+    g, clf, provenance = load_models(model, classifier, device)
+    result = plane(g, clf, seed=seed, **params)
+    return write_outputs(result, plot_plane(result), output_dir(out, ANALYSIS), ANALYSIS,
+                         {**provenance, "seed": seed, "command": command})

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import torch
+from conftest import assert_one_line_error
+from latentkit.analyses.latent_map import MapResult, latent_map
+
+from latentkit.errors import ConfigError
+from latentkit.weights import save_weights
+
+
+def test_pca_map_of_the_latent_space(known_generator, random_classifier):
+    r = latent_map(known_generator, random_classifier, samples=300, method="pca", seed=2)
+    assert r.z.shape == (300, 8) and r.probs.shape == (300, 10) and r.embedding.shape == (300, 2)
+    assert np.allclose(r.z, known_generator.sample_latents(300, seed=2).numpy())
+    assert np.allclose(r.probs.sum(1), 1, atol=1e-5) and r.images is None
+    from sklearn.decomposition import PCA
+
+    expected = PCA(n_components=2, random_state=2).fit_transform(r.z)
+    assert np.allclose(np.abs(r.embedding), np.abs(expected), atol=1e-4)  # PCA signs are arbitrary
+
+
+def test_features_space_embeds_the_classifier_features(known_generator, random_classifier):
+    r = latent_map(known_generator, random_classifier, samples=200, method="pca", space="features",
+                   store_images=True)
+    assert r.images.shape == (200, 28, 28) and r.images.dtype == np.uint8
+    from sklearn.decomposition import PCA
+
+    with torch.no_grad():
+        feats = random_classifier.features(known_generator(torch.from_numpy(r.z))).numpy()
+    expected = PCA(n_components=2, random_state=0).fit_transform(feats)
+    assert np.allclose(np.abs(r.embedding), np.abs(expected), atol=1e-3)
+
+
+def test_tsne_is_seeded(known_generator, random_classifier):
+    a = latent_map(known_generator, random_classifier, samples=120, method="tsne", seed=1)
+    b = latent_map(known_generator, random_classifier, samples=120, method="tsne", seed=1)
+    assert np.allclose(a.embedding, b.embedding)
+
+
+def test_umap_small(known_generator, random_classifier):
+    r = latent_map(known_generator, random_classifier, samples=200, method="umap")
+    assert r.embedding.shape == (200, 2) and np.isfinite(r.embedding).all()
+
+
+def test_round_trip(known_generator, random_classifier, tmp_path):
+    r = latent_map(known_generator, random_classifier, samples=50, method="pca", store_images=True)
+    r.save(tmp_path / "m.h5", {"seed": 0})
+    back = MapResult.load(tmp_path / "m.h5")
+    assert np.array_equal(back.images, r.images) and np.array_equal(back.labels, r.labels)
+    assert back.params == r.params
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(samples=5), "samples must be >= 10"),
+    (dict(method="lda"), "unknown method"),
+    (dict(space="pixels"), "unknown space"),
+])
+def test_bad_parameters(known_generator, random_classifier, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        latent_map(known_generator, random_classifier, **kwargs)
+
+
+def test_cli_map_with_thumbnails_and_replot(run_cli, tmp_path, known_generator):
+    save_weights(known_generator, tmp_path / "g.safetensors", "generator")
+    result = run_cli("map", "--model", "g.safetensors", "--samples", "300", "--method", "pca", "--thumbnails",
+                     "--out", "o")
+    assert result.exit_code == 0, result.output
+    r = MapResult.load(tmp_path / "o" / "map.h5")
+    assert r.images.shape == (300, 28, 28) and r.params["thumbnails"]
+    assert run_cli("plot", "o/map.h5", "--out", "again.png").exit_code == 0
+    assert (tmp_path / "again.png").stat().st_size > 10_000
+    assert_one_line_error(run_cli("map", "--samples", "0"), "--samples")
