@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ from latentkit.errors import ConfigError
 from latentkit.geometry import lerp, slerp
 from latentkit.models import Classifier, Generator
 from latentkit.pixels import to_uint8
-from latentkit.results import load_result, save_result
+from latentkit.results import StoredResult
 from latentkit.sampling import check_class, generate_and_classify, latents_for_class
 
 METHODS = {"lerp": lerp, "slerp": slerp}
@@ -32,8 +33,17 @@ ANALYSIS = "interpolate"
 
 
 @dataclass
-class InterpolationResult:
+class InterpolationResult(StoredResult):
     """P paths of S steps each through the waypoint classes."""
+
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "z": "latent vectors along each path, (paths, steps, latent_dim)",
+        "images": "generated images, uint8 0-255, (paths, steps, 28, 28)",
+        "probs": "classifier class probabilities in [0, 1], (paths, steps, classes)",
+        "labels": "predicted class (argmax of probs), (paths, steps)",
+        "norms": "L2 norm of each latent, (paths, steps); the prior's typical norm is sqrt(latent_dim)",
+    }
 
     waypoints: list[int]  # requested classes, e.g. [3, 8, 0]; -1 marks an explicit latent
     method: str  # "lerp" or "slerp"
@@ -55,25 +65,8 @@ class InterpolationResult:
         """Per path, the frame indices whose predicted class differs from the frame before."""
         return [list(np.flatnonzero(row[1:] != row[:-1]) + 1) for row in self.labels]
 
-    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
-        arrays = {"z": self.z, "images": self.images, "probs": self.probs, "labels": self.labels, "norms": self.norms}
-        meanings = {
-            "z": "latent vectors along each path, (paths, steps, latent_dim)",
-            "images": "generated images, uint8 0-255, (paths, steps, 28, 28)",
-            "probs": "classifier class probabilities in [0, 1], (paths, steps, classes)",
-            "labels": "predicted class (argmax of probs), (paths, steps)",
-            "norms": "L2 norm of each latent, (paths, steps); the prior's typical norm is sqrt(latent_dim)",
-        }
-        params = {**self.params, "waypoints": self.waypoints, "method": self.method, "steps": self.steps,
-                  "class_names": self.class_names}
-        return save_result(path, ANALYSIS, arrays, meanings, params, provenance)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> InterpolationResult:
-        attrs, a = load_result(path, ANALYSIS)
-        p = dict(attrs["params"])
-        keep = {k: p.pop(k) for k in ("waypoints", "method", "steps", "class_names")}
-        return cls(**keep, z=a["z"], images=a["images"], probs=a["probs"], norms=a["norms"], params=p)
+    def derived(self) -> dict[str, np.ndarray]:
+        return {"labels": self.labels}
 
 
 def refine_latent(

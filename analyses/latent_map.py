@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
 from latentkit.pixels import to_uint8
-from latentkit.results import load_result, save_result
+from latentkit.results import StoredResult
 from latentkit.sampling import model_device
 
 ANALYSIS = "map"
@@ -29,7 +30,18 @@ SPACES = ("latent", "features")
 
 
 @dataclass
-class MapResult:
+class MapResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "z": "sampled latents, (samples, latent_dim), from N(0, I) with the file's seed",
+        "probs": "classifier class probabilities in [0, 1], (samples, classes)",
+        "labels": "predicted class (argmax of probs), (samples,)",
+        "confidence": "max class probability in [0, 1], (samples,)",
+        "embedding": "2-D projection (params: method) of the latent or feature space (params: space), "
+                     "(samples, 2), arbitrary units",
+        "images": "generated images, uint8 0-255, (samples, 28, 28); only with --store-images/--thumbnails",
+    }
+
     z: np.ndarray  # (N, d) sampled latents
     probs: np.ndarray  # (N, C) class probabilities
     embedding: np.ndarray  # (N, 2) the 2-D projection
@@ -45,30 +57,8 @@ class MapResult:
     def confidence(self) -> np.ndarray:
         return self.probs.max(-1)
 
-    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
-        arrays = {"z": self.z, "probs": self.probs, "labels": self.labels, "confidence": self.confidence,
-                  "embedding": self.embedding}
-        meanings = {
-            "z": "sampled latents, (samples, latent_dim), from N(0, I) with the file's seed",
-            "probs": "classifier class probabilities in [0, 1], (samples, classes)",
-            "labels": "predicted class (argmax of probs), (samples,)",
-            "confidence": "max class probability in [0, 1], (samples,)",
-            "embedding": f"2-D {self.params.get('method')} projection of the {self.params.get('space')} space, "
-                         "(samples, 2), arbitrary units",
-        }
-        if self.images is not None:
-            arrays["images"] = self.images
-            meanings["images"] = "generated images, uint8 0-255, (samples, 28, 28)"
-        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
-                           provenance)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> MapResult:
-        attrs, a = load_result(path, ANALYSIS)
-        params = dict(attrs["params"])
-        names = params.pop("class_names")
-        return cls(z=a["z"], probs=a["probs"], embedding=a["embedding"], class_names=names,
-                   images=a.get("images"), params=params)
+    def derived(self) -> dict[str, np.ndarray]:
+        return {"labels": self.labels, "confidence": self.confidence}
 
 
 @torch.inference_mode()

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -21,14 +22,23 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
 from latentkit.pixels import to_uint8
-from latentkit.results import load_result, save_result
+from latentkit.results import StoredResult
 from latentkit.sampling import generate_and_classify, latents_for_class
 
 ANALYSIS = "plane"
 
 
 @dataclass
-class PlaneResult:
+class PlaneResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "axis": "grid coordinate along each plane axis, (resolution,); see params for the plane",
+        "probs": "class probabilities in [0, 1], (resolution, resolution, classes), [row=axis 2, col=axis 1]",
+        "labels": "predicted class per grid point, (resolution, resolution)",
+        "mosaic": "generated images on a coarser grid, uint8 0-255, (m, m, 28, 28)",
+        "mosaic_axis": "grid coordinate of the mosaic's rows and columns, (m,)",
+    }
+
     axis: np.ndarray  # (R,) grid coordinate along both axes
     probs: np.ndarray  # (R, R, C) class probabilities; [i, j] = row i (second axis), column j (first axis)
     mosaic: np.ndarray  # (M, M, 28, 28) uint8 images on an M x M subgrid
@@ -40,26 +50,8 @@ class PlaneResult:
     def labels(self) -> np.ndarray:
         return self.probs.argmax(-1)
 
-    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
-        arrays = {"axis": self.axis, "probs": self.probs, "labels": self.labels, "mosaic": self.mosaic,
-                  "mosaic_axis": self.mosaic_axis}
-        meanings = {
-            "axis": "grid coordinate along each plane axis, (resolution,); see params for the plane",
-            "probs": "class probabilities in [0, 1], (resolution, resolution, classes), [row=axis 2, col=axis 1]",
-            "labels": "predicted class per grid point, (resolution, resolution)",
-            "mosaic": "generated images on a coarser grid, uint8 0-255, (m, m, 28, 28)",
-            "mosaic_axis": "grid coordinate of the mosaic's rows and columns, (m,)",
-        }
-        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
-                           provenance)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> PlaneResult:
-        attrs, a = load_result(path, ANALYSIS)
-        params = dict(attrs["params"])
-        names = params.pop("class_names")
-        return cls(axis=a["axis"], probs=a["probs"], mosaic=a["mosaic"], mosaic_axis=a["mosaic_axis"],
-                   class_names=names, params=params)
+    def derived(self) -> dict[str, np.ndarray]:
+        return {"labels": self.labels}
 
 
 def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed):

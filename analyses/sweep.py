@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
 from latentkit.pixels import to_uint8
-from latentkit.results import load_result, save_result
+from latentkit.results import StoredResult
 from latentkit.sampling import generate_and_classify
 
 ANALYSIS = "sweep"
@@ -34,7 +35,19 @@ MEASURES = {
 
 
 @dataclass
-class SweepResult:
+class SweepResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "dims": "0-based latent coordinates swept, (dims,)",
+        "values": "values each coordinate was set to, (values,)",
+        "base_z": "base latents before any change, (samples, latent_dim)",
+        "base_images": "images of the base latents, uint8 0-255, (samples, 28, 28)",
+        "base_probs": "classifier probabilities of the base images, (samples, classes)",
+        "images": "images with one coordinate set, uint8 0-255, (dims, samples, values, 28, 28)",
+        "probs": "classifier probabilities in [0, 1], (dims, samples, values, classes)",
+        **MEASURES,
+    }
+
     dims: np.ndarray  # (D,) 0-based coordinates swept
     values: np.ndarray  # (V,) values each coordinate was set to
     base_z: np.ndarray  # (S, d) the unmodified base latents
@@ -66,30 +79,8 @@ class SweepResult:
         """Indices into `dims`, strongest effect first."""
         return np.argsort(-getattr(self, measure), kind="stable")
 
-    def save(self, path: str | os.PathLike, provenance: dict) -> Path:
-        arrays = {"dims": self.dims, "values": self.values, "base_z": self.base_z, "base_images": self.base_images,
-                  "base_probs": self.base_probs, "images": self.images, "probs": self.probs,
-                  **{m: getattr(self, m) for m in MEASURES}}
-        meanings = {
-            "dims": "0-based latent coordinates swept, (dims,)",
-            "values": "values each coordinate was set to, (values,)",
-            "base_z": "base latents before any change, (samples, latent_dim)",
-            "base_images": "images of the base latents, uint8 0-255, (samples, 28, 28)",
-            "base_probs": "classifier probabilities of the base images, (samples, classes)",
-            "images": "images with one coordinate set, uint8 0-255, (dims, samples, values, 28, 28)",
-            "probs": "classifier probabilities in [0, 1], (dims, samples, values, classes)",
-            **MEASURES,
-        }
-        return save_result(path, ANALYSIS, arrays, meanings, {**self.params, "class_names": self.class_names},
-                           provenance)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> SweepResult:
-        attrs, a = load_result(path, ANALYSIS)
-        params = dict(attrs["params"])
-        names = params.pop("class_names")
-        keep = ("dims", "values", "base_z", "base_images", "base_probs", "images", "probs")
-        return cls(**{k: a[k] for k in keep}, class_names=names, params=params)
+    def derived(self) -> dict[str, np.ndarray]:
+        return {m: getattr(self, m) for m in MEASURES}
 
 
 def sweep(

@@ -38,24 +38,22 @@ model_options = stacked([
 ])
 
 
-def int_list(ctx, param, text: str | None) -> tuple[int, ...] | None:
-    """click callback: "5,25,45" -> (5, 25, 45)."""
-    if text is None:
-        return None
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers, e.g. 5,25,45") from None
+def _list_of(convert, kind: str, example: str):
+    """A click callback parsing "a,b,c" with `convert`, or failing with one clear line."""
+
+    def parse(ctx, param, text: str | None) -> tuple | None:
+        if text is None:
+            return None
+        try:
+            return tuple(convert(x) for x in text.split(","))
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a comma-separated list of {kind}, e.g. {example}") from None
+
+    return parse
 
 
-def float_list(ctx, param, text: str | None) -> tuple[float, ...] | None:
-    """click callback: "-3,0,3" -> (-3.0, 0.0, 3.0)."""
-    if text is None:
-        return None
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. -3,0,3") from None
+int_list = _list_of(int, "integers", "5,25,45")
+float_list = _list_of(float, "numbers", "-3,0,3")
 
 
 def value_range(ctx, param, text: str | None) -> tuple[float, ...] | None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -106,3 +107,39 @@ def describe_result(path: str | os.PathLike) -> str:
             ds = f[name]
             lines.append(f"  /{name} {ds.dtype} {ds.shape}: {ds.attrs.get('meaning', '')}")
     return "\n".join(lines)
+
+
+class StoredResult:
+    """Mixin for analysis result dataclasses: one result <-> one HDF5 file.
+
+    Subclasses set ANALYSIS and MEANINGS (dataset name -> meaning). Dataclass fields named
+    in MEANINGS are stored as datasets (skipped when None); the other fields, except
+    `params`, go into the params JSON; `derived()` adds computed datasets (labels,
+    measures) that are written for other tools but recomputed on load.
+    """
+
+    ANALYSIS: ClassVar[str]
+    MEANINGS: ClassVar[dict[str, str]]
+
+    def derived(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def save(self, path: str | os.PathLike, provenance: dict[str, Any]) -> Path:
+        arrays, params = {}, dict(self.params)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.MEANINGS:
+                if value is not None:
+                    arrays[f.name] = value
+            elif f.name != "params":
+                params[f.name] = value
+        arrays.update(self.derived())
+        return save_result(path, self.ANALYSIS, arrays, {k: self.MEANINGS[k] for k in arrays}, params, provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        attrs, arrays = load_result(path, cls.ANALYSIS)
+        params = dict(attrs["params"])
+        values = {f.name: arrays.get(f.name) if f.name in cls.MEANINGS else params.pop(f.name)
+                  for f in fields(cls) if f.name != "params"}
+        return cls(**values, params=params)

@@ -17,29 +17,32 @@ from latentkit.models.zoo import dcgan_init_, get_arch
 from latentkit.pixels import to_native, to_unit28
 
 
-def _check(config: GANConfig) -> None:
-    get_arch(config.arch)
-    if config.latent_dim < 1 or config.width < 2:
-        raise ConfigError(
-            f"latent_dim must be >= 1 and width >= 2 (got {config.latent_dim}, {config.width})"
-        )
+class ZooNet(nn.Module):
+    """A generator or discriminator of one zoo architecture, built from its config."""
+
+    part: str  # "generator" or "discriminator": which builder of the Arch to use
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.arch = get_arch(config.arch)
+        if config.latent_dim < 1 or config.width < 2:
+            raise ConfigError(
+                f"latent_dim must be >= 1 and width >= 2 (got {config.latent_dim}, {config.width})"
+            )
+        self.config = config
+        self.net = getattr(self.arch, self.part)(config)
+        if self.arch.dcgan_init:
+            dcgan_init_(self.net)
 
 
-class Generator(nn.Module):
+class Generator(ZooNet):
     """z (B, latent_dim) -> images (B, 1, 28, 28) in [0, 1].
 
         g = Generator(GANConfig("dcgan", latent_dim=100))
         images = g(torch.randn(16, g.latent_dim))
     """
 
-    def __init__(self, config: GANConfig):
-        super().__init__()
-        _check(config)
-        self.config = config
-        self.arch = get_arch(config.arch)
-        self.net = self.arch.generator(config)
-        if self.arch.dcgan_init:
-            dcgan_init_(self.net)
+    part = "generator"
 
     @property
     def latent_dim(self) -> int:
@@ -58,17 +61,10 @@ class Generator(nn.Module):
         return torch.randn(n, self.latent_dim, generator=gen).to(device)
 
 
-class Discriminator(nn.Module):
+class Discriminator(ZooNet):
     """Native images (B, 1, S, S) -> logits (B,); sigmoid(logit) is D's 'real' probability."""
 
-    def __init__(self, config: GANConfig):
-        super().__init__()
-        _check(config)
-        self.config = config
-        self.arch = get_arch(config.arch)
-        self.net = self.arch.discriminator(config)
-        if self.arch.dcgan_init:
-            dcgan_init_(self.net)
+    part = "discriminator"
 
     def prepare(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """Dataset uint8 (B, 28, 28) -> this architecture's native input."""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the README's figures from the bundled models; run from the repository root.
+# Each figure's .h5 is written beside it (not committed): `latentkit plot` redraws it.
+set -euo pipefail
+g=docs/gallery
+run() { echo "+ latentkit $*"; latentkit "$@"; }
+
+# R000's interpolations (9->8, 3->0, 9->4 and the waypoint path 3->8->0) and R003's 6->9.
+run interpolate --from 9 --to 8 --pairs 2 --out $g/interpolate-9-8
+run interpolate --from 3 --to 0 --pairs 2 --out $g/interpolate-3-0
+run interpolate --from 9 --to 4 --pairs 2 --method lerp --out $g/interpolate-9-4-lerp
+run interpolate --from 9 --to 4 --pairs 2 --method slerp --out $g/interpolate-9-4-slerp
+run interpolate --from 3 --via 8 --to 0 --steps 8 --out $g/interpolate-3-8-0
+run interpolate --from 6 --to 9 --steps 12 --out $g/interpolate-6-9
+# R001's sweep: coordinates 5, 25, 45, 65, 85 counted from 1 are dims 4, 24, 44, 64, 84 here.
+run sweep --dims 4,24,44,64,84 --values -3,0,3 --samples 3 --out $g/sweep-r001
+run sweep --rank --samples 32 --out $g/sweep-rank
+run map --samples 10000 --out $g/map-umap
+run map --samples 3000 --space features --method umap --thumbnails --out $g/map-features
+run plane --anchors 9,4,7 --out $g/plane-9-4-7
+run plane --dims 4,24 --extent 3 --out $g/plane-dims
