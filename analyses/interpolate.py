@@ -151,11 +151,13 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     from latentkit.plotting import class_color
 
     P, S = result.labels.shape
-    fig = fig or plt.figure(figsize=(max(8, 0.75 * S), 3.6 * P))
-    grid = fig.add_gridspec(2 * P, 1, height_ratios=[1, 1.6] * P, hspace=0.35)
+    width = max(8.0, 0.8 * S)
+    frame = 0.72 * width / S  # inches per frame, so frames stay about square
+    fig = fig or plt.figure(figsize=(width, P * (frame + 3.2)), layout="constrained")
+    rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
-    for p in range(P):
-        strip = fig.add_subplot(grid[2 * p])
+    for p, row in enumerate(rows):
+        strip, curves = row.subplots(2, 1, height_ratios=[frame, 1.8])
         strip.imshow(np.concatenate(list(result.images[p]), axis=1), cmap="gray_r", vmin=0, vmax=255,
                      extent=(-0.5, S - 0.5, 0, 1), aspect="auto")
         strip.set(xticks=[], yticks=[], xlim=(-0.5, S - 0.5))
@@ -166,13 +168,12 @@ def plot_interpolation(result: InterpolationResult, fig=None):
         path_name = " → ".join("z" if w < 0 else result.class_names[w] for w in result.waypoints)
         strip.set_title(f"{path_name} ({result.method}, row {p + 1})", pad=26, fontsize=11)
 
-        curves = fig.add_subplot(grid[2 * p + 1], sharex=strip)
         shown = np.flatnonzero(result.probs[p].max(0) >= 0.05)
         for c in shown:
             curves.plot(x, result.probs[p, :, c], color=class_color(c), lw=2, label=result.class_names[c])
         for change in result.changes[p]:
             curves.axvline(change - 0.5, color="grey", ls=":", lw=1)
-        curves.set(ylim=(0, 1.02), ylabel="p(class)", xlabel="step")
+        curves.set(xlim=(-0.5, S - 0.5), ylim=(0, 1.02), ylabel="p(class)", xlabel="frame")
         curves.legend(loc="center left", bbox_to_anchor=(1.08, 0.5), fontsize=8, title="class")
         norm_ax = curves.twinx()
         norm_ax.plot(x, result.norms[p], color="black", ls="--", lw=1)

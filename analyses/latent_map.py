@@ -146,7 +146,8 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
 
 
 def _thumbnails(ax, xy: np.ndarray, images: np.ndarray, cells: int = 14) -> None:
-    """Draw the sample nearest each cell centre of a cells x cells grid over the scatter."""
+    """Draw the sample nearest each occupied cell centre of a cells x cells grid, ink only
+    (transparent background), so the points stay visible underneath."""
     lo, hi = xy.min(0), xy.max(0)
     step = (hi - lo) / cells
     for i in range(cells):
@@ -154,9 +155,10 @@ def _thumbnails(ax, xy: np.ndarray, images: np.ndarray, cells: int = 14) -> None
             centre = lo + step * (np.array([i, j]) + 0.5)
             k = int(np.argmin(((xy - centre) ** 2).sum(1)))
             if np.abs(xy[k] - centre).max() < step.max() / 2:
-                x0, y0 = xy[k] - step * 0.45
-                ax.imshow(255 - images[k], cmap="gray", vmin=0, vmax=255, alpha=0.9, zorder=3,
-                          extent=(x0, x0 + step[0] * 0.9, y0, y0 + step[1] * 0.9))
+                rgba = np.zeros((28, 28, 4), dtype=np.float32)
+                rgba[..., 3] = images[k] / 255  # black ink, alpha = intensity
+                x0, y0 = centre - step * 0.4
+                ax.imshow(rgba, zorder=3, extent=(x0, x0 + step[0] * 0.8, y0, y0 + step[1] * 0.8))
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="auto")
 
 

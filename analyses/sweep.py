@@ -32,6 +32,8 @@ MEASURES = {
     "prob_shift": "mean total-variation distance between class probabilities at value and at base, in [0, 1]",
     "flip_rate": "share of (sample, value) whose predicted class differs from the base sample's, in [0, 1]",
 }
+AXIS_LABELS = {"pixel_change": "mean |pixel change| (0-1)", "prob_shift": "mean TV distance of p(class)",
+               "flip_rate": "share of samples whose class flips"}
 
 
 @dataclass
@@ -122,54 +124,53 @@ def sweep(
 
 
 def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
-    """R001's figure: for each dim a block of rows (one per base sample), values as columns;
-    each tile labelled with the predicted class and confidence. Shows the first `max_dims` dims."""
+    """R001's figure: for each dim a block of rows (one per base sample), values as columns,
+    each tile titled with its predicted class and confidence. Shows the first `max_dims` dims."""
     import matplotlib.pyplot as plt
 
     from latentkit.plotting import class_color
 
     D, S, V = result.labels.shape
     shown = min(D, max_dims)
-    fig = fig or plt.figure(figsize=(1.1 * V + 2.2, 1.15 * S * shown + 0.8))
-    axes = fig.subplots(S * shown, V, squeeze=False)
-    for i in range(shown):
-        for s in range(S):
-            for v in range(V):
-                ax = axes[i * S + s, v]
-                ax.imshow(result.images[i, s, v], cmap="gray_r", vmin=0, vmax=255)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                label = result.labels[i, s, v]
-                ax.set_title(f"{result.class_names[label]} {result.probs[i, s, v, label]:.2f}", fontsize=7,
-                             color=class_color(label), pad=2)
-                if i * S + s == S * shown - 1:
-                    ax.set_xlabel(f"{result.values[v]:+g}", fontsize=9)
-            axes[i * S + s, 0].set_ylabel(f"dim {result.dims[i]}\nsample {s + 1}" if s == 0 else f"sample {s + 1}",
-                                          fontsize=8)
-        axes[i * S, V - 1].text(1.08, 0.5, f"pixel Δ {result.pixel_change[i]:.3f}\nflip {result.flip_rate[i]:.0%}",
-                                transform=axes[i * S, V - 1].transAxes, fontsize=7, va="center")
-    fig.suptitle("One latent coordinate set to each value (columns), the rest fixed", fontsize=11)
-    fig.supxlabel("value of the coordinate", fontsize=9)
+    fig = fig or plt.figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
+    blocks = fig.subfigures(shown, 1, squeeze=False)[:, 0]
+    for i, block in enumerate(blocks):
+        axes = block.subplots(S, V, squeeze=False)
+        for (s, v), ax in np.ndenumerate(axes):
+            label = result.labels[i, s, v]
+            ax.imshow(result.images[i, s, v], cmap="gray_r", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{result.class_names[label]} {result.probs[i, s, v, label]:.2f}", fontsize=8,
+                         color=class_color(label), pad=2)
+            if s == S - 1:
+                ax.set_xlabel(f"z[{result.dims[i]}] = {result.values[v]:+g}", fontsize=8)
+            if v == 0:
+                ax.set_ylabel(f"sample {s + 1}", fontsize=8)
+        block.suptitle(f"dim {result.dims[i]}: pixel change {result.pixel_change[i]:.3f}, "
+                       f"class flips {result.flip_rate[i]:.0%}", fontsize=10)
+    fig.suptitle("One latent coordinate set to each value, the rest fixed", fontsize=11)
     return fig
 
 
-def plot_ranking(result: SweepResult, annotate: int = 5, fig=None):
-    """Each coordinate's effect, strongest first, under three measures; the `annotate`
-    strongest are labelled with their dim. Returns the figure."""
+def plot_ranking(result: SweepResult, top: int = 15, fig=None):
+    """The `top` coordinates with the strongest effect under each of the three measures,
+    as horizontal bars; every coordinate's value is in the result's arrays. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig = fig or plt.figure(figsize=(11, 3.6))
+    fig = fig or plt.figure(figsize=(11, 0.28 * min(top, len(result.dims)) + 1.6), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, measure in zip(axes, MEASURES, strict=True):
         effect = getattr(result, measure)
-        order = result.ranking(measure)
-        ax.bar(np.arange(len(order)), effect[order], color="#4c72b0", width=1.0)
-        for rank, idx in enumerate(order[:annotate]):
-            ax.annotate(str(result.dims[idx]), (rank, effect[idx]), fontsize=7, ha="center", va="bottom")
-        ax.set(title=measure.replace("_", " "), xlabel="coordinates, strongest first", ylabel=measure)
-    fig.suptitle(f"Effect of each latent coordinate (values {', '.join(f'{v:+g}' for v in result.values)}, "
-                 f"{result.base_z.shape[0]} base samples)", fontsize=11)
-    fig.tight_layout()
+        order = result.ranking(measure)[:top][::-1]  # strongest at the top
+        ax.barh(np.arange(len(order)), effect[order], color="#4c72b0")
+        ax.set_yticks(np.arange(len(order)), [f"z[{result.dims[i]}]" for i in order], fontsize=8)
+        ax.set(title=measure.replace("_", " "), xlabel=AXIS_LABELS[measure])
+        ax.axvline(np.median(effect), color="grey", ls="--", lw=1, label="median of all dims")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"The {min(top, len(result.dims))} most influential of {len(result.dims)} latent coordinates "
+                 f"(values {', '.join(f'{v:+g}' for v in result.values)}; {result.base_z.shape[0]} base samples)",
+                 fontsize=11)
     return fig
 
 
