@@ -62,8 +62,12 @@ class MapResult(StoredResult):
 
 
 @torch.inference_mode()
-def _sample(generator, classifier, n, seed, space, keep_images, chunk=2000):
-    """Generate and classify n samples in chunks; only uint8 images and small arrays are kept."""
+def sample_points(
+    generator: Generator, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
+    keep_images: bool = False, chunk: int = 2000,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray | None]:
+    """(z (n, d), probs (n, C), points to embed (n, d or F), uint8 images or None), made in chunks
+    so only small arrays and, if asked, uint8 images are kept."""
     z = generator.sample_latents(n, seed=seed)
     probs, feats, images = [], [], []
     for zb in z.split(chunk):
@@ -112,7 +116,7 @@ def latent_map(
         raise ConfigError(f"unknown space {space!r}; choose latent or features")
     if samples < 10:
         raise ConfigError(f"samples must be >= 10 for a 2-D embedding (got {samples})")
-    z, probs, points, images = _sample(generator, classifier, samples, seed, space, store_images)
+    z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images)
     embedding = embed(points.numpy(), method, seed)
     return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=np.asarray(embedding, dtype=np.float32),
                      class_names=classifier.classes, images=images,
