@@ -105,6 +105,9 @@ training_options = stacked([
 @click.option("--latent-dim", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--width", type=click.IntRange(min=2), default=None,
               help="Channel multiplier [default: 32 for dcgan; 64, the reference shapes, for r00x].")
+@click.option("--ema", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Decay of the generator weight average that is saved; 0 = off "
+                   "[default: 0.999 for dcgan, 0 for the r00x recipes].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")

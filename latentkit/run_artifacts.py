@@ -39,11 +39,12 @@ HISTORY_ATTRS = {
 
 @torch.inference_mode()
 def native_grid_images(trainer: GANTrainer, z: torch.Tensor) -> torch.Tensor:
-    """Generated images at native resolution in [0, 1] (for grids), with G in eval mode."""
-    g = trainer.G
+    """The final generator's images at native resolution in [0, 1] (for grids), in eval mode."""
+    g = trainer.final_generator
+    was_training = g.training
     g.eval()
     x = g.native(z.to(trainer.device))
-    g.train()
+    g.train(was_training)
     return to_unit_range(x, g.arch.value_range).cpu()
 
 
@@ -85,8 +86,7 @@ def _quality(trainer: GANTrainer, log: Callable[[str], None]) -> dict:
     except LatentkitError as err:
         log(f"skipping sample-quality metrics: {err}")
         return {}
-    trainer.G.eval()
-    probs = classify_samples(trainer.G, clf, cfg.eval_samples, seed=cfg.seed)
+    probs = classify_samples(trainer.final_generator, clf, cfg.eval_samples, seed=cfg.seed)
     return {"classifier": cfg.classifier or f"{cfg.dataset}-classifier", **sample_quality(probs)}
 
 
@@ -100,16 +100,16 @@ def write_final(trainer: GANTrainer, log: Callable[[str], None] = print) -> dict
     frames = sorted((out / "samples").glob("epoch_*.png"))
     plotting.save_gif(frames, out / "progress.gif")
 
-    trainer.G.eval()
-    card = new_card("generator", trainer.G.config, dataset=cfg.dataset, seed=cfg.seed,
+    g = trainer.final_generator.eval()
+    card = new_card("generator", g.config, dataset=cfg.dataset, seed=cfg.seed,
                     command=trainer.command or " ".join(sys.argv), device=trainer.device)
     card.update(
         latent_dim=cfg.latent_dim, epochs=st.epoch, batch_size=cfg.batch_size, lr=cfg.lr, train_images=st.train_images,
         steps=len(st.history["loss_D"]), train_seconds=round(st.seconds, 1),
         images_per_second=round(len(st.history["loss_D"]) * cfg.batch_size / max(st.seconds, 1e-9), 1),
-        parameters=sum(p.numel() for p in trainer.G.parameters()),
+        parameters=sum(p.numel() for p in g.parameters()), ema=cfg.ema_decay,
     )
     card["metrics"] = _quality(trainer, log)
-    save_weights(trainer.G, out / "generator.safetensors", "generator")
+    save_weights(g, out / "generator.safetensors", "generator")
     write_card(out / "card.json", card)
     return card

@@ -135,3 +135,15 @@ def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
     (tmp_path / "run" / CHECKPOINT).write_bytes(b"garbage")
     result = run_cli("train", "--width", "4", "--limit", "256", "--out", "run", "--resume", "-q")
     assert_one_line_error(result, "cannot resume from", "corrupt")
+
+
+def test_saved_generator_is_the_weight_average_when_ema_is_on(tmp_path):
+    quiet = dict(progress=False, log=lambda s: None)
+    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "ema", **quiet)  # dcgan's default: 0.999
+    train_gan(TrainConfig(epochs=1, ema=0, **TINY), tmp_path / "plain", **quiet)
+    for run, averaged in (("ema", True), ("plain", False)):
+        live = torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["G"]["net.0.weight"]
+        saved = final_weights(tmp_path / run)["net.0.weight"]
+        assert torch.equal(saved, live) is not averaged, run
+    with pytest.raises(ConfigError, match="ema must be in"):
+        TrainConfig(ema=1.0).validate()
