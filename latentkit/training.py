@@ -121,7 +121,7 @@ class GANTrainer:
     """Holds the networks, optimizers and RNGs of one run and writes its folder.
 
         trainer = GANTrainer(TrainConfig(arch="dcgan", epochs=5), out="runs/dcgan")
-        result = trainer.fit()
+        card = trainer.fit()
     """
 
     def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None):
@@ -171,6 +171,16 @@ class GANTrainer:
         try:
             ckpt = torch.load(path, map_location=self.device, weights_only=True)  # no pickle code runs
             saved = TrainConfig(**ckpt["config"])
+        except Exception as err:
+            raise self._unreadable(path, err) from None
+        changed = [f.name for f in fields(TrainConfig)
+                   if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(self.cfg, f.name)]
+        if changed:
+            raise ConfigError(
+                f"--resume with different {', '.join(changed)} than the run in {self.out}; "
+                "resume with the original settings (only --epochs may grow)"
+            )
+        try:
             self.G.load_state_dict(ckpt["G"])
             self.D.load_state_dict(ckpt["D"])
             if self.G_ema:
@@ -181,17 +191,14 @@ class GANTrainer:
             torch.set_rng_state(ckpt["torch_rng"].cpu())
             self.state = TrainState(**ckpt["state"])
         except Exception as err:
-            raise CheckpointError(
-                f"cannot resume from {path}: corrupt or from another version ({' '.join(str(err).split())[:200]}); "
-                "delete it to start over, or pass another --out"
-            ) from None
-        changed = [f.name for f in fields(TrainConfig)
-                   if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(self.cfg, f.name)]
-        if changed:
-            raise ConfigError(
-                f"--resume with different {', '.join(changed)} than the run in {self.out}; "
-                "resume with the original settings (only --epochs may grow)"
-            )
+            raise self._unreadable(path, err) from None
+
+    @staticmethod
+    def _unreadable(path: Path, err: Exception) -> CheckpointError:
+        return CheckpointError(
+            f"cannot resume from {path}: corrupt or from another version ({' '.join(str(err).split())[:200]}); "
+            "delete it to start over, or pass another --out"
+        )
 
     # --- the loop -------------------------------------------------------------------
 

@@ -128,6 +128,8 @@ def test_resume_guards(tmp_path, run_cli):
         GANTrainer(TrainConfig(**TINY), tmp_path / "run")
     with pytest.raises(ConfigError, match="different lr"):
         GANTrainer(TrainConfig(**{**TINY, "lr": 1e-3}), tmp_path / "run", resume=True)
+    with pytest.raises(ConfigError, match="different width"):  # named, not reported as corruption
+        GANTrainer(TrainConfig(**{**TINY, "width": 8}), tmp_path / "run", resume=True)
 
 
 def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
