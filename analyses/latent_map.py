@@ -133,7 +133,7 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
     ax = ax or plt.subplots(figsize=(8.5, 7.5))[1]
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
     size = max(1.0, min(12.0, 20_000 / len(xy)))
-    ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g}")
+    ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g} ({(~sure).mean():.0%})")
     for c, name in enumerate(result.class_names):
         pick = sure & (labels == c)
         ax.scatter(*xy[pick].T, s=size, color=class_color(c), lw=0, label=f"{name} ({pick.mean():.0%})")
