@@ -24,7 +24,6 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.geometry import lerp, slerp
 from latentkit.models import Classifier, Generator
-from latentkit.pixels import to_uint8
 from latentkit.results import StoredResult
 from latentkit.sampling import check_class, generate_and_classify, latents_for_class
 
@@ -132,12 +131,12 @@ def interpolate(
     t = torch.linspace(0, 1, steps)
     segments = [METHODS[method](a, b, t) for a, b in zip(ends[:-1], ends[1:], strict=True)]  # each (P, steps, d)
     z = torch.cat([segments[0]] + [s[:, 1:] for s in segments[1:]], dim=1)  # (P, S, d)
-    images, probs = generate_and_classify(generator, classifier, z.reshape(-1, z.shape[-1]))
+    images, probs, _ = generate_and_classify(generator, classifier, z.reshape(-1, z.shape[-1]))
     P, S = z.shape[:2]
     return InterpolationResult(
         waypoints=[-1 if isinstance(w, torch.Tensor) else int(w) for w in waypoints],
         method=method, steps=steps, class_names=classifier.classes,
-        z=z.numpy(), images=to_uint8(images).reshape(P, S, 28, 28).numpy(),
+        z=z.numpy(), images=images.reshape(P, S, 28, 28).numpy(),
         probs=probs.reshape(P, S, -1).numpy(), norms=z.norm(dim=-1).numpy(),
         params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed},
     )
@@ -199,7 +198,7 @@ def run(
     `start`/`end` are classes; `start_z`/`end_z` are .npy latents that replace them.
     Returns the paths written.
     """
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.analysis_run import load_models, write_outputs
     from latentkit.plotting import save_frames_gif
 
     if (start is None and start_z is None) or (end is None and end_z is None):
@@ -208,9 +207,7 @@ def run(
     last = _load_latent(end_z) if end_z else end
     g, clf, provenance = load_models(model, classifier, device)
     result = interpolate(g, clf, [first, *via, last], seed=seed, **params)
-    folder = output_dir(out, ANALYSIS)
-    paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS,
-                          {**provenance, "seed": seed, "command": command})
+    paths = write_outputs(result, plot_interpolation(result), out, ANALYSIS, provenance, seed, command)
     if gif:
-        paths.append(save_frames_gif(result.images.reshape(-1, 28, 28), folder / "interpolate.gif"))
+        paths.append(save_frames_gif(result.images.reshape(-1, 28, 28), paths[0].with_suffix(".gif")))
     return paths

@@ -20,9 +20,8 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
-from latentkit.pixels import to_uint8
 from latentkit.results import StoredResult
-from latentkit.sampling import model_device
+from latentkit.sampling import generate_and_classify
 
 ANALYSIS = "map"
 METHODS = ("umap", "pca", "tsne")
@@ -61,25 +60,15 @@ class MapResult(StoredResult):
         return {"labels": self.labels, "confidence": self.confidence}
 
 
-@torch.inference_mode()
 def sample_points(
     generator: Generator, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
-    keep_images: bool = False, chunk: int = 2000,
+    keep_images: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray | None]:
-    """(z (n, d), probs (n, C), points to embed (n, d or F), uint8 images or None), made in chunks
-    so only small arrays and, if asked, uint8 images are kept."""
+    """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None)."""
     z = generator.sample_latents(n, seed=seed)
-    probs, feats, images = [], [], []
-    for zb in z.split(chunk):
-        x = generator(zb.to(model_device(generator))).to(model_device(classifier))
-        f = classifier.features(x)
-        probs.append(classifier.head(f).softmax(-1).cpu())
-        if space == "features":
-            feats.append(f.cpu())
-        if keep_images:
-            images.append(to_uint8(x[:, 0]).cpu())
-    points = torch.cat(feats) if space == "features" else z
-    return z, torch.cat(probs), points, (torch.cat(images).numpy() if keep_images else None)
+    images, probs, feats = generate_and_classify(generator, classifier, z, images=keep_images,
+                                                 features=space == "features")
+    return z, probs, feats if space == "features" else z, None if images is None else images.numpy()
 
 
 def embed(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
@@ -177,10 +166,9 @@ def run(
     thumbnails: bool = False, store_images: bool = False, seed: int = 0, **params,
 ) -> list[Path]:
     """Load models, map, and write map.h5 + map.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.analysis_run import load_models, write_outputs
 
     g, clf, provenance = load_models(model, classifier, device)
     result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, **params)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
-    return write_outputs(result, plot_result(result), output_dir(out, ANALYSIS), ANALYSIS,
-                         {**provenance, "seed": seed, "command": command})
+    return write_outputs(result, plot_result(result), out, ANALYSIS, provenance, seed, command)

@@ -21,7 +21,6 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
-from latentkit.pixels import to_uint8
 from latentkit.results import StoredResult
 from latentkit.sampling import generate_and_classify, latents_for_class
 
@@ -95,16 +94,16 @@ def plane(
     axis = torch.linspace(lo, hi, resolution)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
     z = origin + a.reshape(-1, 1) * u + b.reshape(-1, 1) * v  # (R*R, d)
-    _, probs = generate_and_classify(generator, classifier, z)
+    probs = generate_and_classify(generator, classifier, z, images=False).probs
 
     m_axis = torch.linspace(lo, hi, mosaic)
     mb, ma = torch.meshgrid(m_axis, m_axis, indexing="ij")
-    images, _ = generate_and_classify(generator, classifier, origin + ma.reshape(-1, 1) * u + mb.reshape(-1, 1) * v)
+    images = generate_and_classify(generator, classifier, origin + ma.reshape(-1, 1) * u + mb.reshape(-1, 1) * v).images
     params = {"resolution": resolution, "seed": seed, "lo": lo, "hi": hi,
               "anchors": list(anchors) if anchors is not None else None,
               "dims": list(dims) if anchors is None else None}
     return PlaneResult(axis=axis.numpy(), probs=probs.reshape(resolution, resolution, -1).numpy(),
-                       mosaic=to_uint8(images[:, 0]).reshape(mosaic, mosaic, 28, 28).numpy(),
+                       mosaic=images.reshape(mosaic, mosaic, 28, 28).numpy(),
                        mosaic_axis=m_axis.numpy(), class_names=classifier.classes, params=params)
 
 
@@ -149,9 +148,8 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0, **params,
 ) -> list[Path]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.analysis_run import load_models, write_outputs
 
     g, clf, provenance = load_models(model, classifier, device)
     result = plane(g, clf, seed=seed, **params)
-    return write_outputs(result, plot_plane(result), output_dir(out, ANALYSIS), ANALYSIS,
-                         {**provenance, "seed": seed, "command": command})
+    return write_outputs(result, plot_plane(result), out, ANALYSIS, provenance, seed, command)

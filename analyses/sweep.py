@@ -22,7 +22,6 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
-from latentkit.pixels import to_uint8
 from latentkit.results import StoredResult
 from latentkit.sampling import generate_and_classify
 
@@ -111,8 +110,7 @@ def sweep(
     z = base[None, :, None].repeat(len(dims), 1, len(vals), 1)  # (D, S, V, d)
     for i, dim in enumerate(dims):
         z[i, :, :, dim] = vals
-    images, probs = generate_and_classify(generator, classifier, torch.cat([base, z.reshape(-1, d)]))
-    images = to_uint8(images)[:, 0]
+    images, probs, _ = generate_and_classify(generator, classifier, torch.cat([base, z.reshape(-1, d)]))
     shape = (len(dims), samples, len(vals))
     return SweepResult(
         dims=np.array(dims), values=vals.numpy(), base_z=base.numpy(),
@@ -185,11 +183,10 @@ def run(
     dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, **params,
 ) -> list[Path]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.analysis_run import load_models, write_outputs
 
     if not rank and not dims:
         raise ConfigError("give --dims (e.g. --dims 5,25,45) or --rank to sweep every coordinate")
     g, clf, provenance = load_models(model, classifier, device)
     result = sweep(g, clf, dims=None if rank else dims, seed=seed, **params)
-    return write_outputs(result, plot_result(result), output_dir(out, ANALYSIS), ANALYSIS,
-                         {**provenance, "seed": seed, "command": command})
+    return write_outputs(result, plot_result(result), out, ANALYSIS, provenance, seed, command)

@@ -34,8 +34,16 @@ def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
     return Path(out) if out else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def write_outputs(result, figure, folder: Path, name: str, provenance: dict[str, Any]) -> list[Path]:
-    """Save `result` as FOLDER/NAME.h5 (with provenance) and `figure` as FOLDER/NAME.png."""
+def write_outputs(
+    result, figure, out: str | os.PathLike | None, analysis: str, provenance: dict[str, Any],
+    seed: int, command: str | None,
+) -> list[Path]:
+    """Save `result` as OUT/ANALYSIS.h5 (with provenance, seed, command) and `figure` as OUT/ANALYSIS.png.
+
+    `out` None means ./latentkit-out/ANALYSIS-TIMESTAMP/.
+    """
     from latentkit.plotting import save_figure
 
-    return [result.save(folder / f"{name}.h5", provenance), save_figure(figure, folder / f"{name}.png")]
+    folder = output_dir(out, analysis)
+    return [result.save(folder / f"{analysis}.h5", {**provenance, "seed": seed, "command": command}),
+            save_figure(figure, folder / f"{analysis}.png")]

@@ -7,18 +7,15 @@ import math
 import torch
 
 from latentkit.models import Classifier, Generator
+from latentkit.sampling import generate_and_classify
 
 
-@torch.inference_mode()
 def classify_samples(
     generator: Generator, classifier: Classifier, n: int, seed: int = 0, batch_size: int = 1000
 ) -> torch.Tensor:
-    """Class probabilities (n, 10) of n samples drawn from the prior with `seed`."""
-    generator.eval()
-    classifier.eval()
-    device = next(generator.parameters()).device
-    z = generator.sample_latents(n, seed=seed, device=device)
-    return torch.cat([classifier(generator(zb)).softmax(-1) for zb in z.split(batch_size)]).cpu()
+    """Class probabilities (n, C) of n samples drawn from the prior with `seed`."""
+    z = generator.sample_latents(n, seed=seed)
+    return generate_and_classify(generator, classifier, z, batch_size, images=False).probs
 
 
 def sample_quality(probs: torch.Tensor, threshold: float = 0.9) -> dict:

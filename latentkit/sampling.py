@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_uint8
+
+
+class Generated(NamedTuple):
+    images: torch.Tensor | None  # (N, 28, 28) uint8, or None when not kept
+    probs: torch.Tensor  # (N, C) class probabilities
+    features: torch.Tensor | None  # (N, F) classifier penultimate features, or None
 
 
 def model_device(module: torch.nn.Module) -> torch.device:
@@ -14,16 +23,28 @@ def model_device(module: torch.nn.Module) -> torch.device:
 
 @torch.inference_mode()
 def generate_and_classify(
-    generator: Generator, classifier: Classifier, z: torch.Tensor, batch_size: int = 1000
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Latents (N, d) -> images (N, 1, 28, 28) in [0, 1] and class probabilities (N, C), on CPU."""
-    device = model_device(generator)
-    images, probs = [], []
+    generator: Generator, classifier: Classifier, z: torch.Tensor, batch_size: int = 1000,
+    images: bool = True, features: bool = False,
+) -> Generated:
+    """Latents (N, d) -> uint8 images, class probabilities and (optionally) features, on CPU.
+
+    Works in batches and keeps images only as uint8, so memory stays small:
+
+        images, probs, _ = generate_and_classify(g, clf, g.sample_latents(16, seed=0))
+    """
+    generator.eval()
+    classifier.eval()
+    kept_images, probs, feats = [], [], []
     for zb in z.split(batch_size):
-        x = generator(zb.to(device))
-        images.append(x.cpu())
-        probs.append(classifier(x.to(model_device(classifier))).softmax(-1).cpu())
-    return torch.cat(images), torch.cat(probs)
+        x = generator(zb.to(model_device(generator))).to(model_device(classifier))
+        f = classifier.features(x)
+        probs.append(classifier.head(f).softmax(-1).cpu())
+        if features:
+            feats.append(f.cpu())
+        if images:
+            kept_images.append(to_uint8(x[:, 0]).cpu())
+    return Generated(torch.cat(kept_images) if images else None, torch.cat(probs),
+                     torch.cat(feats) if features else None)
 
 
 def check_class(classifier: Classifier, label: int) -> int:
@@ -45,7 +66,7 @@ def latents_for_class(
     """
     check_class(classifier, label)
     z = generator.sample_latents(pool, seed=seed)
-    _, probs = generate_and_classify(generator, classifier, z)
+    probs = generate_and_classify(generator, classifier, z, images=False).probs
     is_class = probs.argmax(1) == label
     if int(is_class.sum()) < n:
         raise ConfigError(

@@ -15,7 +15,7 @@ def test_dims_plane_sets_the_two_coordinates(known_generator, random_classifier)
     assert np.allclose(r.axis, [-2, -1, 0, 1, 2])
     z = known_generator.sample_latents(1, seed=4)[0]
     z[5], z[1] = float(r.axis[3]), float(r.axis[0])  # column 3 follows dim 5, row 0 follows dim 1
-    _, probs = generate_and_classify(known_generator, random_classifier, z[None])
+    probs = generate_and_classify(known_generator, random_classifier, z[None], images=False).probs
     assert np.allclose(r.probs[0, 3], probs[0].numpy(), atol=1e-5)
 
 
