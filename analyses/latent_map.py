@@ -11,6 +11,7 @@ from nearby latents.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -24,6 +25,7 @@ from latentkit.results import StoredResult
 from latentkit.sampling import generate_and_classify
 
 ANALYSIS = "map"
+EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
 METHODS = ("umap", "pca", "tsne")
 SPACES = ("latent", "features")
 
@@ -82,11 +84,29 @@ def embed(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray
 
         perplexity = min(30.0, max(2.0, (len(points) - 1) / 3))
         return TSNE(n_components=2, random_state=seed, perplexity=perplexity, init="pca").fit_transform(points)
-    import umap  # numba compiles on first use in each process (about a minute on 2 cores)
+    import umap
 
     n_neighbors = min(15, len(points) - 1)
-    # A random_state makes umap single-threaded; saying n_jobs=1 keeps it from warning about it.
-    return umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1).fit_transform(points)
+    knn = _exact_knn(points, n_neighbors) if len(points) <= EXACT_KNN_MAX else (None, None, None)
+    with warnings.catch_warnings():  # "transform will be unavailable": we never call transform
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        # A random_state makes umap single-threaded; saying n_jobs=1 keeps it from warning about it.
+        reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
+                            precomputed_knn=knn)
+        return reducer.fit_transform(points)
+
+
+def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours (self first), from scikit-learn.
+
+    umap's own approximate search (pynndescent) is compiled by numba in every new process:
+    on 2 cores a first 10k-point fit took 64-70 s with it and 22 s with this
+    (benchmarks/map_timing.py). Exact search costs O(N^2), hence EXACT_KNN_MAX.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    dist, idx = NearestNeighbors(n_neighbors=k).fit(points).kneighbors(points)
+    return idx, dist.astype(np.float32)
 
 
 def latent_map(

@@ -37,9 +37,10 @@ def test_tsne_is_seeded(known_generator, random_classifier):
     assert np.allclose(a.embedding, b.embedding)
 
 
-def test_umap_small(known_generator, random_classifier):
-    r = latent_map(known_generator, random_classifier, samples=200, method="umap")
-    assert r.embedding.shape == (200, 2) and np.isfinite(r.embedding).all()
+def test_umap_small_is_seeded(known_generator, random_classifier):
+    a, b = (latent_map(known_generator, random_classifier, samples=200, method="umap", seed=3) for _ in range(2))
+    assert a.embedding.shape == (200, 2) and np.isfinite(a.embedding).all()
+    assert np.allclose(a.embedding, b.embedding)
 
 
 def test_round_trip(known_generator, random_classifier, tmp_path):
