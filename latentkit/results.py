@@ -99,10 +99,9 @@ def describe_result(path: str | os.PathLike) -> str:
     """A human-readable listing of a result file: attributes, then each array with shape and meaning."""
     import h5py
 
-    attrs = read_attrs(path)
-    lines = [f"{path}"]
-    lines += [f"  {k}: {v}" for k, v in attrs.items()]
+    path = _checked(path)
     with h5py.File(path, "r") as f:
+        lines = [f"{path}", *(f"  {k}: {v}" for k, v in _attrs(f, path, None).items())]
         for name in f.keys():
             ds = f[name]
             lines.append(f"  /{name} {ds.dtype} {ds.shape}: {ds.attrs.get('meaning', '')}")

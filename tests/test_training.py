@@ -3,7 +3,6 @@ import subprocess
 import sys
 import time
 
-import h5py
 import pytest
 import torch
 from conftest import assert_one_line_error
@@ -11,6 +10,7 @@ from PIL import Image
 
 from latentkit.errors import ConfigError, TrainingError
 from latentkit.models import Classifier, ClassifierConfig
+from latentkit.run_artifacts import read_history
 from latentkit.training import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
 from latentkit.weights import save_weights
 
@@ -46,9 +46,9 @@ def test_train_cli_writes_every_artefact(run_cli, tmp_path, tiny_classifier):
                  "loss.png", "d_outputs.png", "samples.png", "progress.gif"):
         assert (out / name).is_file(), name
     assert "Epoch [1/1] Step [8/8] Loss-D" in result.output
-    with h5py.File(out / "history.h5") as f:
-        assert all(f[k].shape == (8,) for k in STATS)
-        assert 0 <= f["D_x"][()].min() and f["D_x"][()].max() <= 1
+    history = read_history(out / "history.h5")
+    assert all(history[k].shape == (8,) for k in STATS)
+    assert 0 <= history["D_x"].min() and history["D_x"].max() <= 1
     import json
 
     card = json.loads((out / "card.json").read_text())
