@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import click
-from latentkit.cli.common import command_line, float_list, int_list, model_options, print_paths, value_range
+from latentkit.cli.common import (
+    DATA_DIR_HELP,
+    command_line,
+    float_list,
+    int_list,
+    model_options,
+    print_paths,
+    value_range,
+)
 
 
 @click.command()
@@ -96,6 +104,34 @@ def plane(ctx: click.Context, **options) -> None:
     from latentkit.analyses.plane import run
 
     print_paths(run(command=command_line(ctx), **options))
+
+
+@click.command("eval")
+@click.option("--samples", type=click.IntRange(min=10, max=50_000), default=10_000, show_default=True,
+              help="Generated samples (and training images for the real-data yardstick).")
+@click.option("--ppl-paths", type=click.IntRange(min=2), default=2_000, show_default=True,
+              help="Latent pairs per perceptual-path-length variant.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help=DATA_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@model_options
+@click.pass_context
+def evaluate(ctx: click.Context, as_json: bool, **options) -> None:
+    """Score a generator: FID, KID, classifier score, coverage, precision/recall,
+    density/coverage, path length, memorisation and Parzen log-likelihood, each beside
+    the same number for real data (training images vs the test set).
+
+        latentkit eval
+        latentkit eval --model runs/dcgan-mnist --samples 2000 --json
+    """
+    import json
+
+    from latentkit.analyses.evaluate import format_table, run
+
+    result, paths = run(command=command_line(ctx), **options)
+    click.echo(json.dumps(result.summary(), indent=2) if as_json else format_table(result))
+    if not as_json:
+        print_paths(paths)
 
 
 @click.command()

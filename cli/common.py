@@ -8,6 +8,8 @@ import click
 
 from latentkit.names import DEVICES
 
+DATA_DIR_HELP = "Folder holding MNIST/raw and FashionMNIST/raw (default: $LATENTKIT_DATA, then a per-user cache)."
+
 
 def command_line(ctx: click.Context) -> str:
     """The command as typed, for the model card."""

@@ -10,13 +10,11 @@ import sys
 
 import click
 from latentkit.cli import analyses
-from latentkit.cli.common import command_line, stacked
+from latentkit.cli.common import DATA_DIR_HELP, command_line, stacked
 
 from latentkit import __version__
 from latentkit.errors import LatentkitError, TrainingError
 from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
-
-DATA_DIR_HELP = "Folder holding MNIST/raw and FashionMNIST/raw (default: $LATENTKIT_DATA, then a per-user cache)."
 
 
 class LatentkitGroup(click.Group):
@@ -100,6 +98,10 @@ training_options = stacked([
 @click.option("--arch", type=click.Choice(ARCH_NAMES), default="dcgan", show_default=True,
               help="Architecture; `latentkit models` shows what each is.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many minutes of training (before --epochs if that comes first).")
+@click.option("--clock", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
+              help="What --max-minutes counts: wall time, or this process's CPU time (fair on a shared machine).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-4, show_default=True)
 @click.option("--latent-dim", type=click.IntRange(min=1), default=100, show_default=True)
@@ -157,8 +159,8 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
 
 
-for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.show,
-                analyses.plot):
+for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,
+                analyses.show, analyses.plot):
     cli.add_command(command)
 
 

@@ -16,16 +16,20 @@ PARALLEL_EPS = 1e-4
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Linear interpolation of latents a, b (..., d) at t (T,) -> (..., T, d).
+    """Linear interpolation of latents a, b (..., d) at t -> (..., T, d).
+
+    t is (T,), shared by every row, or (..., T), one set of positions per row.
 
         path = lerp(z0, z1, torch.linspace(0, 1, 10))   # (10, d)
     """
-    t = t.to(a.dtype).view(-1, 1)
+    t = t.to(a.dtype).unsqueeze(-1)
     return a.unsqueeze(-2) * (1 - t) + b.unsqueeze(-2) * t
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of latents a, b (..., d) at t (T,) -> (..., T, d).
+    """Spherical interpolation of latents a, b (..., d) at t -> (..., T, d).
+
+    t is (T,), shared by every row, or (..., T), one set of positions per row.
 
     Angles come from the directions; norms are interpolated linearly, so equal-norm
     endpoints give a path of constant norm. Exact at t = 0 and t = 1. Nearly parallel
@@ -34,7 +38,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
         path = slerp(z0, z1, torch.linspace(0, 1, 10))  # (10, d), norms between |z0| and |z1|
     """
-    t = t.to(a.dtype).view(-1, 1)  # (T, 1)
+    t = t.to(a.dtype).unsqueeze(-1)  # (T, 1) or (..., T, 1)
     na, nb = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)  # (..., 1)
     ua, ub = a / na.clamp_min(1e-12), b / nb.clamp_min(1e-12)
     cos = (ua * ub).sum(-1, keepdim=True).clamp(-1.0, 1.0)
@@ -58,8 +62,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     norm = na.unsqueeze(-2) * (1 - t) + nb.unsqueeze(-2) * t
     out = direction * norm
     # Pin the ends exactly, whatever rounding did on the way.
-    out[..., :1, :] = torch.where(t[:1] == 0, a.unsqueeze(-2), out[..., :1, :])
-    out[..., -1:, :] = torch.where(t[-1:] == 1, b.unsqueeze(-2), out[..., -1:, :])
+    out[..., :1, :] = torch.where(t[..., :1, :] == 0, a.unsqueeze(-2), out[..., :1, :])
+    out[..., -1:, :] = torch.where(t[..., -1:, :] == 1, b.unsqueeze(-2), out[..., -1:, :])
     return out
 
 

@@ -11,13 +11,14 @@ from latentkit.results import read_attrs
 
 
 def _renderers() -> dict:
-    from latentkit.analyses import interpolate, latent_map, plane, sweep
+    from latentkit.analyses import evaluate, interpolate, latent_map, plane, sweep
 
     return {
         interpolate.ANALYSIS: (interpolate.InterpolationResult.load, interpolate.plot_interpolation),
         sweep.ANALYSIS: (sweep.SweepResult.load, sweep.plot_result),
         latent_map.ANALYSIS: (latent_map.MapResult.load, latent_map.plot_result),
         plane.ANALYSIS: (plane.PlaneResult.load, plane.plot_plane),
+        evaluate.ANALYSIS: (evaluate.EvalResult.load, evaluate.plot_eval),
     }
 
 

@@ -105,7 +105,8 @@ def write_final(trainer: GANTrainer, log: Callable[[str], None] = print) -> dict
                     command=trainer.command or " ".join(sys.argv), device=trainer.device)
     card.update(
         latent_dim=cfg.latent_dim, epochs=st.epoch, batch_size=cfg.batch_size, lr=cfg.lr, train_images=st.train_images,
-        steps=len(st.history["loss_D"]), train_seconds=round(st.seconds, 1),
+        steps=len(st.history["loss_D"]), train_seconds=round(st.seconds, 1), train_cpu_seconds=round(st.cpu_seconds, 1),
+        max_minutes=cfg.max_minutes, clock=cfg.clock,
         images_per_second=round(len(st.history["loss_D"]) * cfg.batch_size / max(st.seconds, 1e-9), 1),
         parameters=sum(p.numel() for p in g.parameters()), ema=cfg.ema_decay,
     )

@@ -47,6 +47,19 @@ def generate_and_classify(
                      torch.cat(feats) if features else None)
 
 
+@torch.inference_mode()
+def classify_images(classifier: Classifier, images: torch.Tensor, batch_size: int = 1000) -> Generated:
+    """uint8 images (N, 28, 28) -> Generated(None, probs, features), on CPU; for real data."""
+    classifier.eval()
+    device = model_device(classifier)
+    probs, feats = [], []
+    for xb in images.split(batch_size):
+        f = classifier.features(xb.to(device)[:, None].float() / 255)
+        probs.append(classifier.head(f).softmax(-1).cpu())
+        feats.append(f.cpu())
+    return Generated(None, torch.cat(probs), torch.cat(feats))
+
+
 def check_class(classifier: Classifier, label: int) -> int:
     if not 0 <= label < len(classifier.classes):
         raise ConfigError(

@@ -29,7 +29,8 @@ from latentkit.storage import atomic_path
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
 # Fields that may differ when resuming: they do not change what a step computes.
-RESUMABLE_CHANGES = {"epochs", "device", "data_dir", "eval_samples", "classifier"}
+RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier"}
+CLOCKS = ("wall", "cpu")
 
 
 @dataclass
@@ -37,6 +38,9 @@ class TrainConfig:
     arch: str = "dcgan"  # name from latentkit.models.ARCHS
     dataset: str = "mnist"  # "mnist" or "fashion-mnist"
     epochs: int = 10
+    max_minutes: float | None = None  # stop (and finish the run) once training has taken this long
+    clock: str = "wall"  # what max_minutes counts: "wall" seconds, or "cpu" seconds of this process
+    # (all its threads), which stays fair when several runs share a machine
     batch_size: int = 64  # R003/R004's; beat 128 per CPU-second in benchmarks/default_arch.py
     lr: float = 2e-4  # Adam, as all five references
     beta1: float = 0.5  # Adam beta1 from the DCGAN paper
@@ -65,6 +69,10 @@ class TrainConfig:
             raise ConfigError(f"limit must be >= 2 images (got {self.limit})")
         if self.ema is not None and not 0 <= self.ema < 1:
             raise ConfigError(f"ema must be in [0, 1) (got {self.ema})")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ConfigError(f"max-minutes must be > 0 (got {self.max_minutes})")
+        if self.clock not in CLOCKS:
+            raise ConfigError(f"clock must be one of {', '.join(CLOCKS)} (got {self.clock!r})")
         if self.eval_samples < 0:
             raise ConfigError(f"eval-samples must be >= 0 (got {self.eval_samples})")
 
@@ -84,6 +92,7 @@ class TrainState:
     epoch: int = 0  # epochs completed
     step_in_epoch: int = 0  # steps completed in the current epoch (non-zero after Ctrl-C)
     seconds: float = 0.0  # training wall time so far
+    cpu_seconds: float = 0.0  # CPU time of this process spent training so far
     train_images: int = 0  # size of the training set used
     history: dict | None = None  # name -> list of per-step floats, see STATS
 
@@ -247,7 +256,7 @@ class GANTrainer:
         return self.G_ema or self.G
 
     def fit(self, log: Callable[[str], None] = print, progress: bool = True) -> dict:
-        """Train to cfg.epochs, writing artefacts as it goes; returns the final card."""
+        """Train to cfg.epochs (or cfg.max_minutes), writing artefacts as it goes; returns the final card."""
         from tqdm.auto import tqdm
 
         from latentkit import run_artifacts
@@ -260,12 +269,13 @@ class GANTrainer:
             log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")
         stop = _StopFlag()
         with stop.installed():
-            while st.epoch < cfg.epochs:
+            while st.epoch < cfg.epochs and not self.budget_spent:
                 epoch = st.epoch + 1
                 perm = epoch_permutation(len(data), cfg.seed, epoch).to(self.device)
                 bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}",
                            disable=not progress, leave=False, initial=st.step_in_epoch, total=steps)
                 started = time.perf_counter()
+                clock = (started, time.process_time())
                 for step in bar:
                     idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                     stats = self.train_step(data.images[idx]).tolist()
@@ -279,21 +289,41 @@ class GANTrainer:
                     for k, v in zip(STATS, stats, strict=True):
                         st.history[k].append(v)
                     st.step_in_epoch = step + 1
+                    clock = self._tick(clock)
                     if step % 10 == 0:
                         bar.set_postfix_str(self._summary_numbers(stats))
                     if stop.requested:
-                        st.seconds += time.perf_counter() - started
                         self.save_checkpoint()
                         raise TrainingError(
                             f"interrupted at epoch {epoch} step {step + 1}; checkpoint saved in {self.out}; "
                             "continue with the same command plus --resume", exit_code=130)
+                    if self.budget_spent:
+                        break
                 bar.close()
-                st.seconds += time.perf_counter() - started
-                st.epoch, st.step_in_epoch = epoch, 0
+                if st.step_in_epoch == steps:
+                    st.epoch, st.step_in_epoch = epoch, 0
                 self.save_checkpoint()
-                run_artifacts.write_epoch(self, epoch)
-                log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+                if st.step_in_epoch == 0:
+                    run_artifacts.write_epoch(self, epoch)
+                    log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+        if self.budget_spent:
+            log(f"stopped after {cfg.max_minutes:g} {cfg.clock} minutes at epoch {st.epoch + 1} "
+                f"step {st.step_in_epoch} ({len(st.history['loss_D'])} steps in all)")
         return run_artifacts.write_final(self, log=log)
+
+    def _tick(self, clock: tuple[float, float]) -> tuple[float, float]:
+        """Add the wall and CPU time since `clock` to the run's totals; returns the new reading."""
+        now = (time.perf_counter(), time.process_time())
+        self.state.seconds += now[0] - clock[0]
+        self.state.cpu_seconds += now[1] - clock[1]
+        return now
+
+    @property
+    def budget_spent(self) -> bool:
+        if self.cfg.max_minutes is None:
+            return False
+        spent = self.state.cpu_seconds if self.cfg.clock == "cpu" else self.state.seconds
+        return spent >= 60 * self.cfg.max_minutes
 
     def _summary_numbers(self, s: list[float]) -> str:
         return f"Loss-D {s[0]:.4f} Loss-G {s[1]:.4f} D(x) {s[2]:.3f} D(G(z)) {s[3]:.3f}/{s[4]:.3f}"

@@ -67,3 +67,14 @@ def test_batched_rows_are_independent(orthogonal_pair):
     p = slerp(batch_a, batch_b, T)
     assert p.shape == (2, 11, 100)
     assert torch.allclose(p[0], slerp(a, b, T)) and torch.allclose(p[1], slerp(a, -a, T))
+
+
+def test_per_row_positions_match_row_by_row_calls():
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g)
+    t = torch.rand(4, 3, generator=g)
+    for f in (lerp, slerp):
+        batched = f(a, b, t)
+        assert batched.shape == (4, 3, 6)
+        for i in range(4):
+            assert torch.allclose(batched[i], f(a[i], b[i], t[i]), atol=1e-6)

@@ -1,0 +1,250 @@
+"""Eval: what a generator is worth in numbers, each beside the same number for real data.
+
+    result = evaluate(g, clf, samples=10_000)
+    result.metrics["fid"]          # {"generated": 4.9, "real": 0.4, ...}
+    print(format_table(result))
+
+"generated" compares the generator's samples with the test set. "real" puts `samples`
+training images in the generator's place (drawn from the first 50,000, disjoint from
+the last 10,000 that choose the Parzen sigma), so each number has a yardstick: what
+train-vs-test scores. Feature metrics use the classifier's penultimate layer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from latentkit import metrics as M
+from latentkit.data import load_images
+from latentkit.errors import ConfigError
+from latentkit.models import Classifier, Generator
+from latentkit.results import StoredResult
+from latentkit.sampling import classify_images, generate_and_classify, model_device
+
+ANALYSIS = "eval"
+VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
+PPL_VARIANTS = (("slerp", "full"), ("slerp", "end"), ("lerp", "full"), ("lerp", "end"))
+CLOSEST_SHOWN = 8
+# name -> (which way is better, what it is); the table prints them in this order.
+METRICS = {
+    "fid": ("lower", "Fréchet distance to the test set's classifier features"),
+    "kid": ("lower", "kernel (MMD²) distance to the test set; ± std over 100 subsets"),
+    "classifier_score": ("higher", "Inception Score with the classifier, max = classes; ± std over 10 splits"),
+    "confident_fraction": ("higher", "share of samples with max class probability >= 0.9"),
+    "class_entropy": ("higher", "entropy of predicted-class shares / log(classes); 1 = balanced"),
+    "min_class_share": ("higher", "share of the rarest predicted class; 0.1 = balanced"),
+    "precision": ("higher", "share of samples inside the test set's 3-NN feature manifold"),
+    "recall": ("higher", "share of test images inside the samples' 3-NN feature manifold"),
+    "density": ("higher", "test 5-NN balls holding each sample, / 5; ~1 for real data"),
+    "coverage": ("higher", "share of test images whose 5-NN ball holds a sample"),
+    **{f"ppl_{m}_{s}": ("lower", f"perceptual path length, {m} paths, t {'~ U(0,1)' if s == 'full' else '= 0'}; "
+                                 "± standard error") for m, s in PPL_VARIANTS},
+    "nn_distance": ("higher", "median pixel L2 distance to the closest training image (real: test images)"),
+    "near_copies": ("lower", "share closer to a training image than 99% of test images are (real: 1% by design)"),
+    "parzen_ll": ("higher", "Parzen-window log-likelihood of the test set, nats; ± standard error"),
+}
+
+
+@dataclass
+class EvalResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "sample_images": "the first generated samples, uint8 0-255, (<=100, 28, 28)",
+        "probs": "classifier probabilities of every generated sample, (samples, classes)",
+        "class_shares": "share of generated samples predicted as each class, (classes,)",
+        "real_class_shares": "the same for the test set, (classes,)",
+        "nn_distance": "pixel L2 distance ([0, 1] pixels) from each sample to its closest training image, (samples,)",
+        "nn_index": "index into the training split of that image, (samples,)",
+        "real_nn_distance": "the same distance for the first `samples` test images, (min(samples, test),)",
+        "closest_samples": "the samples nearest to a training image, uint8, (8, 28, 28)",
+        "closest_train": "their closest training images, uint8, (8, 28, 28)",
+        "path_lengths": "per-path PPL values, rows: slerp-full, slerp-end, lerp-full, lerp-end, (4, paths)",
+    }
+
+    sample_images: np.ndarray
+    probs: np.ndarray
+    class_shares: np.ndarray
+    real_class_shares: np.ndarray
+    nn_distance: np.ndarray
+    nn_index: np.ndarray
+    real_nn_distance: np.ndarray
+    closest_samples: np.ndarray
+    closest_train: np.ndarray
+    path_lengths: np.ndarray
+    metrics: dict  # name -> {"generated", "real"[, "generated_error", "real_error"]}
+    class_names: list[str]
+    params: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """What `latentkit eval --json` prints: the parameters and the metric table."""
+        return {**self.params, "metrics": self.metrics}
+
+
+def _pixels(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return images.to(device).flatten(1).float() / 255
+
+
+def _feature_metrics(real: torch.Tensor, fake: torch.Tensor, radii: dict[int, torch.Tensor], seed: int) -> dict:
+    """Metrics that compare a feature set with the test set's (`radii`: its k-NN radii by k):
+    name -> (value, error or None)."""
+    precision, recall = M.precision_recall(real, fake, 3, radii[3])
+    density, coverage = M.density_coverage(real, fake, 5, radii[5])
+    return {"fid": (M.frechet_distance(real, fake), None), "kid": M.kernel_distance(real, fake, seed=seed),
+            "precision": (precision, None), "recall": (recall, None),
+            "density": (density, None), "coverage": (coverage, None)}
+
+
+def _label_metrics(probs: torch.Tensor) -> dict[str, tuple]:
+    q = M.sample_quality(probs)
+    return {"classifier_score": M.classifier_score(probs),
+            **{k: (q[k], None) for k in ("confident_fraction", "class_entropy", "min_class_share")}}
+
+
+def evaluate(
+    generator: Generator, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
+    seed: int = 0, data_dir: str | os.PathLike | None = None,
+) -> EvalResult:
+    """Score `samples` generated images against the classifier's dataset (see the module docstring)."""
+    if samples < 10:
+        raise ConfigError(f"samples must be >= 10 (got {samples})")
+    if ppl_paths < 2:
+        raise ConfigError(f"ppl-paths must be >= 2 (got {ppl_paths})")
+    dataset = classifier.config.dataset
+    train = load_images(dataset, train=True, data_dir=data_dir)
+    test = load_images(dataset, train=False, data_dir=data_dir)
+    if samples > VALIDATION_START:
+        raise ConfigError(f"samples must be <= {VALIDATION_START} (the training images the yardstick draws from)")
+    device = model_device(classifier)
+
+    fake = generate_and_classify(generator, classifier, generator.sample_latents(samples, seed=seed), features=True)
+    pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
+    stand_in = train.images[pick]
+    real = classify_images(classifier, stand_in)
+    ref = classify_images(classifier, test.images)
+
+    table = {name: {} for name in METRICS}
+
+    def put(which: str, values: dict[str, tuple]) -> None:
+        for name, (value, error) in values.items():
+            table[name][which] = round(value, 6)
+            if error is not None:
+                table[name][f"{which}_error"] = round(error, 6)
+
+    radii = {k: M.knn_radii(ref.features, k) for k in (3, 5)}
+    put("generated", {**_feature_metrics(ref.features, fake.features, radii, seed), **_label_metrics(fake.probs)})
+    put("real", {**_feature_metrics(ref.features, real.features, radii, seed), **_label_metrics(ref.probs)})
+
+    path_lengths = []
+    for (method, sampling), name in zip(PPL_VARIANTS, [n for n in METRICS if n.startswith("ppl_")], strict=True):
+        lengths = M.path_lengths(generator, classifier.features, ppl_paths, method, sampling, seed=seed)
+        path_lengths.append(lengths.numpy())
+        put("generated", {name: M.trimmed_mean(lengths)})
+
+    # Memorisation: each sample's closest training image, beside how close unseen test images come.
+    train_px = _pixels(train.images, device)
+    nn_dist, nn_idx = M.nearest_neighbours(_pixels(fake.images, device), train_px)
+    real_nn_dist = M.nearest_neighbours(_pixels(test.images[:samples], device), train_px)[0]
+    threshold = torch.quantile(real_nn_dist.double(), 0.01)
+    put("generated", {"nn_distance": (float(nn_dist.median()), None),
+                      "near_copies": (float((nn_dist < threshold).double().mean()), None)})
+    put("real", {"nn_distance": (float(real_nn_dist.median()), None),
+                 "near_copies": (float((real_nn_dist < threshold).double().mean()), None)})
+
+    valid_px, test_px = _pixels(train.images[VALIDATION_START:], device), _pixels(test.images, device)
+    ll, ll_error, sigma = M.parzen_estimate(_pixels(fake.images, device), valid_px, test_px)
+    real_ll, real_ll_error, real_sigma = M.parzen_estimate(_pixels(stand_in, device), valid_px, test_px)
+    put("generated", {"parzen_ll": (ll, ll_error)})
+    put("real", {"parzen_ll": (real_ll, real_ll_error)})
+
+    closest = nn_dist.argsort()[:CLOSEST_SHOWN].cpu()
+    return EvalResult(
+        sample_images=fake.images[:100].numpy(), probs=fake.probs.numpy(),
+        class_shares=np.array(M.sample_quality(fake.probs)["class_shares"]),
+        real_class_shares=np.array(M.sample_quality(ref.probs)["class_shares"]),
+        nn_distance=nn_dist.cpu().numpy(), nn_index=nn_idx.cpu().numpy(), real_nn_distance=real_nn_dist.cpu().numpy(),
+        closest_samples=fake.images[closest].numpy(), closest_train=train.images[nn_idx[closest].cpu()].numpy(),
+        path_lengths=np.stack(path_lengths), metrics=table, class_names=classifier.classes,
+        params={"dataset": dataset, "samples": samples, "ppl_paths": ppl_paths, "ppl_epsilon": 1e-4, "seed": seed,
+                "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold)},
+    )
+
+
+def _cell(entry: dict, which: str) -> str:
+    if which not in entry:
+        return "-"
+    value = entry[which]
+    text = f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    return text + (f" ± {entry[which + '_error']:.2g}" if f"{which}_error" in entry else "")
+
+
+def format_table(result: EvalResult) -> str:
+    """The metric table as aligned text: metric, generated, real (train vs test), better, meaning."""
+    rows = [("metric", "generated", "real", "better", "what it is")]
+    rows += [(name, _cell(result.metrics[name], "generated"), _cell(result.metrics[name], "real"), better, meaning)
+             for name, (better, meaning) in METRICS.items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)
+
+
+def plot_eval(result: EvalResult, fig=None):
+    """Samples, class shares against the test set's, the memorisation histogram and the
+    samples closest to a training image beside that image. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import grid_image
+
+    fig = fig or plt.figure(figsize=(13, 8.5), layout="constrained")
+    (ax_grid, ax_share), (ax_nn, ax_pairs) = fig.subplots(2, 2)
+    ax_grid.imshow(255 - grid_image(torch.from_numpy(result.sample_images[:, None]) / 255, nrow=10),
+                   cmap="gray", vmin=0, vmax=255)
+    ax_grid.set_title(f"{len(result.sample_images)} samples")
+    ax_grid.axis("off")
+
+    x = np.arange(len(result.class_names))
+    ax_share.bar(x - 0.2, result.class_shares, 0.4, label="generated", color="#4c72b0")
+    ax_share.bar(x + 0.2, result.real_class_shares, 0.4, label="test set", color="#bbbbbb")
+    ax_share.set_xticks(x, result.class_names, rotation=30 if len(max(result.class_names, key=len)) > 2 else 0)
+    ax_share.set(title="Predicted class shares", ylabel="share of samples")
+    ax_share.legend()
+
+    bins = np.linspace(0, max(result.nn_distance.max(), result.real_nn_distance.max()), 60)
+    ax_nn.hist(result.real_nn_distance, bins, alpha=0.6, density=True, label="test images", color="#bbbbbb")
+    ax_nn.hist(result.nn_distance, bins, alpha=0.6, density=True, label="generated", color="#4c72b0")
+    ax_nn.axvline(result.params["near_copy_threshold"], color="#c44e52", ls="--", label="1% of test images closer")
+    ax_nn.set(title="Distance to the closest training image", xlabel="pixel L2 distance ([0, 1] pixels)",
+              ylabel="density")
+    ax_nn.legend()
+
+    pairs = np.concatenate([result.closest_samples, result.closest_train], axis=1)  # (k, 56, 28)
+    ax_pairs.imshow(255 - grid_image(torch.from_numpy(pairs[:, None]) / 255, nrow=len(pairs)),
+                    cmap="gray", vmin=0, vmax=255)
+    ax_pairs.set_title("Samples closest to a training image (top) and that image (bottom)")
+    ax_pairs.axis("off")
+
+    m = result.metrics
+    fig.suptitle(f"FID {m['fid']['generated']:.3g} (train vs test {m['fid']['real']:.3g}) · "
+                 f"classifier score {m['classifier_score']['generated']:.3g} · "
+                 f"precision {m['precision']['generated']:.2f} recall {m['recall']['generated']:.2f} · "
+                 f"Parzen {m['parzen_ll']['generated']:.0f} nats", fontsize=12)
+    return fig
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
+    data_dir: str | os.PathLike | None = None, **params,
+) -> tuple[EvalResult, list[Path]]:
+    """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
+    from latentkit.analysis_run import load_models, write_outputs
+
+    g, clf, provenance = load_models(model, classifier, device)
+    result = evaluate(g, clf, seed=seed, data_dir=data_dir, **params)
+    result.params.update(model=str(model), classifier=str(classifier))
+    return result, write_outputs(result, plot_eval(result), out, ANALYSIS, provenance, seed, command)
+

@@ -1,0 +1,121 @@
+"""The reference leaderboard: every architecture trained with latentkit's trainer for the
+same CPU budget, then scored by `latentkit eval`.
+
+Each run uses latentkit's recipe (batch 64, Adam 2e-4 with beta1 0.5, the architecture's
+default width and EMA) on MNIST, one torch thread, and stops after `--minutes` of that
+process's CPU time (`TrainConfig(clock="cpu")`), so runs that share the machine with
+other work still get equal compute. An extra `dcgan` row without the weight average
+shows what EMA is worth.
+
+    python benchmarks/leaderboard.py train --minutes 7      # ~1 hour on 1 core; resumable
+    python benchmarks/leaderboard.py eval --samples 10000   # writes results/leaderboard.jsonl + .md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from latentkit.training import TrainConfig, train_gan
+
+ENTRIES = {  # row name -> TrainConfig overrides
+    "dcgan": dict(arch="dcgan"),
+    "dcgan (no EMA)": dict(arch="dcgan", ema=0.0),
+    "r000-dcgan28": dict(arch="r000-dcgan28"),
+    "r001-mlp": dict(arch="r001-mlp"),
+    "r001-dcgan32": dict(arch="r001-dcgan32"),
+    "r002-dcgan64": dict(arch="r002-dcgan64"),
+    "r003-dcgan32": dict(arch="r003-dcgan32"),
+    "r004-mlp": dict(arch="r004-mlp"),
+}
+# What the write-ups themselves trained for (REFERENCE_SYSTEMS.md), for the "trained longer" column.
+PUBLISHED_EPOCHS = {"r000-dcgan28": 50, "r002-dcgan64": 10, "r003-dcgan32": 50, "r004-mlp": 100}
+RESULTS = Path(__file__).parent / "results"
+
+
+def run_dir(out: Path, name: str) -> Path:
+    return out / name.replace(" ", "-").replace("(", "").replace(")", "")
+
+
+def train_all(out: Path, minutes: float, data_dir: str | None) -> None:
+    for name, overrides in ENTRIES.items():
+        folder = run_dir(out, name)
+        if (folder / "card.json").exists():
+            print(f"{name}: done already ({folder})", flush=True)
+            continue
+        cfg = TrainConfig(**overrides, epochs=1000, max_minutes=minutes, clock="cpu", seed=0, data_dir=data_dir,
+                          eval_samples=0)
+        resume = (folder / "checkpoint.pt").exists()
+        train_gan(cfg, folder, resume=resume, progress=False,
+                  command=f"python benchmarks/leaderboard.py train --minutes {minutes:g}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("phase", choices=["train", "eval"])
+    p.add_argument("--minutes", type=float, default=7.0, help="CPU minutes of training per entry")
+    p.add_argument("--samples", type=int, default=10_000, help="samples per evaluation")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 keeps CPU time = wall time)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--out", type=Path, default=Path("runs/leaderboard"))
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.phase == "train":
+        train_all(args.out, args.minutes, args.data_dir)
+    else:
+        evaluate_all(args.out, args.samples, args.data_dir)
+
+
+def evaluate_all(out: Path, samples: int, data_dir: str | None) -> None:
+    from latentkit.analyses.evaluate import evaluate
+
+    from latentkit.cards import read_card
+    from latentkit.registry import bundled_dir, load_classifier, load_generator
+
+    clf = load_classifier("mnist-classifier")
+    models = {name: (run_dir(out, name), run_dir(out, name) / "card.json") for name in ENTRIES}
+    models["dcgan (bundled, 15 epochs)"] = ("mnist-dcgan", bundled_dir() / "mnist-dcgan.json")
+    rows = []
+    for name, (model, card_path) in models.items():
+        card = read_card(card_path)
+        result = evaluate(load_generator(model), clf, samples=samples, seed=0, data_dir=data_dir)
+        images = card["steps"] * card["batch_size"]
+        rows.append({"entry": name, "arch": card["arch"], "parameters": card["parameters"],
+                     "train_cpu_seconds": card.get("train_cpu_seconds"), "train_seconds": card["train_seconds"],
+                     "epochs": round(images / card["train_images"], 2), "images": images,
+                     "published_epochs": PUBLISHED_EPOCHS.get(card["arch"]),
+                     **{k: v["generated"] for k, v in result.metrics.items()}})
+        print(json.dumps(rows[-1]), flush=True)
+    rows.append({"entry": "MNIST training images (yardstick)",
+                 **{k: v["real"] for k, v in result.metrics.items() if "real" in v}})
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "leaderboard.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (RESULTS / "leaderboard.md").write_text(markdown_table(rows))
+    print(markdown_table(rows))
+
+
+COLUMNS = [  # (key, header, format)
+    ("entry", "entry", "{}"), ("parameters", "G params", "{:,}"), ("train_cpu_seconds", "CPU s", "{:.0f}"),
+    ("epochs", "epochs", "{:.2f}"), ("fid", "FID ↓", "{:.2f}"), ("kid", "KID ↓", "{:.3f}"),
+    ("classifier_score", "score ↑", "{:.2f}"), ("confident_fraction", "confident ↑", "{:.3f}"),
+    ("class_entropy", "class entropy ↑", "{:.3f}"), ("precision", "precision ↑", "{:.3f}"),
+    ("recall", "recall ↑", "{:.3f}"), ("density", "density", "{:.3f}"), ("coverage", "coverage ↑", "{:.3f}"),
+    ("ppl_slerp_full", "PPL slerp ↓", "{:.0f}"), ("near_copies", "near copies", "{:.4f}"),
+    ("parzen_ll", "Parzen LL ↑", "{:.0f}"),
+]
+
+
+def markdown_table(rows: list[dict]) -> str:
+    def cell(row: dict, key: str, fmt: str) -> str:
+        return "" if row.get(key) is None else fmt.format(row[key])
+
+    lines = ["| " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""latentkit eval: the metric table on real data with tiny models, its file, its CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import DATA_DIR, assert_one_line_error
+from latentkit.analyses.evaluate import METRICS, EvalResult, evaluate, format_table
+
+from latentkit.errors import ConfigError
+from latentkit.weights import save_weights
+
+
+@pytest.fixture(scope="module")
+def result(known_generator, random_classifier):
+    return evaluate(known_generator, random_classifier, samples=300, ppl_paths=20, seed=1, data_dir=DATA_DIR)
+
+
+def test_every_metric_has_a_generated_value_and_real_data_a_yardstick(result):
+    for name, entry in result.metrics.items():
+        assert np.isfinite(entry["generated"]), name
+        assert ("real" in entry) == (not name.startswith("ppl_")), name
+    m = result.metrics
+    # An untrained generator is far from the data; training images are close to the test set.
+    assert m["fid"]["generated"] > 10 * m["fid"]["real"]
+    assert m["parzen_ll"]["generated"] < m["parzen_ll"]["real"]
+    assert m["precision"]["real"] > m["precision"]["generated"]
+    assert m["near_copies"]["real"] == pytest.approx(0.01, abs=0.004)  # the threshold is test's 1st percentile
+    assert result.probs.shape == (300, 10) and result.path_lengths.shape == (4, 20)
+    assert result.nn_distance.shape == (300,) and result.real_nn_distance.shape == (300,)
+    assert result.params["parzen_sigma"] in [pytest.approx(s) for s in np.logspace(-1, 0, 10)]
+
+
+def test_the_closest_pairs_are_the_smallest_distances(result):
+    order = np.sort(result.nn_distance)[:8]
+    got = np.linalg.norm((result.closest_samples.astype(float) - result.closest_train) / 255, axis=(1, 2))
+    assert np.allclose(got, order, atol=1e-3)
+
+
+def test_same_seed_same_numbers(known_generator, random_classifier, result):
+    again = evaluate(known_generator, random_classifier, samples=300, ppl_paths=20, seed=1)
+    assert again.metrics == result.metrics
+
+
+def test_table_lists_every_metric(result):
+    table = format_table(result)
+    assert all(name in table for name in METRICS) and "±" in table
+
+
+def test_round_trip(result, tmp_path):
+    result.save(tmp_path / "eval.h5", {"generator": "g"})
+    back = EvalResult.load(tmp_path / "eval.h5")
+    assert back.metrics == result.metrics and np.array_equal(back.nn_index, result.nn_index)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"samples": 5}, "samples"), ({"ppl_paths": 1}, "ppl-paths"),
+                                           ({"samples": 60_000}, "samples")])
+def test_bad_parameters(known_generator, random_classifier, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        evaluate(known_generator, random_classifier, **kwargs)
+
+
+def test_cli_eval_json_file_and_replot(run_cli, tmp_path, known_generator):
+    save_weights(known_generator, tmp_path / "g.safetensors", "generator")
+    result = run_cli("eval", "--model", "g.safetensors", "--samples", "200", "--ppl-paths", "10", "--json",
+                     "--out", "o")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["samples"] == 200 and set(printed["metrics"]) == set(METRICS)
+    assert EvalResult.load(tmp_path / "o" / "eval.h5").metrics == printed["metrics"]
+    assert run_cli("plot", "o/eval.h5", "--out", "again.png").exit_code == 0
+    assert (tmp_path / "again.png").stat().st_size > 10_000
+    assert_one_line_error(run_cli("eval", "--samples", "5"), "--samples")
+
+
+def test_cli_eval_without_data_says_where_to_put_it(run_cli, offline, tmp_path):
+    assert_one_line_error(run_cli("eval", "--data-dir", tmp_path / "nowhere"), "--data-dir", "LATENTKIT_DATA")
