@@ -98,7 +98,8 @@ def write_final(trainer: GANTrainer, log: Callable[[str], None] = print) -> dict
     plotting.save_figure(plotting.plot_d_outputs(history), out / "d_outputs.png")
     plotting.save_grid(native_grid_images(trainer, trainer.fixed_noise), out / "samples.png", nrow=10)
     frames = sorted((out / "samples").glob("epoch_*.png"))
-    plotting.save_gif(frames, out / "progress.gif")
+    if frames:  # none when a --max-minutes budget ran out inside the first epoch
+        plotting.save_gif(frames, out / "progress.gif")
 
     g = trainer.final_generator.eval()
     card = new_card("generator", g.config, dataset=cfg.dataset, seed=cfg.seed,

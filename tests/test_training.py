@@ -149,3 +149,34 @@ def test_saved_generator_is_the_weight_average_when_ema_is_on(tmp_path):
         assert torch.equal(saved, live) is not averaged, run
     with pytest.raises(ConfigError, match="ema must be in"):
         TrainConfig(ema=1.0).validate()
+
+
+class _FakeClock:
+    """Stands in for the `time` module: every reading is one second (wall) and two CPU seconds later."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+
+    def perf_counter(self):
+        self.wall += 1.0
+        return self.wall
+
+    def process_time(self):
+        self.cpu += 2.0
+        return self.cpu
+
+
+def test_max_minutes_stops_on_the_cpu_clock_and_resume_grants_more(tmp_path, monkeypatch):
+    import latentkit.training
+
+    monkeypatch.setattr(latentkit.training, "time", _FakeClock())
+    quiet = dict(progress=False, log=lambda s: None)
+    budget = dict(TINY, epochs=100, clock="cpu")
+    card = train_gan(TrainConfig(**budget, max_minutes=0.1), tmp_path / "run", **quiet)  # 6 s = 3 steps
+    assert card["steps"] == 3 and card["epochs"] == 0 and card["train_cpu_seconds"] == 6.0
+    card = train_gan(TrainConfig(**budget, max_minutes=0.2), tmp_path / "run", resume=True, **quiet)
+    assert card["steps"] == 6 and card["epochs"] == 1 and card["max_minutes"] == 0.2
+    with pytest.raises(ConfigError, match="max-minutes"):
+        TrainConfig(max_minutes=0).validate()
+    with pytest.raises(ConfigError, match="clock"):
+        TrainConfig(clock="gpu").validate()

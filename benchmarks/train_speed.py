@@ -1,0 +1,117 @@
+"""Training images/second: latentkit's trainer against a faithful reference loop, per architecture.
+
+The reference loop is what the write-ups run: torchvision's MNIST with per-sample
+ToTensor/Normalize (and Pad/Resize to 32/64) transforms, a shuffling DataLoader with the
+write-up's batch size, and pytorch/examples' dcgan update (Sigmoid + BCELoss, D on real
+then fake, then G, `.item()` for the log every step). latentkit's side is the loop of
+`GANTrainer.fit`: the split resident on the device as uint8, batches by indexing, one
+`train_step`. Both use the same networks, initialisation and optimizer settings.
+
+    python benchmarks/train_speed.py --seconds 20           # every architecture, ~10 min on 2 cores
+    python benchmarks/train_speed.py --arch r004-mlp --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+import torchvision
+from torch import nn
+from torchvision import transforms
+
+from latentkit.data import data_root, load_images
+from latentkit.models import get_arch
+from latentkit.names import ARCH_NAMES
+from latentkit.training import GANTrainer, TrainConfig, epoch_permutation
+
+# The write-ups' batch sizes (REFERENCE_SYSTEMS.md); R000 and R001 state none, so 64.
+REFERENCE_BATCH = {"r000-dcgan28": 64, "r001-mlp": 64, "r001-dcgan32": 64, "r002-dcgan64": 128,
+                   "r003-dcgan32": 64, "r004-mlp": 64, "dcgan": 64}
+
+
+def reference_transform(arch: str) -> transforms.Compose:
+    a = get_arch(arch)
+    steps = [transforms.ToTensor()]  # uint8 PIL -> [0, 1] float, one image at a time
+    if a.image_size == 32:
+        steps.append(transforms.Pad(2))
+    elif a.image_size == 64:
+        steps.append(transforms.Resize(64))
+    if a.value_range == "symmetric":
+        steps.append(transforms.Normalize((0.5,), (0.5,)))
+    return transforms.Compose(steps)
+
+
+def reference_images_per_second(arch: str, batch_size: int, seconds: float, data_dir: str | None) -> float:
+    trainer = GANTrainer(TrainConfig(arch=arch, eval_samples=0), out="/nonexistent-benchmark-run")
+    G, D, opt_G, opt_D = trainer.G, trainer.D, trainer.opt_G, trainer.opt_D
+    dataset = torchvision.datasets.MNIST(str(data_root(data_dir)), train=True, transform=reference_transform(arch))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+    criterion = nn.BCELoss()
+    images, started = 0, None
+    while True:
+        for real, _ in loader:
+            b = real.shape[0]
+            label_real, label_fake = torch.ones(b), torch.zeros(b)
+            D.zero_grad()
+            err_real = criterion(torch.sigmoid(D(real)), label_real)
+            err_real.backward()
+            fake = G.native(torch.randn(b, 100))
+            err_fake = criterion(torch.sigmoid(D(fake.detach())), label_fake)
+            err_fake.backward()
+            opt_D.step()
+            G.zero_grad()
+            err_G = criterion(torch.sigmoid(D(fake)), label_real)
+            err_G.backward()
+            opt_G.step()
+            _log = (err_real.item() + err_fake.item(), err_G.item())
+            if started is None:  # the first batch pays one-off costs; time from the second
+                started = time.perf_counter()
+                continue
+            images += b
+            if time.perf_counter() - started >= seconds:
+                return images / (time.perf_counter() - started)
+
+
+def latentkit_images_per_second(arch: str, batch_size: int, seconds: float, data) -> float:
+    trainer = GANTrainer(TrainConfig(arch=arch, batch_size=batch_size, eval_samples=0), out="/nonexistent-run")
+    steps = len(data) // batch_size
+    images, started = 0, None
+    for epoch in range(1, 1000):
+        perm = epoch_permutation(len(data), 0, epoch)
+        for step in range(steps):
+            trainer.train_step(data.images[perm[step * batch_size:(step + 1) * batch_size]]).tolist()
+            if started is None:
+                started = time.perf_counter()
+                continue
+            images += batch_size
+            if time.perf_counter() - started >= seconds:
+                return images / (time.perf_counter() - started)
+    raise AssertionError("unreachable")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", action="append", choices=ARCH_NAMES, help="repeatable; default: all")
+    p.add_argument("--seconds", type=float, default=20, help="timed seconds per measurement")
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    data = load_images("mnist", train=True, data_dir=args.data_dir)
+    print(json.dumps({"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+                      "torch": torch.__version__}), flush=True)
+    for arch in args.arch or ARCH_NAMES:
+        batch = REFERENCE_BATCH[arch]
+        ref = reference_images_per_second(arch, batch, args.seconds, args.data_dir)
+        ours = latentkit_images_per_second(arch, batch, args.seconds, data)
+        row = {"arch": arch, "batch_size": batch, "reference_img_s": round(ref, 1), "latentkit_img_s": round(ours, 1),
+               "ratio": round(ours / ref, 2)}
+        if batch != 64:
+            row["latentkit_default_batch_img_s"] = round(latentkit_images_per_second(arch, 64, args.seconds, data), 1)
+        print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
