@@ -113,6 +113,8 @@ def plane(ctx: click.Context, **options) -> None:
               help="Latent pairs per perceptual-path-length variant.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help=DATA_DIR_HELP)
+@click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
+              help="Skip the real-data column (faster when comparing many generators).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @model_options
 @click.pass_context
