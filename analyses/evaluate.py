@@ -23,6 +23,7 @@ import torch
 from latentkit import metrics as M
 from latentkit.data import load_images
 from latentkit.errors import ConfigError
+from latentkit.inference import inference_copy
 from latentkit.models import Classifier, Generator
 from latentkit.results import StoredResult
 from latentkit.sampling import classify_images, generate_and_classify, model_device
@@ -144,9 +145,9 @@ def evaluate(
         real = classify_images(classifier, stand_in)
         put("real", {**_feature_metrics(ref.features, real.features, radii, seed), **_label_metrics(ref.probs)})
 
-    path_lengths = []
+    path_lengths, fast_generator, fast_classifier = [], inference_copy(generator), inference_copy(classifier)
     for (method, sampling), name in zip(PPL_VARIANTS, [n for n in METRICS if n.startswith("ppl_")], strict=True):
-        lengths = M.path_lengths(generator, classifier.features, ppl_paths, method, sampling, seed=seed)
+        lengths = M.path_lengths(fast_generator, fast_classifier.features, ppl_paths, method, sampling, seed=seed)
         path_lengths.append(lengths.numpy())
         put("generated", {name: M.trimmed_mean(lengths)})
 

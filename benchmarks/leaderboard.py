@@ -57,7 +57,7 @@ def train_all(out: Path, minutes: float, data_dir: str | None, entries: list[str
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("phase", choices=["train", "eval"])
+    p.add_argument("phase", choices=["train", "eval", "table"], help="table: re-render leaderboard.md from the .jsonl")
     p.add_argument("--minutes", type=float, default=7.0, help="CPU minutes of training per entry")
     p.add_argument("--samples", type=int, default=10_000, help="samples per evaluation")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 keeps CPU time = wall time)")
@@ -69,8 +69,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.phase == "train":
         train_all(args.out, args.minutes, args.data_dir, args.entry or list(ENTRIES))
-    else:
+    elif args.phase == "eval":
         evaluate_all(args.out, args.samples, args.data_dir)
+    else:
+        rows = [json.loads(line) for line in (RESULTS / "leaderboard.jsonl").read_text().splitlines()]
+        (RESULTS / "leaderboard.md").write_text(markdown_table(rows))
 
 
 def evaluate_all(out: Path, samples: int, data_dir: str | None) -> None:
@@ -117,7 +120,7 @@ COLUMNS = [  # (key, header, format)
 
 def markdown_table(rows: list[dict]) -> str:
     def cell(row: dict, key: str, fmt: str) -> str:
-        return "" if row.get(key) is None else fmt.format(row[key])
+        return "" if row.get(key) is None else fmt.format(row[key] + 0 if isinstance(row[key], float) else row[key])
 
     lines = ["| " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]

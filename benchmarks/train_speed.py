@@ -24,7 +24,7 @@ from torch import nn
 from torchvision import transforms
 
 from latentkit.data import data_root, load_images
-from latentkit.models import get_arch
+from latentkit.models import Discriminator, Generator, get_arch
 from latentkit.names import ARCH_NAMES
 from latentkit.training import GANTrainer, TrainConfig, epoch_permutation
 
@@ -46,8 +46,11 @@ def reference_transform(arch: str) -> transforms.Compose:
 
 
 def reference_images_per_second(arch: str, batch_size: int, seconds: float, data_dir: str | None) -> float:
-    trainer = GANTrainer(TrainConfig(arch=arch, eval_samples=0), out="/nonexistent-benchmark-run")
-    G, D, opt_G, opt_D = trainer.G, trainer.D, trainer.opt_G, trainer.opt_D
+    torch.manual_seed(0)
+    config = TrainConfig(arch=arch).model_config
+    G, D = Generator(config), Discriminator(config)  # plain NCHW modules and the stock Adam, as written up
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     dataset = torchvision.datasets.MNIST(str(data_root(data_dir)), train=True, transform=reference_transform(arch))
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
     criterion = nn.BCELoss()

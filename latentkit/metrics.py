@@ -48,7 +48,7 @@ def sample_quality(probs: torch.Tensor, threshold: float = 0.9) -> dict:
         "mean_confidence": round(float(conf.double().mean()), 4),
         "class_shares": [round(float(s), 4) for s in shares],
         "min_class_share": round(float(shares.min()), 4),
-        "class_entropy": round(float(-(nz * nz.log()).sum() / math.log(probs.shape[1])), 4),
+        "class_entropy": round(float((nz * nz.log()).sum().neg() / math.log(probs.shape[1])) + 0.0, 4),  # no -0.0
     }
 
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import torch
 
 from latentkit.errors import ConfigError
+from latentkit.inference import inference_copy
 from latentkit.models import Classifier, Generator
 from latentkit.pixels import to_uint8
 
@@ -32,8 +33,7 @@ def generate_and_classify(
 
         images, probs, _ = generate_and_classify(g, clf, g.sample_latents(16, seed=0))
     """
-    generator.eval()
-    classifier.eval()
+    generator, classifier = inference_copy(generator), inference_copy(classifier)
     kept_images, probs, feats = [], [], []
     for zb in z.split(batch_size):
         x = generator(zb.to(model_device(generator))).to(model_device(classifier))
@@ -50,7 +50,7 @@ def generate_and_classify(
 @torch.inference_mode()
 def classify_images(classifier: Classifier, images: torch.Tensor, batch_size: int = 1000) -> Generated:
     """uint8 images (N, 28, 28) -> Generated(None, probs, features), on CPU; for real data."""
-    classifier.eval()
+    classifier = inference_copy(classifier)
     device = model_device(classifier)
     probs, feats = [], []
     for xb in images.split(batch_size):
