@@ -19,3 +19,4 @@ run map --samples 10000 --out $g/map-umap
 run map --samples 3000 --space features --method umap --thumbnails --out $g/map-features
 run plane --anchors 9,4,7 --out $g/plane-9-4-7
 run plane --dims 4,24 --extent 3 --out $g/plane-dims
+run eval --out $g/eval-mnist-dcgan
