@@ -25,12 +25,14 @@ from latentkit.data import load_images
 from latentkit.errors import ConfigError
 from latentkit.inference import inference_copy
 from latentkit.models import Classifier, Generator
+from latentkit.pixels import to_native
 from latentkit.results import StoredResult
 from latentkit.sampling import classify_images, generate_and_classify, model_device
 
 ANALYSIS = "eval"
 VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
 PPL_VARIANTS = (("slerp", "full"), ("slerp", "end"), ("lerp", "full"), ("lerp", "end"))
+PPL_EPSILON = 1e-4  # StyleGAN's step
 CLOSEST_SHOWN = 8
 # name -> (which way is better, what it is); the table prints them in this order.
 METRICS = {
@@ -88,7 +90,8 @@ class EvalResult(StoredResult):
 
 
 def _pixels(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    return images.to(device).flatten(1).float() / 255
+    """uint8 images (N, 28, 28) -> (N, 784) floats in [0, 1] on `device`."""
+    return to_native(images.to(device)).flatten(1)
 
 
 def _feature_metrics(real: torch.Tensor, fake: torch.Tensor, radii: dict[int, torch.Tensor], seed: int) -> dict:
@@ -117,13 +120,13 @@ def evaluate(
     """
     if samples < 10:
         raise ConfigError(f"samples must be >= 10 (got {samples})")
+    if samples > VALIDATION_START:
+        raise ConfigError(f"samples must be <= {VALIDATION_START} (the training images the yardstick draws from)")
     if ppl_paths < 2:
         raise ConfigError(f"ppl-paths must be >= 2 (got {ppl_paths})")
     dataset = classifier.config.dataset
     train = load_images(dataset, train=True, data_dir=data_dir)
     test = load_images(dataset, train=False, data_dir=data_dir)
-    if samples > VALIDATION_START:
-        raise ConfigError(f"samples must be <= {VALIDATION_START} (the training images the yardstick draws from)")
     device = model_device(classifier)
 
     fake = generate_and_classify(generator, classifier, generator.sample_latents(samples, seed=seed), features=True)
@@ -146,14 +149,15 @@ def evaluate(
         put("real", {**_feature_metrics(ref.features, real.features, radii, seed), **_label_metrics(ref.probs)})
 
     path_lengths, fast_generator, fast_classifier = [], inference_copy(generator), inference_copy(classifier)
-    for (method, sampling), name in zip(PPL_VARIANTS, [n for n in METRICS if n.startswith("ppl_")], strict=True):
-        lengths = M.path_lengths(fast_generator, fast_classifier.features, ppl_paths, method, sampling, seed=seed)
+    for method, sampling in PPL_VARIANTS:
+        lengths = M.path_lengths(fast_generator, fast_classifier.features, ppl_paths, method, sampling,
+                                 eps=PPL_EPSILON, seed=seed)
         path_lengths.append(lengths.numpy())
-        put("generated", {name: M.trimmed_mean(lengths)})
+        put("generated", {f"ppl_{method}_{sampling}": M.trimmed_mean(lengths)})
 
     # Memorisation: each sample's closest training image, beside how close unseen test images come.
-    train_px = _pixels(train.images, device)
-    nn_dist, nn_idx = M.nearest_neighbours(_pixels(fake.images, device), train_px)
+    train_px, fake_px = _pixels(train.images, device), _pixels(fake.images, device)
+    nn_dist, nn_idx = M.nearest_neighbours(fake_px, train_px)
     real_nn_dist = M.nearest_neighbours(_pixels(test.images[:samples], device), train_px)[0]
     threshold = torch.quantile(real_nn_dist.double(), 0.01)
     put("generated", {"nn_distance": (float(nn_dist.median()), None),
@@ -163,7 +167,7 @@ def evaluate(
                      "near_copies": (float((real_nn_dist < threshold).double().mean()), None)})
 
     valid_px, test_px = _pixels(train.images[VALIDATION_START:], device), _pixels(test.images, device)
-    ll, ll_error, sigma = M.parzen_estimate(_pixels(fake.images, device), valid_px, test_px)
+    ll, ll_error, sigma = M.parzen_estimate(fake_px, valid_px, test_px)
     put("generated", {"parzen_ll": (ll, ll_error)})
     real_sigma = None
     if yardstick:
@@ -179,7 +183,7 @@ def evaluate(
         closest_samples=fake.images[closest].numpy(), closest_train=train.images[nn_idx[closest].cpu()].numpy(),
         path_lengths=np.stack(path_lengths), metrics=table, class_names=classifier.classes,
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
-                "ppl_epsilon": 1e-4, "seed": seed,
+                "ppl_epsilon": PPL_EPSILON, "seed": seed,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold)},
     )
 

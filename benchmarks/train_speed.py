@@ -14,9 +14,11 @@ then fake, then G, `.item()` for the log every step). latentkit's side is the lo
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import time
+from collections.abc import Iterator
 
 import torch
 import torchvision
@@ -45,7 +47,19 @@ def reference_transform(arch: str) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def reference_images_per_second(arch: str, batch_size: int, seconds: float, data_dir: str | None) -> float:
+def images_per_second(steps: Iterator[int], seconds: float) -> float:
+    """Run `steps` (each does one training step and yields its batch size) for `seconds`;
+    the first step pays one-off costs, so the clock starts after it."""
+    next(steps)
+    images, started = 0, time.perf_counter()
+    for batch in steps:
+        images += batch
+        if time.perf_counter() - started >= seconds:
+            break
+    return images / (time.perf_counter() - started)
+
+
+def reference_steps(arch: str, batch_size: int, data_dir: str | None) -> Iterator[int]:
     torch.manual_seed(0)
     config = TrainConfig(arch=arch).model_config
     G, D = Generator(config), Discriminator(config)  # plain NCHW modules and the stock Adam, as written up
@@ -54,7 +68,6 @@ def reference_images_per_second(arch: str, batch_size: int, seconds: float, data
     dataset = torchvision.datasets.MNIST(str(data_root(data_dir)), train=True, transform=reference_transform(arch))
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
     criterion = nn.BCELoss()
-    images, started = 0, None
     while True:
         for real, _ in loader:
             b = real.shape[0]
@@ -71,29 +84,16 @@ def reference_images_per_second(arch: str, batch_size: int, seconds: float, data
             err_G.backward()
             opt_G.step()
             _log = (err_real.item() + err_fake.item(), err_G.item())
-            if started is None:  # the first batch pays one-off costs; time from the second
-                started = time.perf_counter()
-                continue
-            images += b
-            if time.perf_counter() - started >= seconds:
-                return images / (time.perf_counter() - started)
+            yield b
 
 
-def latentkit_images_per_second(arch: str, batch_size: int, seconds: float, data) -> float:
+def latentkit_steps(arch: str, batch_size: int, data) -> Iterator[int]:
     trainer = GANTrainer(TrainConfig(arch=arch, batch_size=batch_size, eval_samples=0), out="/nonexistent-run")
-    steps = len(data) // batch_size
-    images, started = 0, None
-    for epoch in range(1, 1000):
+    for epoch in itertools.count(1):
         perm = epoch_permutation(len(data), 0, epoch)
-        for step in range(steps):
+        for step in range(len(data) // batch_size):
             trainer.train_step(data.images[perm[step * batch_size:(step + 1) * batch_size]]).tolist()
-            if started is None:
-                started = time.perf_counter()
-                continue
-            images += batch_size
-            if time.perf_counter() - started >= seconds:
-                return images / (time.perf_counter() - started)
-    raise AssertionError("unreachable")
+            yield batch_size
 
 
 def main() -> None:
@@ -107,12 +107,13 @@ def main() -> None:
                       "torch": torch.__version__}), flush=True)
     for arch in args.arch or ARCH_NAMES:
         batch = REFERENCE_BATCH[arch]
-        ref = reference_images_per_second(arch, batch, args.seconds, args.data_dir)
-        ours = latentkit_images_per_second(arch, batch, args.seconds, data)
+        ref = images_per_second(reference_steps(arch, batch, args.data_dir), args.seconds)
+        ours = images_per_second(latentkit_steps(arch, batch, data), args.seconds)
         row = {"arch": arch, "batch_size": batch, "reference_img_s": round(ref, 1), "latentkit_img_s": round(ours, 1),
                "ratio": round(ours / ref, 2)}
         if batch != 64:
-            row["latentkit_default_batch_img_s"] = round(latentkit_images_per_second(arch, 64, args.seconds, data), 1)
+            default_batch = images_per_second(latentkit_steps(arch, 64, data), args.seconds)
+            row["latentkit_default_batch_img_s"] = round(default_batch, 1)
         print(json.dumps(row), flush=True)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 from latentkit.cli.common import (
-    DATA_DIR_HELP,
     command_line,
+    data_dir_option,
     float_list,
     int_list,
     model_options,
@@ -111,8 +111,7 @@ def plane(ctx: click.Context, **options) -> None:
               help="Generated samples (and training images for the real-data yardstick).")
 @click.option("--ppl-paths", type=click.IntRange(min=2), default=2_000, show_default=True,
               help="Latent pairs per perceptual-path-length variant.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help=DATA_DIR_HELP)
+@data_dir_option
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
               help="Skip the real-data column (faster when comparing many generators).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")

@@ -8,7 +8,10 @@ import click
 
 from latentkit.names import DEVICES
 
-DATA_DIR_HELP = "Folder holding MNIST/raw and FashionMNIST/raw (default: $LATENTKIT_DATA, then a per-user cache)."
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None,
+    help="Folder holding MNIST/raw and FashionMNIST/raw (default: $LATENTKIT_DATA, then a per-user cache).",
+)
 
 
 def command_line(ctx: click.Context) -> str:

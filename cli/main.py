@@ -10,7 +10,7 @@ import sys
 
 import click
 from latentkit.cli import analyses
-from latentkit.cli.common import DATA_DIR_HELP, command_line, stacked
+from latentkit.cli.common import command_line, data_dir_option, stacked
 
 from latentkit import __version__
 from latentkit.errors import LatentkitError, TrainingError
@@ -87,7 +87,7 @@ training_options = stacked([
     click.option("--seed", type=int, default=0, show_default=True, help="Seeds init, data order and noise."),
     click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                  help="auto picks cuda, then mps, then cpu."),
-    click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP),
+    data_dir_option,
     click.option("--limit", type=click.IntRange(min=2), default=None,
                  help="Train on the first N images only (quick runs)."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bar."),

@@ -21,6 +21,7 @@ from latentkit.data import check_dataset, load_images
 from latentkit.device import pick_device
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, ClassifierConfig
+from latentkit.pixels import to_native
 from latentkit.weights import save_weights
 
 
@@ -66,7 +67,7 @@ def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor, batc
     model.eval()
     correct = 0
     for i in range(0, len(labels), batch_size):
-        x = images[i:i + batch_size].float().div(255).unsqueeze(1)
+        x = to_native(images[i:i + batch_size])
         correct += (model(x).argmax(1) == labels[i:i + batch_size]).sum().item()
     return correct / len(labels)
 
@@ -105,7 +106,7 @@ def train_classifier(
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
         for step in bar:
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            x = augment(train.images[idx].float().div(255).unsqueeze(1), flip, gen)
+            x = augment(to_native(train.images[idx]), flip, gen)
             loss = F.cross_entropy(model(x), train.labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

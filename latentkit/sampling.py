@@ -9,7 +9,7 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.inference import inference_copy
 from latentkit.models import Classifier, Generator
-from latentkit.pixels import to_uint8
+from latentkit.pixels import to_native, to_uint8
 
 
 class Generated(NamedTuple):
@@ -54,7 +54,7 @@ def classify_images(classifier: Classifier, images: torch.Tensor, batch_size: in
     device = model_device(classifier)
     probs, feats = [], []
     for xb in images.split(batch_size):
-        f = classifier.features(xb.to(device)[:, None].float() / 255)
+        f = classifier.features(to_native(xb.to(device)))
         probs.append(classifier.head(f).softmax(-1).cpu())
         feats.append(f.cpu())
     return Generated(None, torch.cat(probs), torch.cat(feats))

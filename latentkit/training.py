@@ -305,10 +305,11 @@ class GANTrainer:
                     if self.budget_spent:
                         break
                 bar.close()
-                if st.step_in_epoch == steps:
+                finished = st.step_in_epoch == steps  # False when the budget ran out mid-epoch
+                if finished:
                     st.epoch, st.step_in_epoch = epoch, 0
                 self.save_checkpoint()
-                if st.step_in_epoch == 0:
+                if finished:
                     run_artifacts.write_epoch(self, epoch)
                     log(self._epoch_line(epoch, steps, time.perf_counter() - started))
         if self.budget_spent:
