@@ -2,16 +2,23 @@
 classifier score >= 9 and a confident fraction >= 0.85 (10,000 samples, bundled classifier).
 
 Trains `latentkit train`'s default recipe one epoch at a time (each call resumes the last),
-scoring after every epoch; the seconds are the card's `train_seconds`, training steps only.
+scoring after every epoch; the seconds are the card's `train_seconds` (wall) and
+`train_cpu_seconds`, training steps only. `--set field=value` tries another recipe
+(any TrainConfig field); `--threads 1` lets two probes share the machine fairly (compare
+their CPU seconds then, not wall).
 
     python benchmarks/time_to_quality.py --max-minutes 15
+    python benchmarks/time_to_quality.py --set width=64 --threads 1 --out runs/ttq-w64
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
+
+import torch
 
 from latentkit.metrics import classifier_score, classify_samples, sample_quality
 from latentkit.registry import load_classifier, load_generator
@@ -20,26 +27,39 @@ from latentkit.training import TrainConfig, train_gan
 SCORE, CONFIDENT = 9.0, 0.85
 
 
+def parse_overrides(pairs: list[str]) -> dict:
+    """["width=64", "lr=4e-4"] -> {"width": 64, "lr": 0.0004}, typed by TrainConfig's defaults."""
+    types = {f.name: type(f.default) for f in dataclasses.fields(TrainConfig)}
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        kind = types[key] if types[key] in (int, float, str, bool) else (float if "." in value or "e" in value else int)
+        out[key] = kind(value)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--max-minutes", type=float, default=15, help="give up after this much training")
-    p.add_argument("--lr", type=float, default=TrainConfig.lr, help="try another recipe")
-    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    p.add_argument("--max-minutes", type=float, default=15, help="give up after this much training (wall)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="TrainConfig override")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--out", default="runs/time-to-quality")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = parse_overrides(args.set)
     shutil.rmtree(args.out, ignore_errors=True)
     clf = load_classifier()
     for epoch in range(1, 1000):
-        card = train_gan(TrainConfig(epochs=epoch, lr=args.lr, batch_size=args.batch_size, eval_samples=0,
-                                           data_dir=args.data_dir), args.out,
-                         resume=epoch > 1, progress=False, log=lambda s: None)
+        cfg = TrainConfig(**{"eval_samples": 0, "data_dir": args.data_dir, **overrides, "epochs": epoch})
+        card = train_gan(cfg, args.out, resume=epoch > 1, progress=False, log=lambda s: None)
         probs = classify_samples(load_generator(args.out), clf, 10_000, seed=0)
         score, confident = classifier_score(probs)[0], sample_quality(probs)["confident_fraction"]
         reached = score >= SCORE and confident >= CONFIDENT
-        print(json.dumps({"lr": args.lr, "batch_size": args.batch_size,
-                          "epoch": epoch, "train_seconds": card["train_seconds"], "score": round(score, 3),
-                          "confident": confident, "reached": reached}), flush=True)
+        print(json.dumps({"recipe": overrides, "threads": torch.get_num_threads(), "epoch": epoch,
+                          "train_seconds": card["train_seconds"], "train_cpu_seconds": card["train_cpu_seconds"],
+                          "score": round(score, 3), "confident": confident, "reached": reached}), flush=True)
         if reached or card["train_seconds"] >= 60 * args.max_minutes:
             break
 

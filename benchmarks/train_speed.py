@@ -7,8 +7,8 @@ then fake, then G, `.item()` for the log every step). latentkit's side is the lo
 `GANTrainer.fit`: the split resident on the device as uint8, batches by indexing, one
 `train_step`. Both use the same networks, initialisation and optimizer settings.
 
-    python benchmarks/train_speed.py --seconds 20           # every architecture, ~10 min on 2 cores
-    python benchmarks/train_speed.py --arch r004-mlp --seconds 5
+    python benchmarks/train_speed.py                        # every architecture, 3 x 10 s each, ~15 min
+    python benchmarks/train_speed.py --arch r004-mlp --seconds 5 --rounds 1
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import itertools
 import json
 import platform
+import statistics
 import time
 from collections.abc import Iterator
 
@@ -99,7 +100,8 @@ def latentkit_steps(arch: str, batch_size: int, data) -> Iterator[int]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", action="append", choices=ARCH_NAMES, help="repeatable; default: all")
-    p.add_argument("--seconds", type=float, default=20, help="timed seconds per measurement")
+    p.add_argument("--seconds", type=float, default=10, help="timed seconds per measurement")
+    p.add_argument("--rounds", type=int, default=3, help="alternating measurements per loop (median kept)")
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
     data = load_images("mnist", train=True, data_dir=args.data_dir)
@@ -107,13 +109,19 @@ def main() -> None:
                       "torch": torch.__version__}), flush=True)
     for arch in args.arch or ARCH_NAMES:
         batch = REFERENCE_BATCH[arch]
-        ref = images_per_second(reference_steps(arch, batch, args.data_dir), args.seconds)
-        ours = images_per_second(latentkit_steps(arch, batch, data), args.seconds)
-        row = {"arch": arch, "batch_size": batch, "reference_img_s": round(ref, 1), "latentkit_img_s": round(ours, 1),
-               "ratio": round(ours / ref, 2)}
+        loops = {"reference": reference_steps(arch, batch, args.data_dir),
+                 "latentkit": latentkit_steps(arch, batch, data)}
         if batch != 64:
-            default_batch = images_per_second(latentkit_steps(arch, 64, data), args.seconds)
-            row["latentkit_default_batch_img_s"] = round(default_batch, 1)
+            loops["latentkit_default_batch"] = latentkit_steps(arch, 64, data)
+        # Take turns, then keep each loop's median: the machine's speed drifts by up to 20%
+        # over minutes, and alternating exposes every loop to the same drift.
+        rates = {name: [] for name in loops}
+        for _ in range(args.rounds):
+            for name, steps in loops.items():
+                rates[name].append(images_per_second(steps, args.seconds))
+        row = {"arch": arch, "batch_size": batch, "rounds": args.rounds}
+        row.update({f"{name}_img_s": round(statistics.median(r), 1) for name, r in rates.items()})
+        row["ratio"] = round(row["latentkit_img_s"] / row["reference_img_s"], 2)
         print(json.dumps(row), flush=True)
 
 

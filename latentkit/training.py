@@ -232,11 +232,15 @@ class GANTrainer:
         loss_D.backward()
         self.opt_D.step()
 
-        # (2) Update G: maximise log D(G(z)) (the non-saturating loss)
+        # (2) Update G: maximise log D(G(z)) (the non-saturating loss). D's weights are frozen
+        # meanwhile: the backward pass then skips D's weight gradients, which dcgan/main.py
+        # computes and throws away (benchmarks/train_speed.py measures the saving).
+        self.D.requires_grad_(False)
         out_after = self.D(fake)
         loss_G = bce(out_after, ones)
         self.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
+        self.D.requires_grad_(True)
         self.opt_G.step()
         self._update_ema()
 

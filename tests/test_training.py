@@ -151,6 +151,27 @@ def test_saved_generator_is_the_weight_average_when_ema_is_on(tmp_path):
         TrainConfig(ema=1.0).validate()
 
 
+def test_d_gradient_is_its_own_loss_only(tmp_path):
+    """The G step freezes D, so after a step D holds exactly the gradient of the D loss,
+    and D is trainable again for the next step."""
+    import copy
+
+    import torch.nn.functional as F
+
+    trainer = GANTrainer(TrainConfig(**TINY), tmp_path / "run")
+    real = torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    G0, D0, noise = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D), trainer.noise.get_state()
+    trainer.train_step(real)
+
+    z = torch.randn(64, G0.latent_dim, generator=torch.Generator().set_state(noise))
+    out_real, out_fake = D0(D0.prepare(real)), D0(G0.native(z).detach())
+    (F.binary_cross_entropy_with_logits(out_real, torch.ones(64))
+     + F.binary_cross_entropy_with_logits(out_fake, torch.zeros(64))).backward()
+    for (name, p), p0 in zip(trainer.D.named_parameters(), D0.parameters(), strict=True):
+        assert p.requires_grad, name
+        torch.testing.assert_close(p.grad, p0.grad, msg=name)
+
+
 class _FakeClock:
     """Stands in for the `time` module: every reading is one second (wall) and two CPU seconds later."""
 
