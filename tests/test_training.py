@@ -10,6 +10,7 @@ from PIL import Image
 
 from latentkit.errors import ConfigError, TrainingError
 from latentkit.models import Classifier, ClassifierConfig
+from latentkit.registry import load_generator
 from latentkit.run_artifacts import read_history
 from latentkit.training import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
 from latentkit.weights import save_weights
@@ -170,6 +171,19 @@ def test_d_gradient_is_its_own_loss_only(tmp_path):
     for (name, p), p0 in zip(trainer.D.named_parameters(), D0.parameters(), strict=True):
         assert p.requires_grad, name
         torch.testing.assert_close(p.grad, p0.grad, msg=name)
+
+
+def test_weight_average_has_batchnorm_statistics_of_its_own_weights(tmp_path):
+    """The saved EMA generator's BatchNorm running statistics are those of its own
+    activations (not the live G's, which lag behind and came from other weights)."""
+    train_gan(TrainConfig(epochs=1, **{**TINY, "limit": 1024}), tmp_path / "run", progress=False, log=lambda s: None)
+    g = load_generator(tmp_path / "run")
+    z = torch.randn(20_000, g.latent_dim, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        h = g.net[0](z)  # what the first BatchNorm normalises
+    bn = g.net[1]
+    torch.testing.assert_close(bn.running_mean, h.mean(0), atol=0.05 * h.std(0).max().item(), rtol=0)
+    torch.testing.assert_close(bn.running_var, h.var(0), rtol=0.1, atol=0)
 
 
 class _FakeClock:
