@@ -53,3 +53,26 @@ def test_batchnorm_after_an_activation_is_kept():
         expected = seq(x)
         folded = fold_batchnorm(nn.Sequential(seq))
         assert _batchnorms(folded) == 1 and torch.allclose(folded(x), expected)
+
+
+@pytest.mark.parametrize("c_in, c_out, kernel, stride, padding, bias, size", [
+    (32, 1, 4, 2, 1, True, 14),  # dcgan's last layer
+    (64, 1, 4, 2, 1, False, 16),  # r001/r003's last layer at 32x32
+    (8, 3, 3, 1, 0, True, 5),  # several channels, no stride or padding
+    (4, 2, (4, 3), (2, 1), (1, 0), True, 6),  # rectangular kernel, stride and padding
+])
+def test_image_conv_transpose_as_matmul_equals_the_layer(c_in, c_out, kernel, stride, padding, bias, size):
+    from latentkit.inference import ImageConvTranspose2d
+
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=bias)
+    x = torch.randn(5, c_in, size, size + 1)
+    with torch.no_grad():
+        torch.testing.assert_close(ImageConvTranspose2d(conv)(x), conv(x))
+        torch.testing.assert_close(ImageConvTranspose2d(conv)(x.contiguous(memory_format=torch.channels_last)), conv(x))
+
+
+def test_image_layer_is_swapped_only_where_it_draws_one_channel():
+    fast = inference_copy(Generator(GANConfig("dcgan", latent_dim=16, width=8)).eval())
+    kinds = [type(m).__name__ for m in fast.modules()]
+    assert kinds.count("ImageConvTranspose2d") == 1 and kinds.count("ConvTranspose2d") == 1
