@@ -5,7 +5,7 @@ Prints one JSON line per measurement:
   (before) against `latentkit.sampling.generate_and_classify` (after);
 - each command's wall time and peak memory (max RSS), run as a fresh process the way a
   user runs it: `latentkit --help` (best of 5), interpolate, sweep --rank, map at 10k and
-  100k samples, eval.
+  100k samples (UMAP, and PCA to see sampling's own share), eval.
 
     python benchmarks/throughput.py                 # about 10 minutes on 2 cores
     python benchmarks/throughput.py --skip-commands # only the in-process throughput
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,9 @@ COMMANDS = {
     "sweep --rank": ["sweep", "--rank"],
     "map 10k": ["map", "--samples", "10000"],
     "map 100k": ["map", "--samples", "100000"],
+    # PCA instead of UMAP: what sampling, classifying and storing alone cost in memory
+    "map 10k --method pca": ["map", "--samples", "10000", "--method", "pca"],
+    "map 100k --method pca": ["map", "--samples", "100000", "--method", "pca"],
     "eval 10k": ["eval"],
 }
 
@@ -44,7 +48,7 @@ def measure(args: list[str]) -> dict:
     return {"seconds": round(float(seconds), 2), "max_rss_mb": round(int(max_rss_kb) / 1024)}
 
 
-def generate_classify(n: int = 20_000, batch_size: int = 1000) -> dict:
+def generate_classify(n: int = 20_000, batch_size: int = 1000, rounds: int = 3) -> dict:
     import torch
 
     import latentkit
@@ -61,13 +65,17 @@ def generate_classify(n: int = 20_000, batch_size: int = 1000) -> dict:
     def latentkit_path() -> None:
         generate_and_classify(g, clf, z, images=False)
 
-    rates = {}
-    for name, fn in (("before", plain), ("after", latentkit_path)):
+    fns = {"before": plain, "after": latentkit_path}
+    for fn in fns.values():
         fn()  # warm-up: allocator, oneDNN primitive caches
-        t = time.perf_counter()
-        fn()
-        rates[name] = round(n / (time.perf_counter() - t))
-    return {"measure": "generate_classify_img_s", "threads": torch.get_num_threads(), **rates}
+    seconds = {name: [] for name in fns}
+    for _ in range(rounds):  # alternate, median: the machine's speed drifts
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            seconds[name].append(time.perf_counter() - t)
+    rates = {name: round(n / statistics.median(s)) for name, s in seconds.items()}
+    return {"measure": "generate_classify_img_s", "threads": torch.get_num_threads(), "rounds": rounds, **rates}
 
 
 def main() -> None:
