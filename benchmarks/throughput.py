@@ -2,7 +2,7 @@
 
 Prints one JSON line per measurement:
 - generate_classify: images/s of the bundled generator + classifier, the plain modules
-  (before) against `latentkit.sampling.generate_and_classify` (after);
+  against `latentkit.sampling.generate_and_classify`, at several batch sizes;
 - each command's wall time and peak memory (max RSS), run as a fresh process the way a
   user runs it: `latentkit --help` (best of 5), interpolate, sweep --rank, map at 10k and
   100k samples (UMAP, and PCA to see sampling's own share), eval.
@@ -14,6 +14,7 @@ Prints one JSON line per measurement:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
@@ -48,7 +49,8 @@ def measure(args: list[str]) -> dict:
     return {"seconds": round(float(seconds), 2), "max_rss_mb": round(int(max_rss_kb) / 1024)}
 
 
-def generate_classify(n: int = 20_000, batch_size: int = 1000, rounds: int = 3) -> dict:
+def generate_classify(n: int = 20_000, batch_sizes: tuple[int, ...] = (128, 256, 1000), rounds: int = 3) -> dict:
+    """Images/s of the plain modules and of generate_and_classify at each batch size."""
     import torch
 
     import latentkit
@@ -57,20 +59,21 @@ def generate_classify(n: int = 20_000, batch_size: int = 1000, rounds: int = 3) 
     g, clf = latentkit.load_generator().eval(), latentkit.load_classifier().eval()
     z = g.sample_latents(n, seed=0)
 
-    def plain() -> None:
+    def plain(batch_size: int) -> None:
         with torch.inference_mode():
             for zb in z.split(batch_size):
                 clf(g(zb)).softmax(-1)
 
-    def latentkit_path() -> None:
-        generate_and_classify(g, clf, z, images=False)
+    def latentkit_path(batch_size: int) -> None:
+        generate_and_classify(g, clf, z, batch_size=batch_size, images=False)
 
-    fns = {"before": plain, "after": latentkit_path}
-    for fn in fns.values():
+    runs = {f"{name} batch {b}": functools.partial(fn, b)
+            for b in batch_sizes for name, fn in (("plain", plain), ("latentkit", latentkit_path))}
+    for fn in runs.values():
         fn()  # warm-up: allocator, oneDNN primitive caches
-    seconds = {name: [] for name in fns}
-    for _ in range(rounds):  # alternate, median: the machine's speed drifts
-        for name, fn in fns.items():
+    seconds = {name: [] for name in runs}
+    for _ in range(rounds):  # take turns and keep medians: the machine's speed drifts
+        for name, fn in runs.items():
             t = time.perf_counter()
             fn()
             seconds[name].append(time.perf_counter() - t)

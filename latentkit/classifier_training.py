@@ -22,6 +22,7 @@ from latentkit.device import pick_device
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, ClassifierConfig
 from latentkit.pixels import to_native
+from latentkit.sampling import BATCH
 from latentkit.weights import save_weights
 
 
@@ -62,7 +63,7 @@ def augment(x: torch.Tensor, flip: bool, gen: torch.Generator) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = BATCH) -> float:
     """Top-1 accuracy on uint8 images (N, 28, 28)."""
     model.eval()
     correct = 0

@@ -17,7 +17,7 @@ import torch
 
 from latentkit.geometry import lerp, slerp
 from latentkit.models import Classifier, Generator
-from latentkit.sampling import generate_and_classify, model_device
+from latentkit.sampling import BATCH, generate_and_classify, model_device
 
 # Goodfellow et al. 2014's sigma grid for MNIST (their parzen_ll.py: logspace(-1, 0, 10)).
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -25,7 +25,7 @@ CHUNK = 1024  # query rows per distance block: 1024 x 60,000 floats is 245 MB
 
 
 def classify_samples(
-    generator: Generator, classifier: Classifier, n: int, seed: int = 0, batch_size: int = 1000
+    generator: Generator, classifier: Classifier, n: int, seed: int = 0, batch_size: int = BATCH
 ) -> torch.Tensor:
     """Class probabilities (n, C) of n samples drawn from the prior with `seed`."""
     z = generator.sample_latents(n, seed=seed)
@@ -183,7 +183,7 @@ def parzen_estimate(
 @torch.inference_mode()
 def path_lengths(
     generator: Generator, embed: Callable[[torch.Tensor], torch.Tensor], n: int, method: str = "slerp",
-    sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = 1000,
+    sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = BATCH,
 ) -> torch.Tensor:
     """Per-path perceptual path lengths (Karras et al. 2019, StyleGAN): d(G(p(t)), G(p(t + eps))) / eps²
     for n random latent pairs, p their `method` path ("lerp"/"slerp"), t ~ U(0, 1) ("full") or
