@@ -45,8 +45,8 @@ def _folded(seq: nn.Sequential) -> nn.Sequential:
 class ImageConvTranspose2d(nn.Module):
     """A ConvTranspose2d (groups 1, no dilation or output padding) as one matmul, input pixel
     -> its k x k output patch, and F.fold, which sums the overlapping patches: the same
-    sums as the layer in another order. 4-5x faster than oneDNN when the output has one
-    channel (2-core CPU, batch 128-1000), several times slower when it has 32 or more."""
+    sums as the layer in another order. 3.5-5x faster than oneDNN when the output has one
+    channel (this CPU, 1 thread, batch 128-1000), several times slower when it has 32 or more."""
 
     def __init__(self, conv: nn.ConvTranspose2d):
         super().__init__()

@@ -236,7 +236,7 @@ class GANTrainer:
 
         # (2) Update G: maximise log D(G(z)) (the non-saturating loss). D's weights are frozen
         # meanwhile: the backward pass then skips D's weight gradients, which dcgan/main.py
-        # computes and throws away (benchmarks/train_speed.py measures the saving).
+        # computes and throws away (one of the step's three weight-gradient passes through D).
         self.D.requires_grad_(False)
         out_after = self.D(fake)
         loss_G = bce(out_after, ones)
