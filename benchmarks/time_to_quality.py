@@ -14,7 +14,7 @@ their CPU seconds then, not wall).
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import ast
 import json
 import shutil
 
@@ -28,13 +28,15 @@ SCORE, CONFIDENT = 9.0, 0.85
 
 
 def parse_overrides(pairs: list[str]) -> dict:
-    """["width=64", "lr=4e-4"] -> {"width": 64, "lr": 0.0004}, typed by TrainConfig's defaults."""
-    types = {f.name: type(f.default) for f in dataclasses.fields(TrainConfig)}
+    """["width=64", "lr=4e-4", "clock=cpu"] -> {"width": 64, "lr": 0.0004, "clock": "cpu"}:
+    values read as Python literals, anything else kept as a string."""
     out = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
-        kind = types[key] if types[key] in (int, float, str, bool) else (float if "." in value or "e" in value else int)
-        out[key] = kind(value)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
     return out
 
 
