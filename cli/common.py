@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 
 import click
 
+from latentkit.limits import SEED_MAX
 from latentkit.names import DEVICES
 
 data_dir_option = click.option(
@@ -30,13 +32,43 @@ def stacked(options: list):
     return apply
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number in [lo, hi] (open ends with lo_open/hi_open): click's FloatRange lets
+    nan and inf through."""
+
+    name = "number"
+
+    def __init__(self, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False):
+        self.lo, self.hi, self.lo_open, self.hi_open = lo, hi, lo_open, hi_open
+
+    def convert(self, value, param, ctx) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        above = number > self.lo if self.lo_open else number >= self.lo
+        below = number < self.hi if self.hi_open else number <= self.hi
+        if not (math.isfinite(number) and above and below):
+            self.fail(f"{value} is not a finite number in {'(' if self.lo_open else '['}{self.lo:g}, "
+                      f"{self.hi:g}{')' if self.hi_open else ']'}", param, ctx)
+        return number
+
+
+def seed_option(help: str = "Same seed, same arrays."):
+    return click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True, help=help)
+
+
 # Shared by every analysis command.
 model_options = stacked([
     click.option("--model", default="mnist-dcgan", show_default=True,
-                 help="Generator: bundled name, run folder or .safetensors file."),
-    click.option("--classifier", default="mnist-classifier", show_default=True,
-                 help="Classifier: bundled name, run folder or .safetensors file."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same arrays."),
+                 help="Generator: bundled name, run folder, .safetensors file, TorchScript file, "
+                      "or path/to/file.py:function returning your own generator module."),
+    click.option("--classifier", default=None,
+                 help="Classifier: bundled name, run folder or .safetensors file "
+                      "[default: the bundled classifier of the generator's dataset]."),
+    click.option("--allow-mismatch", is_flag=True,
+                 help="Analyse a generator with a classifier of another dataset (recorded in the result)."),
+    seed_option(),
     click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
     click.option("--out", type=click.Path(file_okay=False), default=None,
                  help="Output folder [default: ./latentkit-out/ANALYSIS-TIMESTAMP/]."),

@@ -1,5 +1,5 @@
-"""What every analysis command shares: load models with provenance, pick the output
-folder, write the HDF5 result and its figure.
+"""What every analysis command shares: load the models with provenance, check the output
+folder before any work, and write the HDF5 result with its figure as one unit.
 """
 
 from __future__ import annotations
@@ -10,40 +10,88 @@ from pathlib import Path
 from typing import Any
 
 from latentkit.device import pick_device
-from latentkit.models import Classifier, Generator
-from latentkit.registry import DEFAULT_CLASSIFIER, DEFAULT_GENERATOR, load_classifier, load_generator, resolve
+from latentkit.errors import ConfigError
+from latentkit.generators import GeneratorLike
+from latentkit.models import Classifier
+from latentkit.registry import (
+    DEFAULT_GENERATOR,
+    default_classifier,
+    load_classifier,
+    load_generator,
+    resolve,
+)
+from latentkit.sampling import ready_models
+from latentkit.storage import atomic_paths, check_writable, folder_lock
 from latentkit.weights import sha256
+
+# Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png; a rerun into the same
+# folder removes the ones it does not write again, so no file outlives the result it came with.
+EXTRA_SUFFIXES = (".gif",)
 
 
 def load_models(
     model: str | os.PathLike = DEFAULT_GENERATOR,
-    classifier: str | os.PathLike = DEFAULT_CLASSIFIER,
+    classifier: str | os.PathLike | None = None,
     device: str = "auto",
-) -> tuple[Generator, Classifier, dict[str, Any]]:
-    """(generator, classifier, provenance) where provenance names both and hashes their weights."""
+    allow_mismatch: bool = False,
+) -> tuple[GeneratorLike, Classifier, dict[str, Any]]:
+    """(generator, classifier, provenance), both as inference copies, checked against each other.
+
+    `classifier` None is the bundled classifier of the generator's dataset. Provenance names
+    both models, hashes the files they came from and records both datasets.
+    """
     dev = pick_device(device)
-    g_path, c_path = resolve(model, "generator"), resolve(classifier, "classifier")
-    g, clf = load_generator(g_path, device=dev), load_classifier(c_path, device=dev)
+    g_path = resolve(model, "generator")
+    g = load_generator(model, device=dev)
+    classifier = classifier or default_classifier(g.dataset)
+    c_path = resolve(classifier, "classifier")
+    g, clf, record = ready_models(g, load_classifier(c_path, device=dev), allow_mismatch)
     provenance = {"generator": str(model), "generator_sha256": sha256(g_path),
-                  "classifier": str(classifier), "classifier_sha256": sha256(c_path)}
+                  "classifier": str(classifier), "classifier_sha256": sha256(c_path), **record}
     return g, clf, provenance
 
 
 def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
-    """`out`, or ./latentkit-out/<analysis>-<timestamp>/ (created when first written to)."""
-    return Path(out) if out else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """`out`, or ./latentkit-out/<analysis>-<timestamp>/ (created when first written to),
+    checked writable now, before any work."""
+    folder = Path(out) if out else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return check_writable(folder)
+
+
+def refuse_overwriting_inputs(folder: Path, analysis: str, inputs: list[str | os.PathLike]) -> None:
+    """ConfigError if one of the files an analysis writes is one of its inputs."""
+    outputs = [folder / f"{analysis}{suffix}" for suffix in (".h5", ".png", *EXTRA_SUFFIXES)]
+    for given in inputs:
+        if given and any(_same_file(Path(given), o) for o in outputs):
+            raise ConfigError(f"{given} is an input of this run and would be overwritten by its result; "
+                              "pick another --out")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def write_outputs(
-    result, figure, out: str | os.PathLike | None, analysis: str, provenance: dict[str, Any],
-    seed: int, command: str | None,
+    result, figure, folder: Path, analysis: str, provenance: dict[str, Any], seed: int, command: str | None,
+    extras: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Save `result` as OUT/ANALYSIS.h5 (with provenance, seed, command) and `figure` as OUT/ANALYSIS.png.
-
-    `out` None means ./latentkit-out/ANALYSIS-TIMESTAMP/.
-    """
+    """Save `result` as FOLDER/ANALYSIS.h5 (with provenance, seed, command), `figure` as
+    FOLDER/ANALYSIS.png and each extra (suffix -> writer(path)) beside them, all or nothing,
+    while holding the folder's lock. Extras of an earlier run that this one does not write
+    are removed."""
     from latentkit.plotting import save_figure
 
-    folder = output_dir(out, analysis)
-    return [result.save(folder / f"{analysis}.h5", {**provenance, "seed": seed, "command": command}),
-            save_figure(figure, folder / f"{analysis}.png")]
+    extras = extras or {}
+    paths = [folder / f"{analysis}.h5", folder / f"{analysis}.png", *(folder / f"{analysis}{s}" for s in extras)]
+    with folder_lock(folder, f"a {analysis} result"), atomic_paths(paths) as temps:
+        result.save(temps[0], {**provenance, "seed": seed, "command": command})
+        save_figure(figure, temps[1])
+        for write, tmp in zip(extras.values(), temps[2:], strict=True):
+            write(tmp)
+        for suffix in EXTRA_SUFFIXES:
+            if suffix not in extras:
+                (folder / f"{analysis}{suffix}").unlink(missing_ok=True)
+    return paths

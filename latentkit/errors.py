@@ -25,9 +25,19 @@ class ResultFileError(LatentkitError):
     """An analysis result file is missing, not HDF5, or not written by latentkit."""
 
 
+class OutputError(LatentkitError):
+    """A result or run folder cannot be written (read-only, a file in the way, full disk, locked)."""
+
+
 class TrainingError(LatentkitError):
     """Training stopped: diverged (NaN/inf) or was interrupted."""
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def first_line(err: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line (its type name if it has none), for error messages."""
+    text = " ".join(str(err).split())
+    return text[:limit] if text else type(err).__name__

@@ -17,13 +17,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
+from latentkit.generators import module_device
+
 _FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
 def fold_batchnorm(module: nn.Module) -> nn.Module:
     """Fold every BatchNorm that directly follows a Conv/ConvTranspose/Linear in an
-    nn.Sequential into that layer; `module` must be in eval mode. Changes `module` in place."""
-    for name, child in module.named_children():
+    nn.Sequential into that layer; `module` must be in eval mode. Changes `module` in place.
+    TorchScript modules are left as compiled."""
+    for name, child in _editable_children(module):
         setattr(module, name, _folded(child) if isinstance(child, nn.Sequential) else fold_batchnorm(child))
     return module
 
@@ -69,18 +72,29 @@ def _draws_an_image(layer: nn.Module) -> bool:
             and layer.dilation == (1, 1) and layer.output_padding == (0, 0) and layer.padding_mode == "zeros")
 
 
+def _editable_children(module: nn.Module):
+    return [(n, c) for n, c in module.named_children() if not isinstance(c, torch.jit.ScriptModule)]
+
+
 def _with_image_layers_as_matmuls(module: nn.Module) -> nn.Module:
-    for name, child in module.named_children():
+    for name, child in _editable_children(module):
         setattr(module, name, ImageConvTranspose2d(child) if _draws_an_image(child)
                 else _with_image_layers_as_matmuls(child))
     return module
 
 
 def inference_copy(module: nn.Module) -> nn.Module:
-    """An eval-mode copy of `module` with BatchNorm folded, one-channel transposed convolutions
-    as ImageConvTranspose2d, and channels-last weights on CPU; the original is untouched.
-    Outputs match it to float rounding."""
-    fast = _with_image_layers_as_matmuls(fold_batchnorm(copy.deepcopy(module).eval()))
-    if next(fast.parameters()).device.type == "cpu":
+    """An eval-mode copy of `module` with BatchNorm folded and, on CPU, one-channel transposed
+    convolutions as ImageConvTranspose2d and channels-last weights; the original is untouched.
+    Outputs match it to float rounding. A module that already is an inference copy is
+    returned as it is, so a command makes its copies once."""
+    if getattr(module, "is_inference_copy", False):
+        return module
+    fast = fold_batchnorm(copy.deepcopy(module).eval())
+    on_cpu = module_device(fast).type == "cpu"
+    if on_cpu:  # the col2im layer is tuned for CPU; cuDNN has its own kernels
+        fast = _with_image_layers_as_matmuls(fast)
+    if on_cpu and not any(isinstance(m, torch.jit.ScriptModule) for m in fast.modules()):
         fast = fast.to(memory_format=torch.channels_last)
+    fast.is_inference_copy = True
     return fast

@@ -1,9 +1,12 @@
-"""Finding models: bundled names, run folders and .safetensors paths.
+"""Finding models: bundled names, run folders, .safetensors paths and your own generators.
 
 `--model` and `--classifier` accept any of
     mnist-dcgan                       a bundled model (see `latentkit models`)
     runs/my-run                       a run folder from `latentkit train` / `train-classifier`
     path/to/generator.safetensors     a weights file
+and `--model` also
+    path/to/mygen.py:make             a Python function returning a generator module (your code, imported)
+    path/to/generator.pt              a TorchScript archive (torch.jit.save)
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import torch
 
 from latentkit.cards import read_card
 from latentkit.errors import CheckpointError
-from latentkit.models import Classifier, Generator
+from latentkit.generators import (
+    GeneratorLike,
+    is_python_spec,
+    is_torchscript,
+    load_python_generator,
+    load_torchscript_generator,
+)
+from latentkit.models import Classifier
 
 DEFAULT_GENERATOR = "mnist-dcgan"
 DEFAULT_CLASSIFIER = "mnist-classifier"
@@ -33,9 +43,23 @@ def bundled_names() -> list[str]:
     return sorted(p.stem for p in bundled_dir().glob("*.safetensors"))
 
 
+def default_classifier(dataset: str) -> str:
+    """The bundled classifier that reads `dataset`."""
+    return f"{dataset}-classifier"
+
+
 def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
-    """Turn a bundled name, run folder or file path into the .safetensors file to load."""
+    """Turn a bundled name, run folder or file path into the file to load (for a
+    `file.py:function` generator, the Python file)."""
     text = str(name_or_path)
+    if not text.strip():
+        raise CheckpointError(f"the {kind} name is empty; give a bundled name, run folder or file "
+                              "(`latentkit models` lists them)")
+    if kind == "generator" and is_python_spec(text):
+        path = Path(text.rpartition(":")[0]).expanduser()
+        if not path.is_file():
+            raise CheckpointError(f"no Python file {path} (from {text!r}); give --model path/to/file.py:function")
+        return path
     bundled = bundled_dir() / f"{text}.safetensors"
     if os.sep not in text and "/" not in text and bundled.is_file():
         return bundled
@@ -55,15 +79,21 @@ def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
 
 def load_generator(
     name_or_path: str | os.PathLike = DEFAULT_GENERATOR, device: str | torch.device = "cpu"
-) -> Generator:
-    """A generator in eval mode: bundled name, run folder or .safetensors path.
+) -> GeneratorLike:
+    """A generator in eval mode: bundled name, run folder, .safetensors path, `file.py:function`
+    or TorchScript archive (see the module docstring).
 
         g = latentkit.load_generator()                  # bundled MNIST dcgan
         images = g(g.sample_latents(16, seed=0))        # (16, 1, 28, 28) in [0, 1]
     """
     from latentkit.weights import load_weights
 
-    return load_weights(resolve(name_or_path, "generator"), expect="generator", device=device)
+    path = resolve(name_or_path, "generator")
+    if is_python_spec(str(name_or_path)):
+        return load_python_generator(str(name_or_path), device)
+    if is_torchscript(path):
+        return load_torchscript_generator(path, device)
+    return load_weights(path, expect="generator", device=device)
 
 
 def load_classifier(

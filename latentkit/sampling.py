@@ -7,9 +7,11 @@ from typing import NamedTuple
 import torch
 
 from latentkit.errors import ConfigError
+from latentkit.generators import WRAP_HINT, GeneratorLike, check_generator, module_device
 from latentkit.inference import inference_copy
-from latentkit.models import Classifier, Generator
+from latentkit.models import Classifier
 from latentkit.pixels import to_native, to_uint8
+from latentkit.registry import default_classifier
 
 # Images per forward pass. On 2 CPU cores generate + classify ran at 5,500-5,900 images/s with
 # 200-384 and 4,250 with 1,000, whose activations overflow the cache (benchmarks/README.md).
@@ -22,13 +24,30 @@ class Generated(NamedTuple):
     features: torch.Tensor | None  # (N, F) classifier penultimate features, or None
 
 
-def model_device(module: torch.nn.Module) -> torch.device:
-    return next(module.parameters()).device
+def ready_models(generator: GeneratorLike, classifier: Classifier, allow_mismatch: bool = False):
+    """(generator, classifier, record): inference copies of both, made once for a whole analysis,
+    after checking the generator contract and that the classifier reads the generator's dataset.
+    `record` (datasets, allow_mismatch) goes into the result's params."""
+    if not isinstance(generator, torch.nn.Module) or not isinstance(generator, GeneratorLike):
+        raise ConfigError(f"{type(generator).__name__} is not a latentkit generator; {WRAP_HINT}")
+    if not isinstance(classifier, Classifier):
+        raise ConfigError(f"{type(classifier).__name__} is not a latentkit classifier; "
+                          "load one with latentkit.load_classifier()")
+    g_data, c_data = generator.dataset, classifier.config.dataset
+    if g_data != c_data and not allow_mismatch:
+        raise ConfigError(
+            f"the generator draws {g_data} but the classifier reads {c_data}: its labels would be meaningless; "
+            f"use the {default_classifier(g_data)} classifier (or --allow-mismatch to analyse it anyway)"
+        )
+    fast = inference_copy(generator)
+    check_generator(fast)
+    record = {"generator_dataset": g_data, "classifier_dataset": c_data, "allow_mismatch": bool(allow_mismatch)}
+    return fast, inference_copy(classifier), record
 
 
 @torch.inference_mode()
 def generate_and_classify(
-    generator: Generator, classifier: Classifier, z: torch.Tensor, batch_size: int = BATCH,
+    generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, batch_size: int = BATCH,
     images: bool = True, features: bool = False,
 ) -> Generated:
     """Latents (N, d) -> uint8 images, class probabilities and (optionally) features, on CPU.
@@ -40,7 +59,7 @@ def generate_and_classify(
     generator, classifier = inference_copy(generator), inference_copy(classifier)
     kept_images, probs, feats = [], [], []
     for zb in z.split(batch_size):
-        x = generator(zb.to(model_device(generator))).to(model_device(classifier))
+        x = generator(zb.to(module_device(generator))).to(module_device(classifier))
         f = classifier.features(x)
         probs.append(classifier.head(f).softmax(-1).cpu())
         if features:
@@ -55,7 +74,7 @@ def generate_and_classify(
 def classify_images(classifier: Classifier, images: torch.Tensor, batch_size: int = BATCH) -> Generated:
     """uint8 images (N, 28, 28) -> Generated(None, probs, features), on CPU; for real data."""
     classifier = inference_copy(classifier)
-    device = model_device(classifier)
+    device = module_device(classifier)
     probs, feats = [], []
     for xb in images.split(batch_size):
         f = classifier.features(to_native(xb.to(device)))
@@ -73,7 +92,7 @@ def check_class(classifier: Classifier, label: int) -> int:
 
 
 def latents_for_class(
-    generator: Generator, classifier: Classifier, label: int, n: int = 1, pool: int = 2048, seed: int = 0
+    generator: GeneratorLike, classifier: Classifier, label: int, n: int = 1, pool: int = 2048, seed: int = 0
 ) -> torch.Tensor:
     """The n latents, out of `pool` prior samples, that the classifier reads as `label` most confidently.
 

@@ -1,14 +1,24 @@
-"""Atomic file writes: every file latentkit writes appears whole or not at all."""
+"""Writing files without losing work: atomic writes, groups of files that appear together,
+an early check that a folder can be written, a lock per output folder, and Ctrl-C held
+back while files are being committed.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from latentkit.errors import OutputError
+
+LOCK_NAME = ".latentkit.lock"
 
 
 @contextmanager
@@ -16,33 +26,170 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` if the block succeeds.
 
     The rename is atomic on POSIX and Windows, so a crash or Ctrl-C leaves either the
-    old file or the new one, never half of one.
+    old file or the new one, never half of one. Temporaries orphaned by a killed
+    process are removed by the next write into the same folder.
 
         with atomic_path("run/card.json") as tmp:
             tmp.write_text("{}")
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
+    with atomic_paths([path]) as (tmp,):
         yield tmp
-        # mkstemp (and some writers, safetensors among them) make 0600 files; set the usual
-        # permissions once the writer is done, just before the rename.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_paths(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
+    """Temporary paths for several files that appear together or not at all.
+
+    The renames happen only when the block succeeds, with Ctrl-C held back until
+    all are done; on any failure every temporary is removed and no target is touched.
+    An OSError (read-only folder, full disk, ...) becomes one OutputError line.
+    """
+    paths = [Path(p) for p in paths]
+    temps: list[Path] = []
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            temps.append(Path(tmp))
+        yield temps
+        mode = 0o666 & ~_umask()
+        with held_interrupts():
+            for tmp, path in zip(temps, paths, strict=True):
+                # mkstemp (and some writers, safetensors among them) make 0600 files; set the
+                # usual permissions once the writer is done, just before the rename.
+                os.chmod(tmp, mode)
+                os.replace(tmp, path)
+    except OSError as err:
+        names = ", ".join(p.name for p in paths)
+        raise OutputError(f"cannot write {names} in {paths[0].parent}: {_reason(err)}; "
+                          "free some space or pick another --out") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Delete temporaries (.NAME.PID.XXXX.tmp) left in `folder` by processes that no longer run."""
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.rsplit(".", 3)  # [".NAME", PID, XXXX, "tmp"]
+        if len(parts) == 4 and parts[1].isdigit() and not _running(int(parts[1])):
+            tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+@contextmanager
+def held_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back during the block and deliver it afterwards.
+
+    A KeyboardInterrupt raised inside a C extension's callback (h5py's, for one) can be
+    swallowed with a traceback and the program goes on; holding the signal avoids that.
+    Off the main thread, where signals cannot be handled, the block runs as is.
+    """
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def check_writable(folder: str | os.PathLike) -> Path:
+    """Check, before any work, that `folder` exists or can be made and can hold files;
+    nothing is left behind. Raises OutputError with the reason and the fix."""
+    folder = Path(folder).expanduser()
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write into {folder}: {existing} is a file, not a folder; pick another --out")
+    missing = folder.relative_to(existing).parts if existing != folder else ()
+    name_max = _name_max(existing)
+    too_long = [p for p in missing if len(os.fsencode(p)) > name_max]
+    if too_long:
+        raise OutputError(f"cannot write into {folder}: the name {too_long[0][:40]}... is longer than "
+                          f"{name_max} bytes; pick a shorter --out")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".latentkit-probe.", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OutputError(f"cannot write into {folder}: {_reason(err)} in {existing}; pick another --out") from None
+    return folder
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # not on this OS
+        return 255
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (created if missing) for the block; another process
+    asking for it fails at once with one line. The operating system drops the lock when the
+    holder dies, so a killed run never leaves the folder locked."""
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    lock = FileLock(folder / LOCK_NAME, timeout=0)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:
+        raise OutputError(f"another latentkit process is writing {what} into {folder}; "
+                          "wait for it to finish or pick another --out") from None
+    except OSError as err:
+        raise OutputError(f"cannot write into {folder}: {_reason(err)}; pick another --out") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def write_json(path: str | os.PathLike, data: dict[str, Any]) -> None:
+    """Write `data` as indented JSON, atomically. Non-finite numbers become null, since JSON
+    has no NaN or Infinity."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _reason(err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        return "the disk is full"
+    return err.strerror or str(err) or type(err).__name__
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def write_json(path: str | os.PathLike, data: dict[str, Any]) -> None:
-    """Write `data` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -79,7 +79,7 @@ class TrainConfig:
 
     @property
     def model_config(self) -> GANConfig:
-        return GANConfig(self.arch, self.latent_dim, self.width or get_arch(self.arch).default_width)
+        return GANConfig(self.arch, self.latent_dim, self.width or get_arch(self.arch).default_width, self.dataset)
 
     @property
     def ema_decay(self) -> float:

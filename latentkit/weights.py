@@ -9,13 +9,14 @@ that says which file and what to do.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from latentkit.errors import CheckpointError
+from latentkit.errors import CheckpointError, LatentkitError, first_line
 from latentkit.storage import atomic_path
 
 KINDS = ("generator", "classifier")
@@ -45,7 +46,7 @@ def read_weights(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict
             state = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as err:  # safetensors raises SafetensorError / OSError on bad bytes
         raise CheckpointError(
-            f"cannot read weights {path}: corrupt or truncated ({_first_line(err)}); "
+            f"cannot read weights {path}: corrupt or truncated ({first_line(err)}); "
             "re-download or re-train it, or pass another file"
         ) from None
     if meta.get("latentkit_kind") not in KINDS or "config" not in meta:
@@ -67,15 +68,33 @@ def load_weights(path: str | os.PathLike, expect: str | None = None, device: str
     kind = meta["latentkit_kind"]
     if expect is not None and kind != expect:
         raise CheckpointError(f"{path} holds a {kind}, not a {expect}; pass a {expect} file")
+    broken = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if broken:
+        raise CheckpointError(f"{path} holds NaN or infinite weights ({broken[0]}): the run that wrote it "
+                              "diverged; retrain it (lower --lr) or pass another file")
     try:
+        config = json.loads(meta["config"])
         if kind == "generator":
-            model: nn.Module = Generator(GANConfig.from_json(meta["config"]))
+            # Weights written before generators recorded their dataset take it from their card.
+            config.setdefault("dataset", _card_dataset(Path(path)))
+            model: nn.Module = Generator(GANConfig(**config))
         else:
-            model = Classifier(ClassifierConfig.from_json(meta["config"]))
+            model = Classifier(ClassifierConfig(**config))
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} does not match its own config: {_first_line(err)}") from None
+    except (RuntimeError, TypeError, ValueError, LatentkitError) as err:
+        raise CheckpointError(f"{path} does not match its own config: {first_line(err)}") from None
     return model.to(device).eval()
+
+
+def _card_dataset(path: Path) -> str:
+    """The dataset named by the card beside a weights file (NAME.json or the run's card.json), else mnist."""
+    from latentkit.cards import read_card
+
+    for card_path in (path.with_suffix(".json"), path.parent / "card.json"):
+        card = read_card(card_path)
+        if isinstance(card, dict) and isinstance(card.get("dataset"), str):
+            return card["dataset"]
+    return "mnist"
 
 
 def sha256(path: str | os.PathLike) -> str:
@@ -85,8 +104,3 @@ def sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return " ".join(text.split())[:300] if text else type(err).__name__

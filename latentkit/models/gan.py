@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from latentkit.data import check_dataset
 from latentkit.errors import ConfigError
 from latentkit.models.config import GANConfig
 from latentkit.models.zoo import dcgan_init_, get_arch
@@ -25,6 +26,7 @@ class ZooNet(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.arch = get_arch(config.arch)
+        check_dataset(config.dataset)
         if config.latent_dim < 1 or config.width < 2:
             raise ConfigError(
                 f"latent_dim must be >= 1 and width >= 2 (got {config.latent_dim}, {config.width})"
@@ -47,6 +49,10 @@ class Generator(ZooNet):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim
+
+    @property
+    def dataset(self) -> str:
+        return self.config.dataset
 
     def native(self, z: torch.Tensor) -> torch.Tensor:
         """(B, latent_dim) -> (B, 1, S, S) at the architecture's own size S and value range."""

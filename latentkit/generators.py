@@ -1,0 +1,244 @@
+"""Any generator: the contract every analysis relies on, an adapter for a torch module
+you wrote, and loading one from a Python file or a TorchScript archive (never a pickle).
+
+    import latentkit
+    g = latentkit.wrap_generator(my_dcgan, latent_dim=100, value_range=(-1, 1))
+    latentkit.analyses.interpolate(g, latentkit.load_classifier(), [9, 4])
+
+On the command line, `--model path/to/file.py:make` imports the file (your own code, run on
+purpose) and calls `make()`, which returns a module or a wrapped generator; `--model
+gen.pt` loads a `torch.jit.save` archive.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from latentkit.errors import CheckpointError, ConfigError, first_line
+from latentkit.names import CLASSES
+from latentkit.pixels import SIZES, to_unit28
+
+WRAP_HINT = "adapt it with latentkit.wrap_generator(module, latent_dim, value_range=(-1, 1), dataset='mnist')"
+
+
+@runtime_checkable
+class GeneratorLike(Protocol):
+    """What every analysis needs of a generator; the zoo's `Generator` and `wrap_generator`'s
+    result both have it.
+
+        latent_dim                     length of z
+        dataset                        what it draws: "mnist" or "fashion-mnist" (picks the classifier)
+        sample_latents(n, seed)        (n, latent_dim) latents from its prior, reproducible from seed
+        generator(z)                   (B, latent_dim) -> images (B, 1, 28, 28) in [0, 1]
+    """
+
+    latent_dim: int
+    dataset: str
+
+    def sample_latents(self, n: int, seed: int | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+        ...
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        ...
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where a module's weights live (CPU for a module with none)."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+class WrappedGenerator(nn.Module):
+    """A torch module that maps noise to images, seen through latentkit's generator contract.
+
+    `native(z)` is the module's own output; `forward(z)` is (B, 1, 28, 28) in [0, 1]:
+    flat outputs are reshaped, `value_range` is mapped onto [0, 1], and 32x32 / 64x64
+    images come to 28x28 as the zoo's do (32 crops the 2-pixel border, 64 resizes).
+    """
+
+    def __init__(self, module: nn.Module, latent_dim: int, value_range: tuple[float, float], dataset: str,
+                 spatial_latents: bool):
+        super().__init__()
+        self.module = module.eval()
+        self.latent_dim, self.value_range, self.dataset = latent_dim, value_range, dataset
+        self.spatial_latents = spatial_latents  # the module wants z as (B, d, 1, 1)
+
+    def native(self, z: torch.Tensor) -> torch.Tensor:
+        return self.module(z[:, :, None, None] if self.spatial_latents else z)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = _as_image(self.native(z))
+        lo, hi = self.value_range
+        return to_unit28((x - lo) / (hi - lo), "unit", x.shape[-1])
+
+    def sample_latents(self, n: int, seed: int | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+        """n latents from the N(0, I) prior, reproducible from `seed`: (n, latent_dim)."""
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        return torch.randn(n, self.latent_dim, generator=gen).to(device)
+
+    def extra_repr(self) -> str:
+        return f"latent_dim={self.latent_dim}, value_range={self.value_range}, dataset={self.dataset!r}"
+
+
+def _as_image(x: torch.Tensor) -> torch.Tensor:
+    """(B, S*S), (B, S, S) or (B, 1, S, S) with S in SIZES -> (B, 1, S, S)."""
+    if x.dim() == 2:
+        side = round(x.shape[1] ** 0.5)
+        if side * side == x.shape[1]:
+            x = x.view(-1, 1, side, side)
+    elif x.dim() == 3:
+        x = x.unsqueeze(1)
+    if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != x.shape[3] or x.shape[3] not in SIZES:
+        raise ConfigError(
+            f"the module's output has shape {tuple(x.shape)}; latentkit reads one-channel square images: "
+            f"(B, S*S), (B, S, S) or (B, 1, S, S) with S in {', '.join(map(str, SIZES))}"
+        )
+    return x
+
+
+def wrap_generator(
+    module: nn.Module, latent_dim: int, value_range: tuple[float, float] = (-1, 1), dataset: str = "mnist"
+) -> WrappedGenerator:
+    """Adapt a torch module mapping (B, latent_dim) noise to images into a latentkit generator.
+
+        g = wrap_generator(netG, latent_dim=100)                      # Tanh DCGAN, 64x64, z as (B, 100, 1, 1)
+        g = wrap_generator(decoder, 20, value_range=(0, 1))           # Sigmoid VAE decoder, (B, 784)
+
+    The module is put in eval mode and tried once on two latents, first as (B, d), then as
+    (B, d, 1, 1); its output may be (B, S*S), (B, S, S) or (B, 1, S, S) with S = 28, 32 or 64.
+    Raises ConfigError naming what does not fit.
+    """
+    if not isinstance(module, nn.Module):
+        raise ConfigError(f"wrap_generator needs a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ConfigError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+    lo, hi = (float(v) for v in value_range)
+    if not lo < hi:
+        raise ConfigError(f"value_range must be (low, high) with low < high, got {value_range!r}")
+    if dataset not in CLASSES:
+        raise ConfigError(f"unknown dataset {dataset!r}; choose one of: {', '.join(CLASSES)}")
+    z = torch.randn(2, latent_dim, generator=torch.Generator().manual_seed(0)).to(module_device(module))
+    failures = []
+    for spatial in (False, True):
+        wrapped = WrappedGenerator(module, latent_dim, (lo, hi), dataset, spatial)
+        try:
+            with torch.no_grad():
+                wrapped.native(z)
+        except Exception as err:  # the module's own error, whatever its type
+            failures.append(f"{'(B, d, 1, 1)' if spatial else '(B, d)'}: {first_line(err)}")
+            continue
+        with torch.no_grad():
+            wrapped(z)  # checks the output's shape
+        return wrapped
+    raise ConfigError(f"the module does not take latents of size {latent_dim} "
+                      f"({'; '.join(failures)}); pass its latent size as latent_dim")
+
+
+def check_generator(generator) -> None:
+    """Try the contract on two latents; ConfigError naming the adapter if anything is off."""
+    name = type(generator).__name__
+    missing = [a for a in ("latent_dim", "dataset", "sample_latents") if not hasattr(generator, a)]
+    if missing or not callable(generator):
+        raise ConfigError(f"{name} is not a latentkit generator (it lacks {', '.join(missing) or '__call__'}); "
+                          + WRAP_HINT)
+    z = generator.sample_latents(2, seed=0)
+    if tuple(z.shape) != (2, generator.latent_dim):
+        raise ConfigError(f"{name}.sample_latents(2) gave shape {tuple(z.shape)}, not (2, {generator.latent_dim}); "
+                          + WRAP_HINT)
+    try:
+        with torch.no_grad():
+            x = generator(z.to(module_device(generator)))
+    except Exception as err:
+        raise ConfigError(f"{name} failed on latents of shape (2, {generator.latent_dim}): "
+                          f"{first_line(err)}; " + WRAP_HINT) from None
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (2, 1, 28, 28):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ConfigError(f"{name} returned {shape}, not images (B, 1, 28, 28); " + WRAP_HINT)
+    if not torch.isfinite(x).all():
+        raise ConfigError(f"{name} draws NaN or infinite pixels: its weights are broken (a diverged run?); "
+                          "pass another model")
+    if x.min() < 0 or x.max() > 1:
+        raise ConfigError(f"{name} returned pixels in [{x.min():.3g}, {x.max():.3g}], not [0, 1]; "
+                          "give wrap_generator the module's value_range")
+
+
+def as_generator(obj, source: str, dataset: str = "mnist") -> nn.Module:
+    """`obj` if it already has the contract, else a plain module wrapped with its latent size
+    and value range read off its layers (first Linear / ConvTranspose2d, last Tanh / Sigmoid)."""
+    if hasattr(obj, "latent_dim") and hasattr(obj, "sample_latents") and hasattr(obj, "dataset"):
+        return obj
+    if not isinstance(obj, nn.Module):
+        raise CheckpointError(f"{source} gave a {type(obj).__name__}, not a torch module; return the generator "
+                              "module (or latentkit.wrap_generator(...)) from it")
+    layers = [m for m in obj.modules() if not list(m.children())]
+    kinds = [getattr(m, "original_name", type(m).__name__) for m in layers]  # TorchScript keeps the class name
+    latent_dim = getattr(obj, "latent_dim", None)
+    for m, kind in zip(layers, kinds, strict=True):
+        if latent_dim is None and kind in ("Linear", "ConvTranspose2d"):
+            latent_dim = m.weight.shape[1 if kind == "Linear" else 0]
+    ranges = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0)}
+    if latent_dim is None or not kinds or kinds[-1] not in ranges:
+        raise CheckpointError(
+            f"cannot tell the latent size or pixel range of {source} (it ends in {kinds[-1] if kinds else 'nothing'}"
+            f"); return latentkit.wrap_generator(module, latent_dim=..., value_range=...) from it instead")
+    try:
+        return wrap_generator(obj, int(latent_dim), ranges[kinds[-1]], dataset)
+    except ConfigError as err:
+        raise CheckpointError(f"{source}: {err}") from None
+
+
+def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.Module:
+    """`path/to/file.py:function`: import the file, call function(), adapt what it returns."""
+    file, _, function = spec.rpartition(":")
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"{spec}: no Python file {path}; give --model path/to/file.py:function")
+    if not function.isidentifier():
+        raise CheckpointError(f"{spec}: {function!r} is not a function name; give --model path/to/file.py:function")
+    module_name = f"latentkit_user_{path.stem}"
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.path.insert(0, str(path.parent.resolve()))  # so the file can import its neighbours
+    try:
+        loader_spec.loader.exec_module(module)
+        make = getattr(module, function, None)
+        if not callable(make):
+            found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                     and getattr(v, "__module__", None) == module_name]
+            raise CheckpointError(f"{path} has no function {function!r} (it defines: {', '.join(found) or 'none'})")
+        obj = make()
+    except CheckpointError:
+        raise
+    except (Exception, SystemExit) as err:
+        raise CheckpointError(f"{spec} failed: {type(err).__name__}: {first_line(err)}") from None
+    finally:
+        sys.path.remove(str(path.parent.resolve()))
+    return as_generator(obj, spec).to(device).eval()
+
+
+def load_torchscript_generator(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    """A `torch.jit.save` archive, adapted as `as_generator` does."""
+    try:
+        module = torch.jit.load(str(path), map_location=device)
+    except Exception as err:
+        raise CheckpointError(
+            f"{path} is not a TorchScript archive ({first_line(err, 120)}); latentkit never unpickles files: "
+            "save with torch.jit.save(torch.jit.script(G), path), or give --model file.py:function"
+        ) from None
+    return as_generator(module, str(path)).eval()
+
+
+def is_python_spec(text: str) -> bool:
+    return text.rpartition(":")[0].endswith(".py")
+
+
+def is_torchscript(path: Path) -> bool:
+    return path.suffix != ".safetensors" and zipfile.is_zipfile(path)
