@@ -22,12 +22,12 @@ import torch
 
 from latentkit import metrics as M
 from latentkit.data import load_images
-from latentkit.errors import ConfigError
-from latentkit.inference import inference_copy
-from latentkit.models import Classifier, Generator
+from latentkit.generators import GeneratorLike, module_device
+from latentkit.limits import MAX_PPL_PATHS, check_seed, check_size
+from latentkit.models import Classifier
 from latentkit.pixels import to_native
 from latentkit.results import StoredResult
-from latentkit.sampling import classify_images, generate_and_classify, model_device
+from latentkit.sampling import classify_images, generate_and_classify, ready_models
 
 ANALYSIS = "eval"
 VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
@@ -111,23 +111,21 @@ def _label_metrics(probs: torch.Tensor) -> dict[str, tuple]:
 
 
 def evaluate(
-    generator: Generator, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
-    seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True,
+    generator: GeneratorLike, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
+    seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
 ) -> EvalResult:
     """Score `samples` generated images against the classifier's dataset (see the module docstring).
 
     `yardstick=False` skips the real-data column, for comparing many generators quickly.
     """
-    if samples < 10:
-        raise ConfigError(f"samples must be >= 10 (got {samples})")
-    if samples > VALIDATION_START:
-        raise ConfigError(f"samples must be <= {VALIDATION_START} (the training images the yardstick draws from)")
-    if ppl_paths < 2:
-        raise ConfigError(f"ppl-paths must be >= 2 (got {ppl_paths})")
+    check_size("samples", samples, 10, VALIDATION_START)  # the training images the yardstick draws from
+    check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
+    check_seed(seed)
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     dataset = classifier.config.dataset
     train = load_images(dataset, train=True, data_dir=data_dir)
     test = load_images(dataset, train=False, data_dir=data_dir)
-    device = model_device(classifier)
+    device = module_device(classifier)
 
     fake = generate_and_classify(generator, classifier, generator.sample_latents(samples, seed=seed), features=True)
     pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
@@ -148,9 +146,9 @@ def evaluate(
         real = classify_images(classifier, stand_in)
         put("real", {**_feature_metrics(ref.features, real.features, radii, seed), **_label_metrics(ref.probs)})
 
-    path_lengths, fast_generator, fast_classifier = [], inference_copy(generator), inference_copy(classifier)
+    path_lengths = []
     for method, sampling in PPL_VARIANTS:
-        lengths = M.path_lengths(fast_generator, fast_classifier.features, ppl_paths, method, sampling,
+        lengths = M.path_lengths(generator, classifier.features, ppl_paths, method, sampling,
                                  eps=PPL_EPSILON, seed=seed)
         path_lengths.append(lengths.numpy())
         put("generated", {f"ppl_{method}_{sampling}": M.trimmed_mean(lengths)})
@@ -184,7 +182,8 @@ def evaluate(
         path_lengths=np.stack(path_lengths), metrics=table, class_names=classifier.classes,
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
                 "ppl_epsilon": PPL_EPSILON, "seed": seed,
-                "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold)},
+                "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
+                **record},
     )
 
 
@@ -241,7 +240,8 @@ def plot_eval(result: EvalResult, fig=None):
     ax_pairs.axis("off")
 
     m = result.metrics
-    fig.suptitle(f"FID {m['fid']['generated']:.3g} (train vs test {m['fid']['real']:.3g}) · "
+    yardstick = f" (train vs test {m['fid']['real']:.3g})" if "real" in m["fid"] else ""
+    fig.suptitle(f"FID {m['fid']['generated']:.3g}{yardstick} · "
                  f"classifier score {m['classifier_score']['generated']:.3g} · "
                  f"precision {m['precision']['generated']:.2f} recall {m['recall']['generated']:.2f} · "
                  f"Parzen {m['parzen_ll']['generated']:.0f} nats", fontsize=12)
@@ -249,15 +249,15 @@ def plot_eval(result: EvalResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    data_dir: str | os.PathLike | None = None, **params,
+    data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[EvalResult, list[Path]]:
     """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
-    from latentkit.analysis_run import load_models, write_outputs
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
 
-    g, clf, provenance = load_models(model, classifier, device)
-    result = evaluate(g, clf, seed=seed, data_dir=data_dir, **params)
-    result.params.update(model=str(model), classifier=str(classifier))
-    return result, write_outputs(result, plot_eval(result), out, ANALYSIS, provenance, seed, command)
-
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = evaluate(g, clf, seed=seed, data_dir=data_dir, allow_mismatch=allow_mismatch, **params)
+    result.params.update(model=str(model), classifier=provenance["classifier"])
+    return result, write_outputs(result, plot_eval(result), folder, ANALYSIS, provenance, seed, command)

@@ -21,11 +21,13 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit.errors import ConfigError
+from latentkit.errors import ConfigError, first_line
+from latentkit.generators import GeneratorLike, module_device
 from latentkit.geometry import lerp, slerp
-from latentkit.models import Classifier, Generator
+from latentkit.limits import MAX_IMAGES, MAX_PAIRS, MAX_POOL, MAX_REFINE, MAX_STEPS, check_seed, check_size
+from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import check_class, generate_and_classify, latents_for_class
+from latentkit.sampling import check_class, generate_and_classify, latents_for_class, ready_models
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 ANALYSIS = "interpolate"
@@ -69,20 +71,23 @@ class InterpolationResult(StoredResult):
 
 
 def refine_latent(
-    generator: Generator, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05
+    generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05
 ) -> torch.Tensor:
-    """Gradient steps on z (n, d) raising log p(label), with a penalty holding |z| near sqrt(d)."""
+    """Gradient steps on z (n, d) raising log p(label), with a penalty holding |z| near sqrt(d).
+    Runs on the generator's device; returns z on the device it came from."""
     target = math.sqrt(z.shape[-1])
-    z = z.clone().requires_grad_(True)
+    start_device = z.device
+    z = z.to(module_device(generator)).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    labels = torch.full((z.shape[0],), label, dtype=torch.long, device=z.device)
+    labels = torch.full((z.shape[0],), label, dtype=torch.long, device=module_device(classifier))
     for _ in range(steps):
-        logp = classifier(generator(z)).log_softmax(-1)
-        loss = torch.nn.functional.nll_loss(logp, labels) + 0.1 * ((z.norm(dim=-1) - target) ** 2).mean()
+        logp = classifier(generator(z).to(labels.device)).log_softmax(-1)
+        prior = ((z.norm(dim=-1) - target) ** 2).mean().to(logp.device)
+        loss = torch.nn.functional.nll_loss(logp, labels) + 0.1 * prior
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return z.detach()
+    return z.detach().to(start_device)
 
 
 def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine) -> torch.Tensor:
@@ -90,13 +95,13 @@ def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine) -> t
         return label_or_z.reshape(1, -1).expand(pairs, -1).to(torch.float32)
     z = latents_for_class(generator, classifier, label_or_z, n=pairs, pool=pool, seed=seed)
     if refine:
-        with torch.enable_grad():
+        with torch.inference_mode(False), torch.enable_grad():
             z = refine_latent(generator, classifier, z, label_or_z, steps=refine)
     return z
 
 
 def interpolate(
-    generator: Generator,
+    generator: GeneratorLike,
     classifier: Classifier,
     waypoints: Sequence[int | torch.Tensor],
     steps: int = 10,
@@ -105,6 +110,7 @@ def interpolate(
     pool: int = 2048,
     refine: int = 0,
     seed: int = 0,
+    allow_mismatch: bool = False,
 ) -> InterpolationResult:
     """Paths through `waypoints` (classes, or explicit latents of shape (d,)): one row per pair.
 
@@ -116,14 +122,16 @@ def interpolate(
         raise ConfigError(f"unknown method {method!r}; choose lerp or slerp")
     if len(waypoints) < 2:
         raise ConfigError("an interpolation needs at least two waypoints (--from and --to)")
-    if steps < 2:
-        raise ConfigError(f"steps must be >= 2 so a path has both ends (got {steps})")
-    if pairs < 1 or pool < pairs:
-        raise ConfigError(f"pairs must be >= 1 and <= pool (got pairs={pairs}, pool={pool})")
+    check_size("steps", steps, 2, MAX_STEPS)
+    check_size("pairs", pairs, 1, MAX_PAIRS)
+    check_size("pool", pool, pairs, MAX_POOL)
+    check_size("refine", refine, 0, MAX_REFINE)
+    check_seed(seed)
+    check_size("pairs x frames", pairs * (len(waypoints) - 1) * steps, 1, MAX_IMAGES)
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     for w in waypoints:
         if isinstance(w, torch.Tensor):
-            if w.numel() != generator.latent_dim:
-                raise ConfigError(f"explicit latent has {w.numel()} values; the generator needs {generator.latent_dim}")
+            check_latent(w, generator.latent_dim)
         else:
             check_class(classifier, w)
 
@@ -138,7 +146,7 @@ def interpolate(
         method=method, steps=steps, class_names=classifier.classes,
         z=z.numpy(), images=images.reshape(P, S, 28, 28).numpy(),
         probs=probs.reshape(P, S, -1).numpy(), norms=z.norm(dim=-1).numpy(),
-        params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed},
+        params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed, **record},
     )
 
 
@@ -180,34 +188,58 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     return fig
 
 
-def _load_latent(path: str | os.PathLike) -> torch.Tensor:
+def check_latent(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
+    """z as a (latent_dim,) float tensor, or ConfigError if it has another size or non-finite values."""
+    if z.numel() != latent_dim:
+        raise ConfigError(f"the latent has {z.numel()} values; this generator needs {latent_dim}")
+    if not torch.isfinite(z).all():
+        raise ConfigError("the latent holds NaN or infinite values; pass finite numbers")
+    return z.reshape(-1).float()
+
+
+def load_latent(path: str | os.PathLike) -> torch.Tensor:
+    """One latent vector from a .npy file (any shape holding d real numbers), checked finite."""
     try:
-        return torch.from_numpy(np.load(path, allow_pickle=False)).float().flatten()
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot read a latent from {path} ({err}); pass a .npy file holding one vector") from None
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        reason = "the file is empty" if isinstance(err, EOFError) else first_line(err, 120)
+        raise ConfigError(f"cannot read a latent from {path} ({reason}); pass a .npy file holding one vector "
+                          "(np.save('z.npy', z))") from None
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        raise ConfigError(f"{path} is an .npz archive; save one vector with np.save('z.npy', z)")
+    if array.dtype.kind not in "biuf":
+        raise ConfigError(f"{path} holds {array.dtype} values, not numbers; save a float vector with np.save")
+    z = torch.from_numpy(array.astype(np.float32)).flatten()
+    if not torch.isfinite(z).all():
+        raise ConfigError(f"{path} holds NaN or infinite values; a latent must be finite")
+    return z
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     start: int | None = None, end: int | None = None, via: Sequence[int] = (),
-    start_z: str | None = None, end_z: str | None = None, gif: bool = False, seed: int = 0, **params,
+    start_z: str | None = None, end_z: str | None = None, gif: bool = False, seed: int = 0,
+    allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
-    `start`/`end` are classes; `start_z`/`end_z` are .npy latents that replace them.
+    `start`/`end` are classes; `start_z`/`end_z` are .npy latents in their place (not both).
     Returns the paths written.
     """
-    from latentkit.analysis_run import load_models, write_outputs
+    from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
     from latentkit.plotting import save_frames_gif
 
-    if (start is None and start_z is None) or (end is None and end_z is None):
-        raise ConfigError("give where to start and end: --from/--to a class, or --from-z/--to-z a .npy latent")
-    first = _load_latent(start_z) if start_z else start
-    last = _load_latent(end_z) if end_z else end
-    g, clf, provenance = load_models(model, classifier, device)
-    result = interpolate(g, clf, [first, *via, last], seed=seed, **params)
-    paths = write_outputs(result, plot_interpolation(result), out, ANALYSIS, provenance, seed, command)
-    if gif:
-        paths.append(save_frames_gif(result.images.reshape(-1, 28, 28), paths[0].with_suffix(".gif")))
-    return paths
+    for name, label, path in (("from", start, start_z), ("to", end, end_z)):
+        if label is not None and path is not None:
+            raise ConfigError(f"give --{name} (a class) or --{name}-z (a latent file), not both")
+        if label is None and path is None:
+            raise ConfigError("give where to start and end: --from/--to a class, or --from-z/--to-z a .npy latent")
+    folder = output_dir(out, ANALYSIS)
+    refuse_overwriting_inputs(folder, ANALYSIS, [start_z, end_z])
+    first = load_latent(start_z) if start_z else start
+    last = load_latent(end_z) if end_z else end
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = interpolate(g, clf, [first, *via, last], seed=seed, allow_mismatch=allow_mismatch, **params)
+    extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
+    return write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)

@@ -20,9 +20,11 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.models import Classifier, Generator
+from latentkit.generators import GeneratorLike
+from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
+from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify
+from latentkit.sampling import generate_and_classify, ready_models
 
 ANALYSIS = "map"
 EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
@@ -63,7 +65,7 @@ class MapResult(StoredResult):
 
 
 def sample_points(
-    generator: Generator, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
+    generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
     keep_images: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray | None]:
     """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None)."""
@@ -110,26 +112,28 @@ def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def latent_map(
-    generator: Generator,
+    generator: GeneratorLike,
     classifier: Classifier,
     samples: int = 10_000,
     method: str = "umap",
     space: str = "latent",
     store_images: bool = False,
     seed: int = 0,
+    allow_mismatch: bool = False,
 ) -> MapResult:
     """Sample, classify and embed `samples` latents; see the module docstring."""
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     if space not in SPACES:
         raise ConfigError(f"unknown space {space!r}; choose latent or features")
-    if samples < 10:
-        raise ConfigError(f"samples must be >= 10 for a 2-D embedding (got {samples})")
+    check_size("samples", samples, 10, MAX_IMAGES if store_images else MAX_SAMPLES)
+    check_seed(seed)
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images)
     embedding = embed(points.numpy(), method, seed)
     return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=np.asarray(embedding, dtype=np.float32),
                      class_names=classifier.classes, images=images,
-                     params={"samples": samples, "method": method, "space": space, "seed": seed})
+                     params={"samples": samples, "method": method, "space": space, "seed": seed, **record})
 
 
 def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = False, ax=None):
@@ -181,14 +185,16 @@ def plot_result(result: MapResult):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    thumbnails: bool = False, store_images: bool = False, seed: int = 0, **params,
+    thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, map, and write map.h5 + map.png into `out`."""
-    from latentkit.analysis_run import load_models, write_outputs
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
 
-    g, clf, provenance = load_models(model, classifier, device)
-    result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, **params)
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, allow_mismatch=allow_mismatch,
+                        **params)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
-    return write_outputs(result, plot_result(result), out, ANALYSIS, provenance, seed, command)
+    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)

@@ -20,11 +20,14 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.models import Classifier, Generator
+from latentkit.generators import GeneratorLike
+from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
+from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify, latents_for_class
+from latentkit.sampling import generate_and_classify, latents_for_class, ready_models
 
 ANALYSIS = "plane"
+DEFAULT_EXTENT = 3.0  # with --dims: the grid runs from -3 to 3, where nearly all of N(0, 1) lies
 
 
 @dataclass
@@ -56,6 +59,9 @@ class PlaneResult(StoredResult):
 def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed):
     """(origin (d,), u (d,), v (d,), lo, hi): grid point (a, b) is origin + a u + b v."""
     d = generator.latent_dim
+    if anchors is not None and (dims is not None or extent is not None):
+        raise ConfigError("give --anchors (a plane through three digits) or --dims with --extent "
+                          "(two coordinates of one latent), not both")
     if anchors is not None:
         if len(anchors) != 3:
             raise ConfigError(f"a plane needs exactly three anchor classes (got {len(anchors)})")
@@ -66,6 +72,7 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
     bad = [x for x in dims if not 0 <= x < d]
     if bad or dims[0] == dims[1]:
         raise ConfigError(f"dims must be two different coordinates in 0..{d - 1} (got {list(dims)})")
+    extent = DEFAULT_EXTENT if extent is None else check_finite("extent", extent, 0, MAX_EXTENT)
     if not extent > 0:
         raise ConfigError(f"extent must be > 0 (got {extent})")
     origin = generator.sample_latents(1, seed=seed)[0]
@@ -76,20 +83,26 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
 
 
 def plane(
-    generator: Generator,
+    generator: GeneratorLike,
     classifier: Classifier,
     anchors: Sequence[int] | None = None,
     dims: Sequence[int] | None = None,
     resolution: int = 64,
-    extent: float = 3.0,
+    extent: float | None = None,
     margin: float = 0.25,
     mosaic: int = 12,
     pool: int = 2048,
     seed: int = 0,
+    allow_mismatch: bool = False,
 ) -> PlaneResult:
-    """Classify a resolution x resolution grid on a latent plane; see the module docstring."""
-    if resolution < 2 or mosaic < 2:
-        raise ConfigError(f"resolution and mosaic must be >= 2 (got {resolution}, {mosaic})")
+    """Classify a resolution x resolution grid on a latent plane; see the module docstring.
+    `extent` (with `dims` only) defaults to DEFAULT_EXTENT."""
+    check_size("resolution", resolution, 2, MAX_RESOLUTION)
+    check_size("mosaic", mosaic, 2, MAX_RESOLUTION)
+    check_size("pool", pool, 1, MAX_POOL)
+    check_finite("margin", margin, 0, MAX_EXTENT)
+    check_seed(seed)
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed)
     axis = torch.linspace(lo, hi, resolution)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
@@ -101,7 +114,7 @@ def plane(
     images = generate_and_classify(generator, classifier, origin + ma.reshape(-1, 1) * u + mb.reshape(-1, 1) * v).images
     params = {"resolution": resolution, "seed": seed, "lo": lo, "hi": hi,
               "anchors": list(anchors) if anchors is not None else None,
-              "dims": list(dims) if anchors is None else None}
+              "dims": list(dims) if anchors is None else None, **record}
     return PlaneResult(axis=axis.numpy(), probs=probs.reshape(resolution, resolution, -1).numpy(),
                        mosaic=images.reshape(mosaic, mosaic, 28, 28).numpy(),
                        mosaic_axis=m_axis.numpy(), class_names=classifier.classes, params=params)
@@ -144,12 +157,14 @@ def plot_plane(result: PlaneResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0, **params,
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
+    allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
-    from latentkit.analysis_run import load_models, write_outputs
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
 
-    g, clf, provenance = load_models(model, classifier, device)
-    result = plane(g, clf, seed=seed, **params)
-    return write_outputs(result, plot_plane(result), out, ANALYSIS, provenance, seed, command)
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = plane(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    return write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)

@@ -21,9 +21,11 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.models import Classifier, Generator
+from latentkit.generators import GeneratorLike
+from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_SWEEP_SAMPLES, MAX_VALUES, check_finite, check_seed, check_size
+from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify
+from latentkit.sampling import generate_and_classify, ready_models
 
 ANALYSIS = "sweep"
 MEASURES = {
@@ -85,12 +87,13 @@ class SweepResult(StoredResult):
 
 
 def sweep(
-    generator: Generator,
+    generator: GeneratorLike,
     classifier: Classifier,
     dims: Sequence[int] | None = None,
     values: Sequence[float] = (-3.0, 0.0, 3.0),
     samples: int = 3,
     seed: int = 0,
+    allow_mismatch: bool = False,
 ) -> SweepResult:
     """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents."""
     d = generator.latent_dim
@@ -98,12 +101,17 @@ def sweep(
     bad = [x for x in dims if not 0 <= x < d]
     if bad:
         raise ConfigError(f"dims {bad} are outside the latent; this generator's dims are 0..{d - 1}")
+    if len(set(dims)) != len(dims):
+        raise ConfigError(f"dims {dims} repeat a coordinate; give each once")
     if not dims or not len(values):
         raise ConfigError("give at least one dim and one value")
-    if samples < 1:
-        raise ConfigError(f"samples must be >= 1 (got {samples})")
-    if not np.all(np.isfinite(values)):
-        raise ConfigError(f"values must be finite numbers (got {list(values)})")
+    check_size("samples", samples, 1, MAX_SWEEP_SAMPLES)
+    check_size("number of values", len(values), 1, MAX_VALUES)
+    check_size("dims x samples x values images", len(dims) * samples * len(values), 1, MAX_IMAGES)
+    check_seed(seed)
+    for v in values:
+        check_finite("every value", v, -MAX_EXTENT, MAX_EXTENT)
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
 
     base = generator.sample_latents(samples, seed=seed)  # (S, d)
     vals = torch.tensor(values, dtype=torch.float32)
@@ -117,7 +125,7 @@ def sweep(
         base_images=images[:samples].numpy(), base_probs=probs[:samples].numpy(),
         images=images[samples:].reshape(*shape, 28, 28).numpy(), probs=probs[samples:].reshape(*shape, -1).numpy(),
         class_names=classifier.classes,
-        params={"samples": samples, "seed": seed, "rank": dims == list(range(d)) and len(dims) > 1},
+        params={"samples": samples, "seed": seed, "rank": dims == list(range(d)) and len(dims) > 1, **record},
     )
 
 
@@ -178,15 +186,18 @@ def plot_result(result: SweepResult):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str = "mnist-classifier", device: str = "auto",
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, **params,
+    dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
-    from latentkit.analysis_run import load_models, write_outputs
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
 
+    if rank and dims:
+        raise ConfigError("give --dims or --rank (which sweeps every coordinate), not both")
     if not rank and not dims:
         raise ConfigError("give --dims (e.g. --dims 5,25,45) or --rank to sweep every coordinate")
-    g, clf, provenance = load_models(model, classifier, device)
-    result = sweep(g, clf, dims=None if rank else dims, seed=seed, **params)
-    return write_outputs(result, plot_result(result), out, ANALYSIS, provenance, seed, command)
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = sweep(g, clf, dims=None if rank else dims, seed=seed, allow_mismatch=allow_mismatch, **params)
+    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)

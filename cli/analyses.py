@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from latentkit.cli.common import (
+    FiniteFloat,
     command_line,
     data_dir_option,
     float_list,
@@ -13,6 +14,8 @@ from latentkit.cli.common import (
     value_range,
 )
 
+from latentkit import limits
+
 
 @click.command()
 @click.option("--from", "start", type=int, default=None, help="Start class (e.g. 9).")
@@ -20,14 +23,14 @@ from latentkit.cli.common import (
 @click.option("--via", type=int, multiple=True, help="Classes to pass through, in order (repeatable).")
 @click.option("--from-z", "start_z", type=click.Path(dir_okay=False), help="Start at a latent saved as .npy.")
 @click.option("--to-z", "end_z", type=click.Path(dir_okay=False), help="End at a latent saved as .npy.")
-@click.option("--steps", type=click.IntRange(min=2), default=10, show_default=True,
+@click.option("--steps", type=click.IntRange(2, limits.MAX_STEPS), default=10, show_default=True,
               help="Frames per segment, both ends included.")
 @click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
-@click.option("--pairs", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--pairs", type=click.IntRange(1, limits.MAX_PAIRS), default=1, show_default=True,
               help="Rows: the n most confident examples of each class.")
-@click.option("--pool", type=click.IntRange(min=1), default=2048, show_default=True,
+@click.option("--pool", type=click.IntRange(1, limits.MAX_POOL), default=2048, show_default=True,
               help="Prior samples searched for each class.")
-@click.option("--refine", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--refine", type=click.IntRange(0, limits.MAX_REFINE), default=0, show_default=True,
               help="Gradient steps polishing each endpoint's class probability.")
 @click.option("--gif", is_flag=True, help="Also write the frames as an animated GIF.")
 @model_options
@@ -47,7 +50,8 @@ def interpolate(ctx: click.Context, **options) -> None:
 @click.option("--dims", callback=int_list, help="0-based latent coordinates, comma-separated: 5,25,45.")
 @click.option("--values", "values_list", callback=float_list, help="Values to set them to [default: -3,0,3].")
 @click.option("--range", "values_range", callback=value_range, help="START:STOP:COUNT instead of --values.")
-@click.option("--samples", type=click.IntRange(min=1), default=3, show_default=True, help="Base latents.")
+@click.option("--samples", type=click.IntRange(1, limits.MAX_SWEEP_SAMPLES), default=3, show_default=True,
+              help="Base latents.")
 @click.option("--rank", is_flag=True, help="Sweep every coordinate and rank them by effect.")
 @model_options
 @click.pass_context
@@ -68,7 +72,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
 
 
 @click.command("map")
-@click.option("--samples", type=click.IntRange(min=10), default=10_000, show_default=True)
+@click.option("--samples", type=click.IntRange(10, limits.MAX_SAMPLES), default=10_000, show_default=True)
 @click.option("--method", type=click.Choice(["umap", "pca", "tsne"]), default="umap", show_default=True,
               help="2-D projection; umap compiles for about a minute in each new process.")
 @click.option("--space", type=click.Choice(["latent", "features"]), default="latent", show_default=True,
@@ -91,8 +95,9 @@ def latent_map(ctx: click.Context, **options) -> None:
 @click.command()
 @click.option("--anchors", callback=int_list, help="Three classes the plane passes through: 9,4,7.")
 @click.option("--dims", callback=int_list, help="Or two 0-based coordinates of one base latent: 5,25.")
-@click.option("--extent", type=float, default=3.0, show_default=True, help="With --dims: grid from -E to E.")
-@click.option("--resolution", type=click.IntRange(min=2), default=64, show_default=True)
+@click.option("--extent", type=FiniteFloat(0, limits.MAX_EXTENT, lo_open=True), default=None,
+              help="With --dims: grid from -E to E [default: 3].")
+@click.option("--resolution", type=click.IntRange(2, limits.MAX_RESOLUTION), default=64, show_default=True)
 @model_options
 @click.pass_context
 def plane(ctx: click.Context, **options) -> None:
@@ -109,7 +114,7 @@ def plane(ctx: click.Context, **options) -> None:
 @click.command("eval")
 @click.option("--samples", type=click.IntRange(min=10, max=50_000), default=10_000, show_default=True,
               help="Generated samples (and training images for the real-data yardstick).")
-@click.option("--ppl-paths", type=click.IntRange(min=2), default=2_000, show_default=True,
+@click.option("--ppl-paths", type=click.IntRange(2, limits.MAX_PPL_PATHS), default=2_000, show_default=True,
               help="Latent pairs per perceptual-path-length variant.")
 @data_dir_option
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,

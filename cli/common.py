@@ -7,7 +7,7 @@ import shlex
 
 import click
 
-from latentkit.limits import SEED_MAX
+from latentkit.limits import MAX_VALUES, SEED_MAX
 from latentkit.names import DEVICES
 
 data_dir_option = click.option(
@@ -81,8 +81,11 @@ def _list_of(convert, kind: str, example: str):
     def parse(ctx, param, text: str | None) -> tuple | None:
         if text is None:
             return None
+        items = text.split(",")
+        if len(items) > MAX_VALUES:
+            raise click.BadParameter(f"at most {MAX_VALUES} items (latentkit's limit), got {len(items)}")
         try:
-            return tuple(convert(x) for x in text.split(","))
+            return tuple(convert(x) for x in items)
         except ValueError:
             raise click.BadParameter(f"{text!r} is not a comma-separated list of {kind}, e.g. {example}") from None
 
@@ -100,10 +103,10 @@ def value_range(ctx, param, text: str | None) -> tuple[float, ...] | None:
     try:
         lo, hi, n = text.split(":")
         lo, hi, n = float(lo), float(hi), int(n)
-        if n < 1:
-            raise ValueError
     except ValueError:
         raise click.BadParameter(f"{text!r} is not START:STOP:COUNT, e.g. -3:3:7") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 1 <= n <= MAX_VALUES):
+        raise click.BadParameter(f"{text!r} needs finite START and STOP and a COUNT from 1 to {MAX_VALUES}")
     return tuple(lo + (hi - lo) * i / max(n - 1, 1) for i in range(n))
 
 

@@ -15,9 +15,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from latentkit.generators import GeneratorLike, module_device
 from latentkit.geometry import lerp, slerp
-from latentkit.models import Classifier, Generator
-from latentkit.sampling import BATCH, generate_and_classify, model_device
+from latentkit.models import Classifier
+from latentkit.sampling import BATCH, generate_and_classify
 
 # Goodfellow et al. 2014's sigma grid for MNIST (their parzen_ll.py: logspace(-1, 0, 10)).
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -25,7 +26,7 @@ CHUNK = 1024  # query rows per distance block: 1024 x 60,000 floats is 245 MB
 
 
 def classify_samples(
-    generator: Generator, classifier: Classifier, n: int, seed: int = 0, batch_size: int = BATCH
+    generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, batch_size: int = BATCH
 ) -> torch.Tensor:
     """Class probabilities (n, C) of n samples drawn from the prior with `seed`."""
     z = generator.sample_latents(n, seed=seed)
@@ -182,7 +183,7 @@ def parzen_estimate(
 
 @torch.inference_mode()
 def path_lengths(
-    generator: Generator, embed: Callable[[torch.Tensor], torch.Tensor], n: int, method: str = "slerp",
+    generator: GeneratorLike, embed: Callable[[torch.Tensor], torch.Tensor], n: int, method: str = "slerp",
     sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = BATCH,
 ) -> torch.Tensor:
     """Per-path perceptual path lengths (Karras et al. 2019, StyleGAN): d(G(p(t)), G(p(t + eps))) / eps²
@@ -195,7 +196,7 @@ def path_lengths(
     generator.eval()
     dist = []
     for a, b, tb in zip(z[0].split(batch_size), z[1].split(batch_size), t.split(batch_size), strict=True):
-        pair = interpolate(a, b, tb).to(model_device(generator))  # (B, 2, d)
+        pair = interpolate(a, b, tb).to(module_device(generator))  # (B, 2, d)
         f = embed(generator(pair.flatten(0, 1))).unflatten(0, (len(a), 2))
         dist.append(((f[:, 0] - f[:, 1]).square().sum(1) / eps**2).cpu())
     return torch.cat(dist)

@@ -56,7 +56,7 @@ def test_round_trip(models, tmp_path):
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(waypoints=[12, 4]), "class 12 is outside 0..9"),
-    (dict(waypoints=[9, 4], steps=1), "steps must be >= 2"),
+    (dict(waypoints=[9, 4], steps=1), "steps must be an integer from 2 to"),
     (dict(waypoints=[9, 4], method="cubic"), "unknown method"),
     (dict(waypoints=[9]), "at least two waypoints"),
 ])
@@ -107,5 +107,5 @@ def test_show_and_plot_refuse_non_hdf5(run_cli, tmp_path):
 
 
 def test_explicit_latent_of_wrong_size(models):
-    with pytest.raises(ConfigError, match="explicit latent has 3 values"):
+    with pytest.raises(ConfigError, match="the latent has 3 values"):
         interpolate(*models, [torch.zeros(3), 4])

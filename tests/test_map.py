@@ -52,7 +52,7 @@ def test_round_trip(known_generator, random_classifier, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(samples=5), "samples must be >= 10"),
+    (dict(samples=5), "samples must be an integer from 10 to"),
     (dict(method="lda"), "unknown method"),
     (dict(space="pixels"), "unknown space"),
 ])
