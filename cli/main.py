@@ -13,7 +13,7 @@ from latentkit.cli import analyses
 from latentkit.cli.common import command_line, data_dir_option, stacked
 
 from latentkit import __version__
-from latentkit.errors import LatentkitError, TrainingError
+from latentkit.errors import Interrupted, LatentkitError
 from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
 
 
@@ -37,8 +37,15 @@ class LatentkitGroup(click.Group):
             sys.exit(130)
         except LatentkitError as err:
             click.echo(f"Error: {err}", err=True)
-            sys.exit(err.exit_code if isinstance(err, TrainingError) else 1)
+            sys.exit(err.exit_code)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: click.Context):
+        # Caught here, before click turns it into a blank line and "Aborted!".
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted by Ctrl-C; nothing half-written was left") from None
 
 
 @click.group(cls=LatentkitGroup, context_settings={"help_option_names": ["-h", "--help"]})

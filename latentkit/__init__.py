@@ -4,11 +4,12 @@
     g = latentkit.load_generator()          # bundled MNIST dcgan
     clf = latentkit.load_classifier()       # bundled MNIST classifier
     probs = clf(g(g.sample_latents(8, seed=0))).softmax(-1)
+    mine = latentkit.wrap_generator(my_module, latent_dim=64, value_range=(-1, 1))   # any torch generator
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_classifier", "load_generator"]
+__all__ = ["GeneratorLike", "__version__", "load_classifier", "load_generator", "wrap_generator"]
 
 
 def __getattr__(name: str):
@@ -17,4 +18,8 @@ def __getattr__(name: str):
         from latentkit import registry
 
         return getattr(registry, name)
+    if name in ("wrap_generator", "GeneratorLike"):
+        from latentkit import generators
+
+        return getattr(generators, name)
     raise AttributeError(f"module 'latentkit' has no attribute {name!r}")

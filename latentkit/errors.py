@@ -8,6 +8,8 @@ The library raises these and never prints; the CLI turns each one into a single
 class LatentkitError(Exception):
     """Base class: anything a user can cause and fix."""
 
+    exit_code = 1  # what the CLI exits with
+
 
 class ConfigError(LatentkitError, ValueError):
     """A parameter is out of range or names something that does not exist."""
@@ -27,6 +29,12 @@ class ResultFileError(LatentkitError):
 
 class OutputError(LatentkitError):
     """A result or run folder cannot be written (read-only, a file in the way, full disk, locked)."""
+
+
+class Interrupted(LatentkitError):
+    """Ctrl-C: the work stopped, and no half-written file was left."""
+
+    exit_code = 130
 
 
 class TrainingError(LatentkitError):

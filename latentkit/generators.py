@@ -90,6 +90,7 @@ class WrappedGenerator(nn.Module):
 
 def _as_image(x: torch.Tensor) -> torch.Tensor:
     """(B, S*S), (B, S, S) or (B, 1, S, S) with S in SIZES -> (B, 1, S, S)."""
+    given = tuple(x.shape)
     if x.dim() == 2:
         side = round(x.shape[1] ** 0.5)
         if side * side == x.shape[1]:
@@ -98,7 +99,7 @@ def _as_image(x: torch.Tensor) -> torch.Tensor:
         x = x.unsqueeze(1)
     if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != x.shape[3] or x.shape[3] not in SIZES:
         raise ConfigError(
-            f"the module's output has shape {tuple(x.shape)}; latentkit reads one-channel square images: "
+            f"the module's output has shape {given}; latentkit reads one-channel square images: "
             f"(B, S*S), (B, S, S) or (B, 1, S, S) with S in {', '.join(map(str, SIZES))}"
         )
     return x

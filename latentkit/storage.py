@@ -40,22 +40,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def atomic_paths(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
     """Temporary paths for several files that appear together or not at all.
 
-    The renames happen only when the block succeeds, with Ctrl-C held back until
-    all are done; on any failure every temporary is removed and no target is touched.
+    The renames happen only when the block succeeds; on any failure every temporary is
+    removed and no target is touched. Ctrl-C is held back meanwhile: pressed while the
+    files are written, it discards them; pressed during the renames, it waits for them.
     An OSError (read-only folder, full disk, ...) becomes one OutputError line.
     """
     paths = [Path(p) for p in paths]
     temps: list[Path] = []
     try:
-        for path in paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_temps(path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            temps.append(Path(tmp))
-        yield temps
-        mode = 0o666 & ~_umask()
-        with held_interrupts():
+        with held_interrupts() as pressed:
+            for path in paths:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_temps(path.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+                os.close(fd)
+                temps.append(Path(tmp))
+            yield temps
+            if pressed:
+                raise KeyboardInterrupt
+            mode = 0o666 & ~_umask()
             for tmp, path in zip(temps, paths, strict=True):
                 # mkstemp (and some writers, safetensors among them) make 0600 files; set the
                 # usual permissions once the writer is done, just before the rename.
@@ -89,8 +92,9 @@ def _running(pid: int) -> bool:
 
 
 @contextmanager
-def held_interrupts() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back during the block and deliver it afterwards.
+def held_interrupts() -> Iterator[list[int]]:
+    """Hold Ctrl-C (SIGINT) back during the block and deliver it as KeyboardInterrupt at its
+    end; the block sees the list of signals caught so far, to stop early if it wants.
 
     A KeyboardInterrupt raised inside a C extension's callback (h5py's, for one) can be
     swallowed with a traceback and the program goes on; holding the signal avoids that.
@@ -100,10 +104,10 @@ def held_interrupts() -> Iterator[None]:
     try:
         previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     except ValueError:  # not the main thread
-        yield
+        yield caught
         return
     try:
-        yield
+        yield caught
     finally:
         signal.signal(signal.SIGINT, previous)
     if caught:
@@ -115,7 +119,7 @@ def check_writable(folder: str | os.PathLike) -> Path:
     nothing is left behind. Raises OutputError with the reason and the fix."""
     folder = Path(folder).expanduser()
     existing = folder
-    while not existing.exists():
+    while not os.path.exists(existing):  # False, not an error, for a name too long
         if existing.parent == existing:
             break
         existing = existing.parent
