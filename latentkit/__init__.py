@@ -7,7 +7,16 @@
     mine = latentkit.wrap_generator(my_module, latent_dim=64, value_range=(-1, 1))   # any torch generator
 """
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# Installed, analyses/, cli/ and trained/ are subpackages of latentkit (pyproject's package-dir).
+# In a source checkout they sit beside this folder: let `import latentkit.analyses` find them there too.
+_checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfile(
+        _os.path.join(_checkout, "analyses", "__init__.py")):
+    __path__.append(_checkout)
 
 __all__ = ["GeneratorLike", "__version__", "load_classifier", "load_generator", "wrap_generator"]
 

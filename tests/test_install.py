@@ -28,3 +28,15 @@ def test_wheel_contains_and_loads_bundled_weights(tmp_path):
     assert done.returncode == 0, done.stderr
     location, shape = done.stdout.split("\n")[:2]
     assert location.startswith(str(target)) and shape == "torch.Size([4, 10])"
+
+
+def test_a_checkout_imports_the_top_level_folders_as_subpackages(tmp_path):
+    """Without the editable install's finder, `import latentkit.analyses` still works from a checkout,
+    so tools that read the source (IDEs, ruff, a plain PYTHONPATH) see the installed layout."""
+    code = ("import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' not in repr(f).lower()];"
+            f"sys.path.insert(0, {str(REPO)!r});"
+            "import latentkit.analyses.sweep, latentkit.cli.main, latentkit.trained;"
+            "print(sys.modules['latentkit.analyses.sweep'].__file__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(REPO / "analyses" / "sweep.py")
