@@ -70,6 +70,13 @@ class EvalResult(StoredResult):
         "path_lengths": "per-path PPL values, rows: slerp-full, slerp-end, lerp-full, lerp-end, (4, paths)",
     }
 
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "sample_images": ("shown", 28, 28), "probs": ("samples", "classes"), "class_shares": ("classes",),
+        "real_class_shares": ("classes",), "nn_distance": ("samples",), "nn_index": ("samples",),
+        "real_nn_distance": ("real_samples",), "closest_samples": ("closest", 28, 28),
+        "closest_train": ("closest", 28, 28), "path_lengths": (4, "paths"),
+    }
+
     sample_images: np.ndarray
     probs: np.ndarray
     class_shares: np.ndarray

@@ -46,6 +46,11 @@ class InterpolationResult(StoredResult):
         "norms": "L2 norm of each latent, (paths, steps); the prior's typical norm is sqrt(latent_dim)",
     }
 
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "z": ("paths", "steps", "latent_dim"), "images": ("paths", "steps", 28, 28),
+        "probs": ("paths", "steps", "classes"), "norms": ("paths", "steps"),
+    }
+
     waypoints: list[int]  # requested classes, e.g. [3, 8, 0]; -1 marks an explicit latent
     method: str  # "lerp" or "slerp"
     steps: int  # frames per segment, both ends included

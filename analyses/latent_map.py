@@ -45,6 +45,11 @@ class MapResult(StoredResult):
         "images": "generated images, uint8 0-255, (samples, 28, 28); only with --store-images/--thumbnails",
     }
 
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "z": ("samples", "latent_dim"), "probs": ("samples", "classes"), "embedding": ("samples", 2),
+        "images": ("samples", 28, 28),
+    }
+
     z: np.ndarray  # (N, d) sampled latents
     probs: np.ndarray  # (N, C) class probabilities
     embedding: np.ndarray  # (N, 2) the 2-D projection

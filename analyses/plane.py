@@ -41,6 +41,11 @@ class PlaneResult(StoredResult):
         "mosaic_axis": "grid coordinate of the mosaic's rows and columns, (m,)",
     }
 
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "axis": ("resolution",), "probs": ("resolution", "resolution", "classes"),
+        "mosaic": ("mosaic", "mosaic", 28, 28), "mosaic_axis": ("mosaic",),
+    }
+
     axis: np.ndarray  # (R,) grid coordinate along both axes
     probs: np.ndarray  # (R, R, C) class probabilities; [i, j] = row i (second axis), column j (first axis)
     mosaic: np.ndarray  # (M, M, 28, 28) uint8 images on an M x M subgrid

@@ -51,6 +51,12 @@ class SweepResult(StoredResult):
         **MEASURES,
     }
 
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "dims": ("dims",), "values": ("values",), "base_z": ("samples", "latent_dim"),
+        "base_images": ("samples", 28, 28), "base_probs": ("samples", "classes"),
+        "images": ("dims", "samples", "values", 28, 28), "probs": ("dims", "samples", "values", "classes"),
+    }
+
     dims: np.ndarray  # (D,) 0-based coordinates swept
     values: np.ndarray  # (V,) values each coordinate was set to
     base_z: np.ndarray  # (S, d) the unmodified base latents

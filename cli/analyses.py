@@ -145,6 +145,8 @@ def evaluate(ctx: click.Context, as_json: bool, **options) -> None:
 def show(file: str) -> None:
     """Print what a result file holds: provenance, parameters, arrays and their meaning.
 
+    Text from the file is printed with control characters escaped and long values cut.
+
         latentkit show latentkit-out/interpolate-*/interpolate.h5
     """
     from latentkit.results import describe_result
@@ -157,7 +159,7 @@ def show(file: str) -> None:
 @click.option("--out", "out_png", type=click.Path(dir_okay=False), default=None,
               help="PNG to write [default: FILE with .png].")
 def plot(file: str, out_png: str | None) -> None:
-    """Re-render a result file's figure, with no model loaded.
+    """Re-render a result file's figure, with no model loaded; the file is checked first.
 
         latentkit plot run/interpolate.h5 --out figure.png
     """

@@ -2,31 +2,84 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from latentkit.errors import ResultFileError
+from latentkit.errors import ConfigError, LatentkitError, ResultFileError, first_line
 from latentkit.plotting import save_figure
-from latentkit.results import read_attrs
+from latentkit.results import REREAD_HINT, read_attrs, safe_text
+
+# analysis module -> (its result class, the function that draws the figure `run` saves)
+_DRAWERS = {
+    "interpolate": ("InterpolationResult", "plot_interpolation"),
+    "sweep": ("SweepResult", "plot_result"),
+    "latent_map": ("MapResult", "plot_result"),
+    "plane": ("PlaneResult", "plot_plane"),
+    "evaluate": ("EvalResult", "plot_eval"),
+}
 
 
-def _renderers() -> dict:
-    from latentkit.analyses import evaluate, interpolate, latent_map, plane, sweep
+def _renderers() -> dict[str, tuple[type, Callable]]:
+    # By module path: `from latentkit.analyses import sweep` is the sweep *function*.
+    table = {}
+    for module_name, (result_name, draw_name) in _DRAWERS.items():
+        module = importlib.import_module(f"latentkit.analyses.{module_name}")
+        result_class = getattr(module, result_name)
+        table[result_class.ANALYSIS] = (result_class, getattr(module, draw_name))
+    return table
 
-    return {
-        interpolate.ANALYSIS: (interpolate.InterpolationResult.load, interpolate.plot_interpolation),
-        sweep.ANALYSIS: (sweep.SweepResult.load, sweep.plot_result),
-        latent_map.ANALYSIS: (latent_map.MapResult.load, latent_map.plot_result),
-        plane.ANALYSIS: (plane.PlaneResult.load, plane.plot_plane),
-        evaluate.ANALYSIS: (evaluate.EvalResult.load, evaluate.plot_eval),
-    }
+
+def renderer(analysis: str) -> tuple[type, Callable]:
+    """(result class, draw function) for an analysis name such as "sweep" or "map"."""
+    renderers = _renderers()
+    if analysis not in renderers:
+        raise ResultFileError(f"{safe_text(analysis, 60)} results cannot be plotted by this version of latentkit; "
+                              f"it plots {', '.join(renderers)}")
+    return renderers[analysis]
+
+
+def check_plot_target(path: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """ConfigError unless `out` is a .png path other than the result file `path` itself."""
+    path, out = Path(path), Path(out)
+    if _same_file(path, out):
+        raise ConfigError(f"{safe_text(out)} is the result file itself and would be overwritten by its figure; "
+                          "pick another output name (--out FIGURE.png)")
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"{safe_text(out)} does not end in .png; plot writes a PNG image, so name the output *.png")
+    if out.is_dir():
+        raise ConfigError(f"{safe_text(out)} is a folder; give a file name ending in .png")
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
-    """Load a result file, draw its analysis' figure and save it as PNG (default: beside the file)."""
-    attrs = read_attrs(path)
-    renderers = _renderers()
-    if attrs["analysis"] not in renderers:
-        raise ResultFileError(f"{path} holds a {attrs['analysis']!r} result, which this version cannot plot")
-    load, draw = renderers[attrs["analysis"]]
-    return save_figure(draw(load(path)), out or Path(path).with_suffix(".png"))
+    """Load a result file, draw its analysis' figure and save it as PNG (default: beside the file).
+
+        replot("runs/sweep.h5", "sweep-again.png")
+    """
+    import matplotlib.pyplot as plt
+
+    out = check_plot_target(path, out or Path(path).with_suffix(".png"))
+    result_class, draw = renderer(read_attrs(path)["analysis"])
+    result = result_class.load(path)
+    before = set(plt.get_fignums())
+    try:
+        drawn = draw(result)
+    except LatentkitError:
+        raise
+    # Load checks shapes and fields; what is left (a class index past class_names, a
+    # missing metric) only shows while drawing, and is still the file's fault.
+    except (IndexError, KeyError, ValueError, TypeError) as err:
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+        problem = safe_text(first_line(err))
+        raise ResultFileError(f"{safe_text(path)} is inconsistent: {problem}; {REREAD_HINT}") from err
+    return save_figure(drawn, out)

@@ -1,6 +1,7 @@
 import h5py
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 
 from latentkit.errors import ResultFileError
 from latentkit.results import describe_result, load_result, save_result
@@ -46,3 +47,249 @@ def test_foreign_hdf5_and_wrong_analysis_are_refused(tmp_path):
     save_result(tmp_path / "r.h5", "sweep", {}, {}, {}, PROV)
     with pytest.raises(ResultFileError, match="holds a sweep result, not map"):
         load_result(tmp_path / "r.h5", "map")
+
+
+# --- files that cannot be trusted ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sweep_result(known_generator, random_classifier):
+    from latentkit.analyses.sweep import sweep
+
+    return sweep(known_generator, random_classifier, dims=[0, 5], values=[-2, 2], samples=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def interpolation_result(known_generator, random_classifier):
+    import torch
+    from latentkit.analyses.interpolate import interpolate
+
+    return interpolate(known_generator, random_classifier, [torch.zeros(8), torch.ones(8)], steps=4)
+
+
+@pytest.fixture
+def sweep_file(sweep_result, tmp_path):
+    return sweep_result.save(tmp_path / "sweep.h5", PROV)
+
+
+def _edit(path, **changes):
+    """Rewrite datasets (name=array) or root attributes (attr_name=value) of a result file in place."""
+    with h5py.File(path, "r+") as f:
+        for name, value in changes.items():
+            if name.startswith("attr_"):
+                f.attrs[name[5:]] = value
+            else:
+                del f[name]
+                f[name] = value
+
+
+def test_truncated_file_is_refused_by_every_reader(sweep_file):
+    from latentkit.analyses.sweep import SweepResult
+
+    from latentkit.results import read_attrs
+
+    data = sweep_file.read_bytes()
+    sweep_file.write_bytes(data[: len(data) // 2])
+    assert h5py.is_hdf5(sweep_file), "the case that matters: the signature survives, the rest is gone"
+    for read in (load_result, read_attrs, describe_result, SweepResult.load):
+        with pytest.raises(ResultFileError, match=r"sweep.h5 is damaged or inconsistent: it cannot be read .*re-run"):
+            read(sweep_file)
+
+
+@pytest.mark.parametrize("changes,problem", [
+    (dict(attr_params="{not json"), "its params are not valid JSON"),
+    (dict(attr_params="[1, 2]"), "its params are a JSON list, not an object"),
+    (dict(probs=np.full((2, 2, 2, 7), 0.1)), "probs has 7 classes but class_names lists 10"),
+    (dict(base_probs=np.full((3, 10), 0.1)), "base_probs has 3 samples but base_z has 2"),
+    (dict(images=np.zeros((2, 2, 2, 28, 27), np.uint8)), "images has shape (2, 2, 2, 28, 27) but axis 4 should be 28"),
+    (dict(images=np.zeros((2, 2, 28, 28), np.uint8)), "images has shape (2, 2, 28, 28) but should be (dims, samples"),
+    (dict(dims=np.array([b"a", b"b"])), "dims holds |S1 values, not numbers"),
+])
+def test_inconsistent_file_is_refused_naming_the_problem(sweep_file, changes, problem):
+    from latentkit.analyses.sweep import SweepResult
+
+    _edit(sweep_file, **changes)
+    with pytest.raises(ResultFileError) as err:
+        SweepResult.load(sweep_file)
+    message = str(err.value)
+    assert "sweep.h5 is damaged or inconsistent" in message and problem in message and "re-run" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("params_edit,problem", [
+    (lambda p: p.pop("class_names"), "its params lack 'class_names'"),
+    (lambda p: p.update(class_names=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+     r"params field 'class_names' is \[0, 1, 2, 3, 4, 5, 6, 7, 8, 9\], not list\[str\]"),
+    (lambda p: p.update(class_names="0123456789"), "params field 'class_names' is"),
+])
+def test_params_missing_or_mistyped_fields_are_refused(sweep_file, params_edit, problem):
+    import json
+
+    from latentkit.analyses.sweep import SweepResult
+
+    with h5py.File(sweep_file, "r") as f:
+        params = json.loads(f.attrs["params"])
+    params_edit(params)
+    _edit(sweep_file, attr_params=json.dumps(params))
+    with pytest.raises(ResultFileError, match="damaged or inconsistent: " + problem):
+        SweepResult.load(sweep_file)
+
+
+def test_interpolation_frames_must_agree_with_latents(interpolation_result, tmp_path):
+    from latentkit.analyses.interpolate import InterpolationResult
+
+    path = interpolation_result.save(tmp_path / "i.h5")
+    _edit(path, images=np.zeros((1, 3, 28, 28), np.uint8))
+    with pytest.raises(ResultFileError, match="images has 3 steps but z has 4"):
+        InterpolationResult.load(path)
+
+
+def test_optional_arrays_may_be_absent():
+    from latentkit.results import check_shapes
+
+    shapes = {"z": ("samples", "latent_dim"), "images": ("samples", 28, 28)}
+    check_shapes("m.h5", shapes, {"z": np.zeros((5, 3)), "images": None}, ["a"])
+    with pytest.raises(ResultFileError, match="images has 4 samples but z has 5"):
+        check_shapes("m.h5", shapes, {"z": np.zeros((5, 3)), "images": np.zeros((4, 28, 28))}, ["a"])
+    with pytest.raises(ResultFileError, match="z has no samples"):
+        check_shapes("m.h5", shapes, {"z": np.zeros((0, 3))}, ["a"])
+
+
+def test_every_result_class_declares_the_shape_of_every_stored_field():
+    from dataclasses import fields
+
+    from latentkit.analyses import EvalResult, InterpolationResult, MapResult, PlaneResult, SweepResult
+
+    for cls in (EvalResult, InterpolationResult, MapResult, PlaneResult, SweepResult):
+        stored = {f.name for f in fields(cls) if f.name in cls.MEANINGS}
+        assert stored and stored == set(cls.SHAPES), cls.__name__
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+def test_show_escapes_control_characters_and_caps_output(run_cli, tmp_path):
+    path = save_result(tmp_path / "r.h5", "sweep", {f"a{i}\x1b[31m": np.zeros(1) for i in range(70)},
+                       {f"a{i}\x1b[31m": "meaning\x07\x1b[2J" for i in range(70)}, {"k": "v\x1b[2J"},
+                       {**PROV, "command": "\x1b[2J\x1b]0;title\x07", "huge": "x" * 100_000})
+    result = run_cli("show", path)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert not any(c in out for c in "\x1b\x07\r"), "control characters reached the terminal"
+    assert r"\x1b[2J\x1b]0;title\x07" in out and r"/a0\x1b[31m" in out
+    assert len(out) < 20_000 and "x" * 200 + "…" in out and "x" * 201 not in out
+    assert "... and 10 more datasets" in out and out.count("\n  /a") == 60
+
+
+def test_show_refuses_a_truncated_file_in_one_line(run_cli, sweep_file):
+    data = sweep_file.read_bytes()
+    sweep_file.write_bytes(data[: len(data) // 2])
+    assert_one_line_error(run_cli("show", sweep_file), "is damaged or inconsistent", "re-run the analysis")
+
+
+# --- plot ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("out,fragment", [
+    ("sweep.h5", "is the result file itself"),
+    ("./sub/../sweep.h5", "is the result file itself"),
+    ("figure.jpg", "does not end in .png"),
+])
+def test_plot_refuses_to_overwrite_its_input_or_write_non_png(run_cli, sweep_file, out, fragment):
+    (sweep_file.parent / "sub").mkdir()
+    before = sweep_file.read_bytes()
+    assert_one_line_error(run_cli("plot", sweep_file, "--out", sweep_file.parent / out), fragment)
+    assert sweep_file.read_bytes() == before
+    assert not list(sweep_file.parent.glob("*.jpg")) and not list(sweep_file.parent.glob("*.png"))
+
+
+@pytest.mark.parametrize("out", [None, "result.png"])
+def test_plot_refuses_to_overwrite_an_input_named_png(run_cli, sweep_file, out):
+    named_png = sweep_file.rename(sweep_file.parent / "result.png")  # where the default --out lands
+    before = named_png.read_bytes()
+    assert_one_line_error(run_cli("plot", named_png, *(["--out", named_png.parent / out] if out else [])),
+                          "result.png is the result file itself")
+    assert named_png.read_bytes() == before
+
+
+def test_plot_refuses_an_inconsistent_file_and_draws_a_good_one(run_cli, sweep_file, tmp_path):
+    assert run_cli("plot", sweep_file, "--out", tmp_path / "fig.png").exit_code == 0
+    assert (tmp_path / "fig.png").read_bytes().startswith(b"\x89PNG")
+    _edit(sweep_file, probs=np.full((2, 2, 2, 7), 0.1))
+    assert_one_line_error(run_cli("plot", sweep_file, "--out", tmp_path / "again.png"),
+                          "probs has 7 classes but class_names lists 10")
+    assert not (tmp_path / "again.png").exists()
+
+
+def test_replot_turns_drawing_errors_into_result_file_errors(interpolation_result, tmp_path):
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from latentkit.replot import replot
+
+    path = interpolation_result.save(tmp_path / "i.h5")
+    with h5py.File(path, "r") as f:
+        params = json.loads(f.attrs["params"])
+    _edit(path, attr_params=json.dumps({**params, "waypoints": [42, 3]}))  # no class 42
+    open_before = len(plt.get_fignums())
+    with pytest.raises(ResultFileError, match="i.h5 is inconsistent: .*re-run"):
+        replot(path, tmp_path / "i.png")
+    assert len(plt.get_fignums()) == open_before, "the half-drawn figure was closed"
+
+
+# --- notebook comfort ---------------------------------------------------------------------------
+
+def test_plot_returns_a_figure_for_interpolate_and_sweep(interpolation_result, sweep_result):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    for result in (interpolation_result, sweep_result):
+        fig = result.plot()
+        assert isinstance(fig, Figure) and fig.axes, type(result).__name__
+        plt.close(fig)
+
+
+def test_plot_returns_the_figure_of_a_map_which_draws_on_an_ax():
+    import matplotlib.pyplot as plt
+    from latentkit.analyses import MapResult
+    from matplotlib.figure import Figure
+
+    probs = np.eye(10)[np.arange(20) % 10]
+    result = MapResult(z=np.zeros((20, 4)), probs=probs, embedding=np.random.default_rng(0).random((20, 2)),
+                       class_names=[str(i) for i in range(10)], params={"method": "pca", "space": "latent"})
+    fig = result.plot()
+    assert isinstance(fig, Figure) and len(fig.axes[0].collections) == 11  # unsure + one per class
+    plt.close(fig)
+
+
+def test_repr_is_short_and_shows_shapes_not_contents(sweep_result, interpolation_result):
+    for result in (sweep_result, interpolation_result):
+        text = repr(result)
+        assert len(text) < 1000 and text.startswith(type(result).__name__ + "(")
+        assert "\n" not in text and "[[" not in text
+    assert "images=uint8(2, 2, 2, 28, 28)" in repr(sweep_result) and "'seed': 0" in repr(sweep_result)
+    assert "z=float32(1, 4, 8)" in repr(interpolation_result) and "method='slerp'" in repr(interpolation_result)
+
+
+def test_save_without_provenance_and_load_keeps_provenance(sweep_result, tmp_path):
+    from latentkit.analyses.sweep import SweepResult
+
+    bare = SweepResult.load(sweep_result.save(tmp_path / "bare.h5"))
+    assert bare.provenance["analysis"] == "sweep" and "seed" not in bare.provenance
+
+    loaded = SweepResult.load(sweep_result.save(tmp_path / "made.h5", PROV))
+    assert loaded.provenance["command"] == "latentkit test" and loaded.provenance["generator_sha256"] == "ab"
+    assert "params" not in loaded.provenance
+    again = SweepResult.load(loaded.save(tmp_path / "copy.h5"))
+    assert again.provenance["command"] == "latentkit test" and again.provenance["seed"] == 3
+    assert SweepResult.load(loaded.save(tmp_path / "new.h5", {"seed": 9})).provenance["seed"] == 9
+    assert np.array_equal(again.images, sweep_result.images) and again.params == sweep_result.params
+
+
+def test_package_exports_the_analysis_functions_and_result_classes():
+    import latentkit.analyses as analyses
+    from latentkit.analyses import evaluate, interpolate, latent_map, plane, sweep
+    from latentkit.analyses.sweep import SweepResult
+
+    for function, name in ((evaluate, "evaluate"), (interpolate, "interpolate"), (latent_map, "latent_map"),
+                           (plane, "plane"), (sweep, "sweep")):
+        assert callable(function) and function.__name__ == name and function.__module__.endswith(name)
+    assert analyses.SweepResult is SweepResult and analyses.sweep is sweep
