@@ -43,7 +43,7 @@ def load_models(
     dev = pick_device(device)
     g_path = resolve(model, "generator")
     g = load_generator(model, device=dev)
-    classifier = classifier or default_classifier(g.dataset)
+    classifier = default_classifier(g.dataset) if classifier is None else classifier
     c_path = resolve(classifier, "classifier")
     g, clf, record = ready_models(g, load_classifier(c_path, device=dev), allow_mismatch)
     provenance = {"generator": str(model), "generator_sha256": sha256(g_path),

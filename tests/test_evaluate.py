@@ -79,3 +79,14 @@ def test_cli_eval_json_file_and_replot(run_cli, tmp_path, known_generator):
 
 def test_cli_eval_without_data_says_where_to_put_it(run_cli, offline, tmp_path):
     assert_one_line_error(run_cli("eval", "--data-dir", tmp_path / "nowhere"), "--data-dir", "LATENTKIT_DATA")
+
+
+def test_cli_eval_without_yardstick_draws_its_figure(run_cli, tmp_path, known_generator):
+    """It crashed in the figure (KeyError 'real') after all the work; only the library call was tested."""
+    save_weights(known_generator, tmp_path / "g.safetensors", "generator")
+    result = run_cli("eval", "--model", "g.safetensors", "--samples", "50", "--ppl-paths", "4", "--no-yardstick",
+                     "--out", "o")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "eval.png").stat().st_size > 10_000
+    assert "real" not in EvalResult.load(tmp_path / "o" / "eval.h5").metrics["fid"]
+    assert run_cli("plot", "o/eval.h5", "--out", "again.png").exit_code == 0
