@@ -102,6 +102,7 @@ def sweep(
     allow_mismatch: bool = False,
 ) -> SweepResult:
     """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents."""
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     d = generator.latent_dim
     dims = list(range(d)) if dims is None else [int(x) for x in dims]
     bad = [x for x in dims if not 0 <= x < d]
@@ -117,7 +118,6 @@ def sweep(
     check_seed(seed)
     for v in values:
         check_finite("every value", v, -MAX_EXTENT, MAX_EXTENT)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
 
     base = generator.sample_latents(samples, seed=seed)  # (S, d)
     vals = torch.tensor(values, dtype=torch.float32)
