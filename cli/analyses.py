@@ -38,6 +38,7 @@ from latentkit import limits
 def interpolate(ctx: click.Context, **options) -> None:
     """Walk between latents the classifier reads as two digits.
 
+    \b
         latentkit interpolate --from 9 --to 4
         latentkit interpolate --from 3 --via 8 --to 0 --pairs 3 --method lerp
     """
@@ -60,6 +61,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
 
     Dims count from 0 (R001's "coordinate 5" counting from 1 is dim 4 here).
 
+    \b
         latentkit sweep --dims 5,25,45 --values -3,0,3 --samples 3
         latentkit sweep --rank --samples 32
     """
@@ -67,8 +69,9 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
 
     if values_list and values_range:
         raise click.UsageError("give --values or --range, not both")
-    values = values_list or values_range or (-3.0, 0.0, 3.0)
-    print_paths(run(command=command_line(ctx), values=values, **options))
+    if values_list or values_range:  # else the library's default values
+        options["values"] = values_list or values_range
+    print_paths(run(command=command_line(ctx), **options))
 
 
 @click.command("map")
@@ -84,6 +87,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
 def latent_map(ctx: click.Context, **options) -> None:
     """Sample the latent space, label every sample, project it to 2-D and plot it.
 
+    \b
         latentkit map --samples 10000
         latentkit map --space features --method pca --thumbnails
     """
@@ -103,6 +107,7 @@ def latent_map(ctx: click.Context, **options) -> None:
 def plane(ctx: click.Context, **options) -> None:
     """Classify every point of a 2-D slice of latent space.
 
+    \b
         latentkit plane --anchors 9,4,7
         latentkit plane --dims 5,25 --extent 3
     """
@@ -127,6 +132,7 @@ def evaluate(ctx: click.Context, as_json: bool, **options) -> None:
     density/coverage, path length, memorisation and Parzen log-likelihood, each beside
     the same number for real data (training images vs the test set).
 
+    \b
         latentkit eval
         latentkit eval --model runs/dcgan-mnist --samples 2000 --json
     """
@@ -147,6 +153,7 @@ def show(file: str) -> None:
 
     Text from the file is printed with control characters escaped and long values cut.
 
+    \b
         latentkit show latentkit-out/interpolate-*/interpolate.h5
     """
     from latentkit.results import describe_result
@@ -161,6 +168,7 @@ def show(file: str) -> None:
 def plot(file: str, out_png: str | None) -> None:
     """Re-render a result file's figure, with no model loaded; the file is checked first.
 
+    \b
         latentkit plot run/interpolate.h5 --out figure.png
     """
     from latentkit.replot import replot

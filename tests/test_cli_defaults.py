@@ -1,0 +1,27 @@
+"""One source of truth: every analysis option's default is the library function's."""
+
+import inspect
+
+import pytest
+from latentkit.cli import analyses as commands
+
+from latentkit import analyses
+
+# command -> the library function its options feed (CLI option name -> parameter name when they differ)
+PAIRS = [(commands.interpolate, analyses.interpolate, {}), (commands.sweep, analyses.sweep, {}),
+         (commands.latent_map, analyses.latent_map, {}), (commands.plane, analyses.plane, {}),
+         (commands.evaluate, analyses.evaluate, {})]
+
+
+@pytest.mark.parametrize("command,function,renamed", PAIRS, ids=[c.name for c, _, _ in PAIRS])
+def test_cli_defaults_are_the_library_defaults(command, function, renamed):
+    parameters = inspect.signature(function).parameters
+    checked = 0
+    for option in command.params:
+        name = renamed.get(option.name, option.name)
+        given = option.default is not None and not repr(option.default).endswith("UNSET")
+        library = parameters.get(name, inspect.Parameter("x", inspect.Parameter.KEYWORD_ONLY)).default
+        if given and library is not inspect.Parameter.empty and not getattr(option, "is_flag", False):
+            assert option.default == library, f"{command.name} --{option.name}"
+            checked += 1
+    assert checked >= 2, "the test compares something"
