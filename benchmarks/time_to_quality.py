@@ -1,9 +1,9 @@
 """Time to quality: wall-clock training seconds until the default recipe's samples reach a
 classifier score >= 9 and a confident fraction >= 0.85 (10,000 samples, bundled classifier).
 
-Trains `latentkit train`'s default recipe one epoch at a time (each call resumes the last),
-scoring after every epoch; the seconds are the card's `train_seconds` (wall) and
-`train_cpu_seconds`, training steps only. `--set field=value` tries another recipe
+Trains `latentkit train`'s default recipe in one run, scoring the run's generator after
+every epoch (GANTrainer.fit's on_epoch_end hook); the seconds are the run's training wall
+and CPU seconds so far, training steps only. `--set field=value` tries another recipe
 (any TrainConfig field); `--threads 1` lets two probes share the machine fairly (compare
 their CPU seconds then, not wall).
 
@@ -21,8 +21,8 @@ import shutil
 import torch
 
 from latentkit.metrics import classifier_score, classify_samples, sample_quality
-from latentkit.registry import load_classifier, load_generator
-from latentkit.training import TrainConfig, train_gan
+from latentkit.registry import load_classifier
+from latentkit.training import GANTrainer, TrainConfig, train_gan
 
 SCORE, CONFIDENT = 9.0, 0.85
 
@@ -53,17 +53,20 @@ def main() -> None:
     overrides = parse_overrides(args.set)
     shutil.rmtree(args.out, ignore_errors=True)
     clf = load_classifier()
-    for epoch in range(1, 1000):
-        cfg = TrainConfig(**{"eval_samples": 0, "data_dir": args.data_dir, **overrides, "epochs": epoch})
-        card = train_gan(cfg, args.out, resume=epoch > 1, progress=False, log=lambda s: None)
-        probs = classify_samples(load_generator(args.out), clf, 10_000, seed=0)
+
+    def score_epoch(epoch: int, trainer: GANTrainer) -> bool:
+        """Score the generator the run would save now; True (stop) once the target or the time limit is hit."""
+        probs = classify_samples(trainer.final_generator(), clf, 10_000, seed=0)
         score, confident = classifier_score(probs)[0], sample_quality(probs)["confident_fraction"]
         reached = score >= SCORE and confident >= CONFIDENT
+        st = trainer.state
         print(json.dumps({"recipe": overrides, "threads": torch.get_num_threads(), "epoch": epoch,
-                          "train_seconds": card["train_seconds"], "train_cpu_seconds": card["train_cpu_seconds"],
+                          "train_seconds": round(st.seconds, 1), "train_cpu_seconds": round(st.cpu_seconds, 1),
                           "score": round(score, 3), "confident": confident, "reached": reached}), flush=True)
-        if reached or card["train_seconds"] >= 60 * args.max_minutes:
-            break
+        return reached or st.seconds >= 60 * args.max_minutes
+
+    cfg = TrainConfig(**{"eval_samples": 0, "data_dir": args.data_dir, **overrides, "epochs": 1000})
+    train_gan(cfg, args.out, progress=False, log=lambda s: None, on_epoch_end=score_epoch)
 
 
 if __name__ == "__main__":

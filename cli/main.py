@@ -10,10 +10,12 @@ import sys
 
 import click
 from latentkit.cli import analyses
-from latentkit.cli.common import command_line, data_dir_option, stacked
+from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, seed_option, stacked
 
 from latentkit import __version__
+from latentkit.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 from latentkit.errors import Interrupted, LatentkitError
+from latentkit.limits import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LATENT_DIM, MAX_SAMPLES, MAX_WIDTH
 from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
 
 
@@ -56,7 +58,9 @@ def cli() -> None:
     Train GANs from five reference write-ups (and latentkit's own DCGAN) and a
     classifier, then ask the latent space questions. Start with:
 
+    \b
         latentkit models
+        latentkit interpolate --from 9 --to 4
     """
 
 
@@ -66,6 +70,8 @@ def cli() -> None:
 def models(runs_dir: str) -> None:
     """List bundled models and local runs with their measured metrics.
 
+    \b
+        latentkit models
         latentkit models --runs-dir runs
     """
     from latentkit.registry import list_models
@@ -89,52 +95,66 @@ def _metric(card: dict) -> str:
     return "-"
 
 
-training_options = stacked([
-    click.option("--dataset", type=click.Choice(DATASETS), default="mnist", show_default=True),
-    click.option("--seed", type=int, default=0, show_default=True, help="Seeds init, data order and noise."),
-    click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
-                 help="auto picks cuda, then mps, then cpu."),
-    data_dir_option,
-    click.option("--limit", type=click.IntRange(min=2), default=None,
-                 help="Train on the first N images only (quick runs)."),
-    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
-])
+def training_options(config):
+    """Options both training commands take, with `config`'s defaults."""
+    return stacked([
+        click.option("--dataset", type=click.Choice(DATASETS), default=config.dataset, show_default=True),
+        seed_option(help="Seeds init, data order and noise."),
+        click.option("--device", type=click.Choice(DEVICES), default=config.device, show_default=True,
+                     help="auto picks cuda, then mps, then cpu."),
+        data_dir_option,
+        click.option("--limit", type=click.IntRange(2, MAX_IMAGES), default=config.limit,
+                     help="Train on the first N images only (quick runs)."),
+        click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=config.epochs, show_default=True),
+        click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=config.batch_size,
+                     show_default=True),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    ])
 
 
 @cli.command()
-@click.option("--arch", type=click.Choice(ARCH_NAMES), default="dcgan", show_default=True,
+@click.option("--arch", type=click.Choice(ARCH_NAMES), default=TrainConfig.arch, show_default=True,
               help="Architecture; `latentkit models` shows what each is.")
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--max-minutes", type=FiniteFloat(0, lo_open=True), default=TrainConfig.max_minutes,
               help="Stop after this many minutes of training (before --epochs if that comes first).")
-@click.option("--clock", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
+@click.option("--clock", type=click.Choice(CLOCKS), default=TrainConfig.clock, show_default=True,
               help="What --max-minutes counts: wall time, or this process's CPU time (fair on a shared machine).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-4, show_default=True)
-@click.option("--latent-dim", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--width", type=click.IntRange(min=2), default=None,
+@click.option("--lr", type=FiniteFloat(0, lo_open=True), default=TrainConfig.lr, show_default=True)
+@click.option("--latent-dim", type=click.IntRange(1, MAX_LATENT_DIM), default=TrainConfig.latent_dim,
+              show_default=True)
+@click.option("--width", type=click.IntRange(2, MAX_WIDTH), default=TrainConfig.width,
               help="Channel multiplier [default: 32 for dcgan; 64, the reference shapes, for r00x].")
-@click.option("--ema", type=click.FloatRange(0, 1, max_open=True), default=None,
+@click.option("--ema", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.ema,
               help="Decay of the generator weight average that is saved; 0 = off "
                    "[default: 0.999 for dcgan, 0 for the r00x recipes].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--eval-samples", type=click.IntRange(min=0), default=10_000, show_default=True,
-              help="Samples classified at the end to measure quality (0 skips).")
-@click.option("--classifier", default=None, help="Classifier for those metrics [default: bundled one].")
-@training_options
+@click.option("--checkpoint-every", "checkpoint_seconds", type=FiniteFloat(0, lo_open=True),
+              default=TrainConfig.checkpoint_seconds, show_default=True,
+              help="Also write the checkpoint mid-epoch after this many seconds of training.")
+@click.option("--eval-samples", type=click.IntRange(0, MAX_SAMPLES), default=TrainConfig.eval_samples,
+              show_default=True, help="Samples classified at the end to measure quality (0 skips).")
+@click.option("--classifier", default=TrainConfig.classifier,
+              help="Classifier for those metrics, checked before training [default: the bundled one "
+                   "of --dataset].")
+@click.option("--allow-mismatch", is_flag=True,
+              help="Measure with a classifier of another dataset than --dataset (recorded in the card).")
+@training_options(TrainConfig)
 @click.pass_context
 def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **options) -> None:
     """Train a GAN generator; resumable, writes a run folder.
 
-        latentkit train --arch dcgan --dataset mnist --epochs 10
+    \b
+        latentkit train --arch dcgan --dataset mnist --epochs 15
+        latentkit train --arch r002-dcgan64 --dataset fashion-mnist --out runs/r002
+        latentkit train --out runs/dcgan-mnist --epochs 20 --resume
 
-    The folder holds checkpoint.pt (resume with --resume after Ctrl-C or a crash),
+    The folder holds checkpoint.pt (resume with --resume after Ctrl-C, a crash or a kill),
     history.h5, per-epoch sample grids, generator.safetensors, card.json, loss.png,
     d_outputs.png, samples.png and progress.gif.
     """
-    from latentkit.training import TrainConfig, train_gan
+    from latentkit.training import train_gan
 
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"
@@ -143,21 +163,21 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
 
 
 @cli.command("train-classifier")
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=4e-3, show_default=True,
+@click.option("--lr", type=FiniteFloat(0, lo_open=True), default=ClassifierTrainConfig.lr, show_default=True,
               help="Peak learning rate of the one-cycle schedule.")
-@click.option("--width", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--width", type=click.IntRange(1, MAX_WIDTH), default=ClassifierTrainConfig.width, show_default=True,
+              help="Channels of the first conv block.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder [default: runs/DATASET-classifier].")
-@training_options
+@training_options(ClassifierTrainConfig)
 @click.pass_context
 def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options) -> None:
     """Train the classifier that labels generated images.
 
-        latentkit train-classifier --dataset fashion-mnist
+    \b
+        latentkit train-classifier --dataset mnist
+        latentkit train-classifier --dataset fashion-mnist --out runs/fashion-clf
     """
-    from latentkit.classifier_training import ClassifierTrainConfig
     from latentkit.classifier_training import train_classifier as run
 
     cfg = ClassifierTrainConfig(**options)

@@ -10,41 +10,24 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from latentkit.cards import new_card, write_card
-from latentkit.data import check_dataset, load_images
+from latentkit.configs import ClassifierTrainConfig
+from latentkit.data import load_images
 from latentkit.device import pick_device
-from latentkit.errors import ConfigError
+from latentkit.errors import TrainingError
 from latentkit.models import Classifier, ClassifierConfig
 from latentkit.pixels import to_native
+from latentkit.run_artifacts import locked_run_folder
 from latentkit.sampling import BATCH
+from latentkit.storage import check_writable
 from latentkit.weights import save_weights
 
-
-@dataclass
-class ClassifierTrainConfig:
-    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
-    epochs: int = 12
-    batch_size: int = 128
-    lr: float = 4e-3  # peak of the one-cycle schedule
-    width: int = 16  # first conv block's channels
-    seed: int = 0
-    limit: int | None = None  # train on the first N images only (quick runs, tests)
-    device: str = "auto"
-    data_dir: str | None = None
-
-    def validate(self) -> None:
-        check_dataset(self.dataset)
-        for name in ("epochs", "batch_size", "width"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0 (got {self.lr})")
+__all__ = ["ClassifierTrainConfig", "accuracy", "augment", "train_classifier"]
 
 
 def augment(x: torch.Tensor, flip: bool, gen: torch.Generator) -> torch.Tensor:
@@ -82,15 +65,32 @@ def train_classifier(
 ) -> dict:
     """Train, evaluate on the test split, and write OUT/classifier.safetensors + OUT/card.json.
 
-    Returns the card (with `metrics.test_accuracy`).
+    Returns the card (with `metrics.test_accuracy`). The folder is checked writable before the
+    data is loaded and stays locked while training; a NaN or infinite loss stops the run with a
+    TrainingError and saves nothing.
     """
-    from tqdm.auto import tqdm
-
     cfg.validate()
-    out = Path(out)
-    device = pick_device(cfg.device)
-    train = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(device)
-    test = load_images(cfg.dataset, train=False, data_dir=cfg.data_dir).to(device)
+    out = check_writable(out)
+    with locked_run_folder(out, "a classifier run"):
+        device = pick_device(cfg.device)
+        train = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(device)
+        test = load_images(cfg.dataset, train=False, data_dir=cfg.data_dir).to(device)
+        start = time.perf_counter()
+        model, acc = _fit(cfg, train, test, device, log, progress)
+        card = new_card("classifier", model.config, dataset=cfg.dataset, seed=cfg.seed, command=command,
+                        device=device)
+        card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, train_images=len(train),
+                    train_seconds=round(time.perf_counter() - start, 1))
+        card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test)}
+        save_weights(model, out / "classifier.safetensors", "classifier")
+        write_card(out / "card.json", card)
+    return card
+
+
+def _fit(cfg: ClassifierTrainConfig, train, test, device: torch.device, log: Callable[[str], None],
+         progress: bool) -> tuple[Classifier, float]:
+    """The training loop; returns the model and its final test accuracy."""
+    from tqdm.auto import tqdm
 
     torch.manual_seed(cfg.seed)
     model = Classifier(ClassifierConfig(dataset=cfg.dataset, width=cfg.width)).to(device)
@@ -109,19 +109,19 @@ def train_classifier(
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
             x = augment(to_native(train.images[idx]), flip, gen)
             loss = F.cross_entropy(model(x), train.labels[idx])
+            value = loss.item()
+            if not math.isfinite(value):
+                raise TrainingError(f"training diverged at epoch {epoch} step {step + 1}: loss={value}; nothing "
+                                    f"was saved; run again with a lower --lr (now {cfg.lr:g}) or another --seed")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.set_postfix(loss=f"{value:.4f}")
         acc = accuracy(model, test.images, test.labels)
-        log(f"Epoch [{epoch}/{cfg.epochs}] loss {loss.item():.4f} test accuracy {acc:.4%} "
+        log(f"Epoch [{epoch}/{cfg.epochs}] loss {value:.4f} test accuracy {acc:.4%} "
             f"time {time.perf_counter() - start:.0f}s")
-
-    card = new_card("classifier", model.config, dataset=cfg.dataset, seed=cfg.seed, command=command, device=device)
-    card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, train_images=len(train),
-                train_seconds=round(time.perf_counter() - start, 1))
-    card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test)}
-    save_weights(model, out / "classifier.safetensors", "classifier")
-    write_card(out / "card.json", card)
-    return card
+    if not all(torch.isfinite(p).all() for p in model.parameters()):  # the last step's update can overflow
+        raise TrainingError(f"training diverged in its last step (non-finite weights); nothing was saved; "
+                            f"run again with a lower --lr (now {cfg.lr:g}) or another --seed")
+    return model, acc

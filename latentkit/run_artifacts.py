@@ -6,27 +6,28 @@
     OUT/generator.safetensors  final generator weights + config
     OUT/card.json              arch, dataset, command, seed, seconds, metrics
     OUT/loss.png  OUT/d_outputs.png  OUT/samples.png (10x10)  OUT/progress.gif
+
+The functions take what they write (a generator, the history, the config), not the
+trainer, so they can be called on any run's data.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from latentkit import plotting
 from latentkit.cards import new_card, write_card
-from latentkit.errors import LatentkitError
+from latentkit.configs import TrainConfig
 from latentkit.pixels import to_unit_range
-from latentkit.storage import atomic_path
+from latentkit.storage import LOCK_NAME, atomic_path, folder_lock
 from latentkit.weights import save_weights
-
-if TYPE_CHECKING:
-    from latentkit.training import GANTrainer
 
 HISTORY_ATTRS = {
     "loss_D": "discriminator BCE loss on a real + a fake batch, per step",
@@ -37,15 +38,36 @@ HISTORY_ATTRS = {
 }
 
 
+@contextmanager
+def locked_run_folder(folder: str | os.PathLike, what: str) -> Iterator[Path]:
+    """Hold `folder`'s lock for the block (another process gets one OutputError line at once).
+    If the block fails, the folders made for it that hold nothing else are removed, so a run
+    refused before writing anything leaves no empty folder behind."""
+    folder = Path(folder)
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        with folder_lock(folder, what):
+            yield folder
+    except BaseException:
+        if made and folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_NAME}:
+            (folder / LOCK_NAME).unlink(missing_ok=True)
+            for path in made:
+                try:
+                    path.rmdir()
+                except OSError:  # something else appeared in it meanwhile: keep it
+                    break
+        raise
+
+
 @torch.inference_mode()
-def native_grid_images(trainer: GANTrainer, z: torch.Tensor) -> torch.Tensor:
-    """The final generator's images at native resolution in [0, 1] (for grids), in eval mode."""
-    g = trainer.final_generator
-    was_training = g.training
-    g.eval()
-    x = g.native(z.to(trainer.device))
-    g.train(was_training)
-    return to_unit_range(x, g.arch.value_range).cpu()
+def native_grid_images(generator: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """A zoo generator's images of latents z (N, d) at native resolution, in [0, 1], on CPU
+    (N, 1, H, W), drawn in eval mode; the generator's mode is restored after."""
+    was_training = generator.training
+    generator.eval()
+    x = generator.native(z.to(next(generator.parameters()).device))
+    generator.train(was_training)
+    return to_unit_range(x, generator.arch.value_range).cpu()
 
 
 def write_history(path: Path, history: dict[str, list[float]], steps_per_epoch: int | None = None) -> None:
@@ -67,51 +89,52 @@ def read_history(path: str | Path) -> dict[str, np.ndarray]:
         return {k: f[k][()] for k in HISTORY_ATTRS}
 
 
-def write_epoch(trainer: GANTrainer, epoch: int) -> None:
-    plotting.save_grid(native_grid_images(trainer, trainer.fixed_noise[:64]),
-                       trainer.out / "samples" / f"epoch_{epoch:03d}.png", nrow=8)
-    write_history(trainer.out / "history.h5", trainer.state.history, len(trainer.state.history["loss_D"]) // epoch)
+def write_epoch(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor,
+                history: dict[str, list[float]], epoch: int) -> None:
+    """OUT/samples/epoch_NNN.png (the first 64 fixed latents) and OUT/history.h5 after `epoch`."""
+    out = Path(out)
+    plotting.save_grid(native_grid_images(generator, fixed_noise[:64]), out / "samples" / f"epoch_{epoch:03d}.png",
+                       nrow=8)
+    write_history(out / "history.h5", history, len(history["loss_D"]) // epoch)
 
 
-def _quality(trainer: GANTrainer, log: Callable[[str], None]) -> dict:
-    """Classifier-read sample quality of the final generator, or {} with a note if impossible."""
+def sample_metrics(generator: torch.nn.Module, classifier: torch.nn.Module, samples: int, seed: int,
+                   classifier_name: str, allow_mismatch: bool = False) -> dict:
+    """Classifier-read quality of `samples` seeded samples, with the classifier that read them."""
     from latentkit.metrics import classify_samples, sample_quality
-    from latentkit.registry import load_classifier
 
-    cfg = trainer.cfg
-    if cfg.eval_samples == 0:
-        return {}
-    try:
-        clf = load_classifier(cfg.classifier or f"{cfg.dataset}-classifier", device=trainer.device)
-    except LatentkitError as err:
-        log(f"skipping sample-quality metrics: {err}")
-        return {}
-    probs = classify_samples(trainer.final_generator, clf, cfg.eval_samples, seed=cfg.seed)
-    return {"classifier": cfg.classifier or f"{cfg.dataset}-classifier", **sample_quality(probs)}
+    probs = classify_samples(generator, classifier, samples, seed=seed)
+    return {"classifier": classifier_name, "classifier_dataset": classifier.config.dataset,
+            "allow_mismatch": allow_mismatch, **sample_quality(probs)}
 
 
-def write_final(trainer: GANTrainer, log: Callable[[str], None] = print) -> dict:
-    """Weights, card, curves, the 10x10 grid and the progress GIF; returns the card."""
-    out, cfg, st = trainer.out, trainer.cfg, trainer.state
-    history = {k: np.asarray(v) for k, v in st.history.items()}
-    plotting.save_figure(plotting.plot_losses(history), out / "loss.png")
-    plotting.save_figure(plotting.plot_d_outputs(history), out / "d_outputs.png")
-    plotting.save_grid(native_grid_images(trainer, trainer.fixed_noise), out / "samples.png", nrow=10)
+def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, command: str | None,
+                   device: torch.device) -> dict:
+    """The run's card without metrics: what was trained, how long, with which command.
+    `state` is the trainer's TrainState (epochs, steps, seconds, history)."""
+    steps = len(state.history["loss_D"])
+    card = new_card("generator", generator.config, dataset=cfg.dataset, seed=cfg.seed,
+                    command=command or " ".join(sys.argv), device=device)
+    card.update(
+        latent_dim=cfg.latent_dim, epochs=state.epoch, batch_size=cfg.batch_size, lr=cfg.lr,
+        train_images=state.train_images, steps=steps, train_seconds=round(state.seconds, 1),
+        train_cpu_seconds=round(state.cpu_seconds, 1), max_minutes=cfg.max_minutes, clock=cfg.clock,
+        images_per_second=round(steps * cfg.batch_size / max(state.seconds, 1e-9), 1),
+        parameters=sum(p.numel() for p in generator.parameters()), ema=cfg.ema_decay,
+    )
+    return card
+
+
+def write_final(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor,
+                history: dict[str, list[float]], card: dict) -> None:
+    """Curves, the 10x10 grid of `fixed_noise` (100, d), the progress GIF, the weights and the card."""
+    out = Path(out)
+    arrays = {k: np.asarray(v) for k, v in history.items()}
+    plotting.save_figure(plotting.plot_losses(arrays), out / "loss.png")
+    plotting.save_figure(plotting.plot_d_outputs(arrays), out / "d_outputs.png")
+    plotting.save_grid(native_grid_images(generator, fixed_noise), out / "samples.png", nrow=10)
     frames = sorted((out / "samples").glob("epoch_*.png"))
     if frames:  # none when a --max-minutes budget ran out inside the first epoch
         plotting.save_gif(frames, out / "progress.gif")
-
-    g = trainer.final_generator.eval()
-    card = new_card("generator", g.config, dataset=cfg.dataset, seed=cfg.seed,
-                    command=trainer.command or " ".join(sys.argv), device=trainer.device)
-    card.update(
-        latent_dim=cfg.latent_dim, epochs=st.epoch, batch_size=cfg.batch_size, lr=cfg.lr, train_images=st.train_images,
-        steps=len(st.history["loss_D"]), train_seconds=round(st.seconds, 1), train_cpu_seconds=round(st.cpu_seconds, 1),
-        max_minutes=cfg.max_minutes, clock=cfg.clock,
-        images_per_second=round(len(st.history["loss_D"]) * cfg.batch_size / max(st.seconds, 1e-9), 1),
-        parameters=sum(p.numel() for p in g.parameters()), ema=cfg.ema_decay,
-    )
-    card["metrics"] = _quality(trainer, log)
-    save_weights(g, out / "generator.safetensors", "generator")
+    save_weights(generator, out / "generator.safetensors", "generator")
     write_card(out / "card.json", card)
-    return card

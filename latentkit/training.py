@@ -20,70 +20,20 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from latentkit.data import check_dataset, load_images
+from latentkit import run_artifacts
+from latentkit.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
+from latentkit.data import load_images
 from latentkit.device import pick_device
 from latentkit.errors import CheckpointError, ConfigError, TrainingError
-from latentkit.models import Discriminator, GANConfig, Generator, get_arch
-from latentkit.storage import atomic_path
+from latentkit.models import Classifier, Discriminator, Generator
+from latentkit.storage import atomic_path, check_writable
 
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
-# Fields that may differ when resuming: they do not change what a step computes.
-RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier"}
-CLOCKS = ("wall", "cpu")
 EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's BatchNorm statistics
 
-
-@dataclass
-class TrainConfig:
-    arch: str = "dcgan"  # name from latentkit.models.ARCHS
-    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
-    epochs: int = 10
-    max_minutes: float | None = None  # stop (and finish the run) once training has taken this long
-    clock: str = "wall"  # what max_minutes counts: "wall" seconds, or "cpu" seconds of this process
-    # (all its threads), which stays fair when several runs share a machine
-    batch_size: int = 64  # R003/R004's; beat 128 per CPU-second in benchmarks/default_arch.py
-    lr: float = 2e-4  # Adam, as all five references
-    beta1: float = 0.5  # Adam beta1 from the DCGAN paper
-    latent_dim: int = 100
-    width: int | None = None  # channel/hidden multiplier; None = the architecture's default
-    ema: float | None = None  # decay of the generator weight average saved at the end; 0 = off,
-    # None = the architecture's default (dcgan 0.999; references 0, as published)
-    seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None
-    limit: int | None = None  # train on the first N images (quick runs, tests)
-    eval_samples: int = 10_000  # samples for the final quality metrics; 0 skips them
-    classifier: str | None = None  # classifier for those metrics; None = bundled one for the dataset
-
-    def validate(self) -> None:
-        get_arch(self.arch)
-        check_dataset(self.dataset)
-        for name in ("epochs", "batch_size", "latent_dim"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
-        if self.width is not None and self.width < 2:
-            raise ConfigError(f"width must be >= 2 (got {self.width})")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"lr must be a positive number (got {self.lr})")
-        if self.limit is not None and self.limit < 2:
-            raise ConfigError(f"limit must be >= 2 images (got {self.limit})")
-        if self.ema is not None and not 0 <= self.ema < 1:
-            raise ConfigError(f"ema must be in [0, 1) (got {self.ema})")
-        if self.max_minutes is not None and not self.max_minutes > 0:
-            raise ConfigError(f"max-minutes must be > 0 (got {self.max_minutes})")
-        if self.clock not in CLOCKS:
-            raise ConfigError(f"clock must be one of {', '.join(CLOCKS)} (got {self.clock!r})")
-        if self.eval_samples < 0:
-            raise ConfigError(f"eval-samples must be >= 0 (got {self.eval_samples})")
-
-    @property
-    def model_config(self) -> GANConfig:
-        return GANConfig(self.arch, self.latent_dim, self.width or get_arch(self.arch).default_width, self.dataset)
-
-    @property
-    def ema_decay(self) -> float:
-        return get_arch(self.arch).default_ema if self.ema is None else self.ema
+__all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "STATS", "GANTrainer", "TrainConfig", "TrainState",
+           "epoch_permutation", "train_gan"]
 
 
 @dataclass
@@ -132,6 +82,8 @@ class GANTrainer:
 
         trainer = GANTrainer(TrainConfig(arch="dcgan", epochs=5), out="runs/dcgan")
         card = trainer.fit()
+
+    train_gan() is the usual entry: it also checks the folder can be written and locks it.
     """
 
     def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None):
@@ -143,6 +95,8 @@ class GANTrainer:
             raise CheckpointError(f"--resume: no {CHECKPOINT} in {self.out}; run without --resume to start it")
         if not resume and ckpt_path.exists():
             raise ConfigError(f"{self.out} already holds a run; add --resume to continue it or pick another --out")
+        # Loaded now, not after training: a wrong --classifier should cost seconds, not the run.
+        self.classifier = self._load_classifier() if cfg.eval_samples else None
 
         torch.manual_seed(cfg.seed)
         self.G = Generator(cfg.model_config).to(self.device)
@@ -163,8 +117,28 @@ class GANTrainer:
         # A fixed noise batch makes the per-epoch grids comparable (dcgan's fixed_noise).
         self.fixed_noise = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
         self.state = TrainState(history={k: [] for k in STATS})
+        self.saved_at: tuple[int, int] | None = None  # (epoch, step_in_epoch) of the checkpoint on disk
         if resume:
             self._load_checkpoint(ckpt_path)
+
+    @property
+    def classifier_name(self) -> str:
+        from latentkit.registry import default_classifier
+
+        return self.cfg.classifier or default_classifier(self.cfg.dataset)
+
+    def _load_classifier(self) -> Classifier:
+        from latentkit.registry import default_classifier, load_classifier
+
+        name, dataset = self.classifier_name, self.cfg.dataset
+        clf = load_classifier(name, device=self.device)
+        if clf.config.dataset != dataset and not self.cfg.allow_mismatch:
+            raise ConfigError(
+                f"--classifier {name} reads {clf.config.dataset} but this run trains on {dataset}: its quality "
+                f"metrics would be meaningless; use {default_classifier(dataset)} (the default), or add "
+                "--allow-mismatch to measure with it anyway"
+            )
+        return clf
 
     # --- checkpoints --------------------------------------------------------------
 
@@ -179,8 +153,11 @@ class GANTrainer:
             "state": asdict(self.state),
         }
         path = self.out / CHECKPOINT
-        with atomic_path(path) as tmp:
-            torch.save(ckpt, tmp)
+        # Through a file object: torch.save given a path reports a full disk as a RuntimeError
+        # from its C++ writer, given a file it is the OSError that atomic_path turns into one line.
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            torch.save(ckpt, f)
+        self.saved_at = (self.state.epoch, self.state.step_in_epoch)
         return path
 
     def _load_checkpoint(self, path: Path) -> None:
@@ -208,6 +185,7 @@ class GANTrainer:
             self.state = TrainState(**ckpt["state"])
         except Exception as err:
             raise self._unreadable(path, err) from None
+        self.saved_at = (self.state.epoch, self.state.step_in_epoch)
 
     @staticmethod
     def _unreadable(path: Path, err: Exception) -> CheckpointError:
@@ -259,16 +237,16 @@ class GANTrainer:
         for avg, live in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
             avg.lerp_(live, 1 - decay)
 
-    @property
     def final_generator(self) -> Generator:
-        """What the run hands out: the weight average if there is one, else G itself.
+        """What the run hands out, in eval mode: the weight average if there is one, else a copy
+        of G (training's own G stays in train mode). Read it, do not train it.
 
         G's BatchNorm statistics were gathered with G's weights, not the average's, so the
         average gets its own, from EMA_BN_BATCHES seeded batches (measured on the bundled
         mnist-dcgan: classifier score 8.49 -> 8.60, confident samples 85.5% -> 86.5%).
         """
         if self.G_ema is None:
-            return self.G
+            return copy.deepcopy(self.G).eval().requires_grad_(False)
         steps = len(self.state.history["loss_D"])
         if self._ema_stats_step != steps:
             from torch.optim.swa_utils import update_bn
@@ -277,14 +255,17 @@ class GANTrainer:
             update_bn([torch.randn(256, self.cfg.latent_dim, generator=noise) for _ in range(EMA_BN_BATCHES)],
                       self.G_ema, device=self.device)
             self._ema_stats_step = steps
-        return self.G_ema
+        return self.G_ema.eval()
 
-    def fit(self, log: Callable[[str], None] = print, progress: bool = True) -> dict:
-        """Train to cfg.epochs (or cfg.max_minutes), writing artefacts as it goes; returns the final card."""
-        from tqdm.auto import tqdm
+    def fit(
+        self, log: Callable[[str], None] = print, progress: bool = True,
+        on_epoch_end: Callable[[int, GANTrainer], bool | None] | None = None,
+    ) -> dict:
+        """Train to cfg.epochs (or cfg.max_minutes), writing artefacts as it goes; returns the final card.
 
-        from latentkit import run_artifacts
-
+        `on_epoch_end(epoch, trainer)` runs after each finished epoch's files are written;
+        returning True finishes the run there (as if cfg.epochs were reached).
+        """
         cfg, st = self.cfg, self.state
         data = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(self.device)
         st.train_images = len(data)
@@ -294,47 +275,83 @@ class GANTrainer:
         stop = _StopFlag()
         with stop.installed():
             while st.epoch < cfg.epochs and not self.budget_spent:
-                epoch = st.epoch + 1
-                perm = epoch_permutation(len(data), cfg.seed, epoch).to(self.device)
-                bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}",
-                           disable=not progress, leave=False, initial=st.step_in_epoch, total=steps)
-                started = time.perf_counter()
-                clock = (started, time.process_time())
-                for step in bar:
-                    idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                    stats = self.train_step(data.images[idx]).tolist()
-                    if not all(math.isfinite(v) for v in stats):
-                        raise TrainingError(
-                            f"training diverged at epoch {epoch} step {step + 1}: "
-                            f"{', '.join(f'{k}={v:.4g}' for k, v in zip(STATS, stats, strict=True))}. "
-                            f"The last good checkpoint (epoch {st.epoch}) is kept in {self.out}; "
-                            "lower --lr or change --seed and resume or restart"
-                        )
-                    for k, v in zip(STATS, stats, strict=True):
-                        st.history[k].append(v)
-                    st.step_in_epoch = step + 1
-                    clock = self._tick(clock)
-                    if step % 10 == 0:
-                        bar.set_postfix_str(self._summary_numbers(stats))
-                    if stop.requested:
-                        self.save_checkpoint()
-                        raise TrainingError(
-                            f"interrupted at epoch {epoch} step {step + 1}; checkpoint saved in {self.out}; "
-                            "continue with the same command plus --resume", exit_code=130)
-                    if self.budget_spent:
-                        break
-                bar.close()
-                finished = st.step_in_epoch == steps  # False when the budget ran out mid-epoch
+                epoch, started = st.epoch + 1, time.perf_counter()
+                finished = self._run_epoch(data, epoch, steps, stop, progress)
                 if finished:
                     st.epoch, st.step_in_epoch = epoch, 0
                 self.save_checkpoint()
-                if finished:
-                    run_artifacts.write_epoch(self, epoch)
-                    log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+                if not finished:  # the budget ran out mid-epoch
+                    continue
+                run_artifacts.write_epoch(self.out, self.final_generator(), self.fixed_noise, st.history, epoch)
+                log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+                if on_epoch_end is not None and on_epoch_end(epoch, self):
+                    break
         if self.budget_spent:
             log(f"stopped after {cfg.max_minutes:g} {cfg.clock} minutes at epoch {st.epoch + 1} "
                 f"step {st.step_in_epoch} ({len(st.history['loss_D'])} steps in all)")
-        return run_artifacts.write_final(self, log=log)
+        return self._write_final()
+
+    def _run_epoch(self, data, epoch: int, steps: int, stop: _StopFlag, progress: bool) -> bool:
+        """Train from state.step_in_epoch to the end of `epoch` (or until the budget is spent),
+        checkpointing every cfg.checkpoint_seconds; True if the epoch was finished."""
+        from tqdm.auto import tqdm
+
+        cfg, st = self.cfg, self.state
+        perm = epoch_permutation(len(data), cfg.seed, epoch).to(self.device)
+        bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}",
+                   disable=not progress, leave=False, initial=st.step_in_epoch, total=steps)
+        clock = (time.perf_counter(), time.process_time())
+        last_saved = clock[0]
+        for step in bar:
+            idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+            stats = self.train_step(data.images[idx]).tolist()
+            if not all(math.isfinite(v) for v in stats):
+                raise self._diverged(epoch, step + 1, stats)
+            for k, v in zip(STATS, stats, strict=True):
+                st.history[k].append(v)
+            st.step_in_epoch = step + 1
+            clock = self._tick(clock)
+            if step % 10 == 0:
+                bar.set_postfix_str(self._summary_numbers(stats))
+            if stop.requested:
+                self.save_checkpoint()
+                raise TrainingError(
+                    f"interrupted at epoch {epoch} step {step + 1}; checkpoint saved in {self.out}; "
+                    "continue with the same command plus --resume", exit_code=130)
+            if self.budget_spent:
+                break
+            if clock[0] - last_saved >= cfg.checkpoint_seconds and st.step_in_epoch < steps:
+                self.save_checkpoint()
+                # Writing the checkpoint is not training: start the clock again after it.
+                clock = (time.perf_counter(), time.process_time())
+                last_saved = clock[0]
+        bar.close()
+        return st.step_in_epoch == steps
+
+    def _diverged(self, epoch: int, step: int, stats: list[float]) -> TrainingError:
+        """The error for a NaN/inf loss, saying what the run folder actually holds."""
+        numbers = ", ".join(f"{k}={v:.4g}" for k, v in zip(STATS, stats, strict=True))
+        retry = f"a lower --lr (now {self.cfg.lr:g}) or another --seed"
+        if self.saved_at is None:
+            return TrainingError(f"training diverged at epoch {epoch} step {step}: {numbers}. No checkpoint had "
+                                 f"been written yet, so nothing was kept; run again with {retry}")
+        e, s = self.saved_at
+        where = f"end of epoch {e}" if s == 0 else f"epoch {e + 1} step {s}"
+        return TrainingError(
+            f"training diverged at epoch {epoch} step {step}: {numbers}. The last good checkpoint ({where}) is "
+            f"kept in {self.out}, but resuming it repeats the same steps; start again with {retry} "
+            "in another --out"
+        )
+
+    def _write_final(self) -> dict:
+        g = self.final_generator()
+        card = run_artifacts.generator_card(g, self.cfg, self.state, self.command, self.device)
+        if self.classifier is not None:
+            card["metrics"] = run_artifacts.sample_metrics(
+                g, self.classifier, self.cfg.eval_samples, self.cfg.seed, classifier_name=self.classifier_name,
+                allow_mismatch=self.cfg.allow_mismatch)
+        run_artifacts.write_final(self.out, g, self.fixed_noise, self.state.history, card)
+        return card
 
     def _tick(self, clock: tuple[float, float]) -> tuple[float, float]:
         """Add the wall and CPU time since `clock` to the run's totals; returns the new reading."""
@@ -364,9 +381,17 @@ class GANTrainer:
 def train_gan(
     cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
     log: Callable[[str], None] = print, progress: bool = True,
+    on_epoch_end: Callable[[int, GANTrainer], bool | None] | None = None,
 ) -> dict:
     """Train a GAN into the run folder `out` (see run_artifacts for what it holds); returns the card.
 
         card = train_gan(TrainConfig(arch="r004-mlp", epochs=5), "runs/r004")
+
+    The folder is checked writable before anything is loaded and stays locked while the run
+    lasts, so a second process training into it fails at once. See GANTrainer.fit for `on_epoch_end`.
     """
-    return GANTrainer(cfg, out, resume=resume, command=command).fit(log=log, progress=progress)
+    cfg.validate()
+    out = check_writable(out)
+    with run_artifacts.locked_run_folder(out, "a training run"):
+        trainer = GANTrainer(cfg, out, resume=resume, command=command)
+        return trainer.fit(log=log, progress=progress, on_epoch_end=on_epoch_end)

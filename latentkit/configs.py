@@ -1,0 +1,132 @@
+"""What a training run is asked to do: the configs of `latentkit train` and `train-classifier`.
+
+Torch-free, so the CLI takes its defaults from here (one source of truth) and
+`latentkit --help` stays instant. validate() checks every field against latentkit.limits
+and raises ConfigError naming the option and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from latentkit.errors import ConfigError
+from latentkit.limits import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_IMAGES,
+    MAX_LATENT_DIM,
+    MAX_SAMPLES,
+    MAX_WIDTH,
+    check_finite,
+    check_seed,
+    check_size,
+)
+from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
+
+CLOCKS = ("wall", "cpu")
+# Fields that may differ when resuming: they do not change what a step computes.
+RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier",
+                     "allow_mismatch", "checkpoint_seconds"}
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
+
+
+def _positive(name: str, value: float | None) -> None:
+    """A finite number > 0 (None passes): inf would never stop, NaN never compares."""
+    if value is None:
+        return
+    check_finite(name, value)
+    if not value > 0:
+        raise ConfigError(f"{name} must be > 0 (got {value!r})")
+
+
+def _limit(value: int | None) -> None:
+    if value is not None:
+        check_size("limit", value, 2, MAX_IMAGES)
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "dcgan"  # name from latentkit.models.ARCHS
+    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
+    epochs: int = 10
+    max_minutes: float | None = None  # stop (and finish the run) once training has taken this long
+    clock: str = "wall"  # what max_minutes counts: "wall" seconds, or "cpu" seconds of this process
+    # (all its threads), which stays fair when several runs share a machine
+    batch_size: int = 64  # R003/R004's; beat 128 per CPU-second in benchmarks/default_arch.py
+    lr: float = 2e-4  # Adam, as all five references
+    beta1: float = 0.5  # Adam beta1 from the DCGAN paper
+    latent_dim: int = 100
+    width: int | None = None  # channel/hidden multiplier; None = the architecture's default
+    ema: float | None = None  # decay of the generator weight average saved at the end; 0 = off,
+    # None = the architecture's default (dcgan 0.999; references 0, as published)
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None
+    limit: int | None = None  # train on the first N images (quick runs, tests)
+    eval_samples: int = 10_000  # samples for the final quality metrics; 0 skips them
+    classifier: str | None = None  # classifier for those metrics; None = bundled one for the dataset
+    allow_mismatch: bool = False  # measure with a classifier of another dataset (recorded in the card)
+    # Also checkpoint mid-epoch once this many seconds of training passed since the last one, so
+    # a killed run loses at most that much (one epoch of the bundled recipe takes ~80 s on 2 cores).
+    checkpoint_seconds: float = 120.0
+
+    def validate(self) -> None:
+        _choice("arch", self.arch, ARCH_NAMES)
+        _choice("dataset", self.dataset, DATASETS)
+        _choice("device", self.device, DEVICES)
+        _choice("clock", self.clock, CLOCKS)
+        check_size("epochs", self.epochs, 1, MAX_EPOCHS)
+        check_size("batch-size", self.batch_size, 1, MAX_BATCH)
+        check_size("latent-dim", self.latent_dim, 1, MAX_LATENT_DIM)
+        if self.width is not None:
+            check_size("width", self.width, 2, MAX_WIDTH)
+        check_size("eval-samples", self.eval_samples, 0, MAX_SAMPLES)
+        check_seed(self.seed)
+        _limit(self.limit)
+        _positive("lr", self.lr)
+        _positive("max-minutes", self.max_minutes)
+        _positive("checkpoint-seconds", self.checkpoint_seconds)
+        if not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
+            raise ConfigError(f"beta1 must be in [0, 1) (got {self.beta1!r})")
+        if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
+            raise ConfigError(f"ema must be in [0, 1) (got {self.ema!r}); 0 turns the weight average off")
+
+    @property
+    def model_config(self):
+        """The GANConfig of the networks this run trains."""
+        from latentkit.models import GANConfig, get_arch
+
+        return GANConfig(self.arch, self.latent_dim, self.width or get_arch(self.arch).default_width, self.dataset)
+
+    @property
+    def ema_decay(self) -> float:
+        from latentkit.models import get_arch
+
+        return get_arch(self.arch).default_ema if self.ema is None else self.ema
+
+
+@dataclass
+class ClassifierTrainConfig:
+    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
+    epochs: int = 10  # what the bundled classifiers were trained for (their cards' commands)
+    batch_size: int = 128
+    lr: float = 4e-3  # peak of the one-cycle schedule
+    width: int = 16  # first conv block's channels; the bundled classifiers' (ClassifierConfig's default is 32)
+    seed: int = 0
+    limit: int | None = None  # train on the first N images only (quick runs, tests)
+    device: str = "auto"
+    data_dir: str | None = None
+
+    def validate(self) -> None:
+        _choice("dataset", self.dataset, DATASETS)
+        _choice("device", self.device, DEVICES)
+        check_size("epochs", self.epochs, 1, MAX_EPOCHS)
+        check_size("batch-size", self.batch_size, 1, MAX_BATCH)
+        check_size("width", self.width, 1, MAX_WIDTH)
+        check_seed(self.seed)
+        _limit(self.limit)
+        _positive("lr", self.lr)
