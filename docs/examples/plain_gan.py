@@ -1,6 +1,6 @@
 """A GAN trained by a plain PyTorch script that knows nothing of latentkit.
 
-    python docs/examples/plain_gan.py --data ../shared/data/MNIST/raw --epochs 20 --out plain_gan.pt
+    python docs/examples/plain_gan.py --data ../shared/data/MNIST/raw --epochs 6 --out plain_gan.pt
 
 latentkit then analyses it through docs/examples/mygen.py:
 
