@@ -262,3 +262,21 @@ def test_nan_weights_are_named_at_load(tmp_path, tiny_generator_file):
     save_file(state, tmp_path / "nan.safetensors", metadata=meta)
     with pytest.raises(CheckpointError, match="NaN or infinite weights"):
         latentkit.load_generator(tmp_path / "nan.safetensors")
+
+
+def test_the_plain_torch_example_loads_through_mygen(run_cli, tmp_path, monkeypatch):
+    """docs/examples: weights saved by a script that never imported latentkit, handed over by mygen.py:make."""
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("plain_gan", REPO / "docs" / "examples" / "plain_gan.py")
+    plain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plain)
+    torch.save(plain.Generator().state_dict(), tmp_path / "weights.pt")
+    monkeypatch.setenv("PLAIN_GAN_WEIGHTS", str(tmp_path / "weights.pt"))
+    result = run_cli("sweep", "--model", REPO / "docs" / "examples" / "mygen.py:make", "--dims", "0,63", "--out", "o")
+    assert result.exit_code == 0, result.output
+    from latentkit.analyses import SweepResult
+
+    assert SweepResult.load(tmp_path / "o" / "sweep.h5").base_z.shape == (3, plain.LATENT)
