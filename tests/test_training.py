@@ -87,6 +87,7 @@ def test_ctrl_c_mid_epoch_saves_and_resumes_exactly(tmp_path, monkeypatch):
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume(tmp_path):
     args = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "2048", "--batch-size", "32",
             "--eval-samples", "0", "--epochs", "3", "-q"]
@@ -106,6 +107,51 @@ def test_kill_9_mid_epoch_then_resume(tmp_path):
     assert_same_run(tmp_path / "straight", out)
 
 
+@pytest.mark.slow
+def test_kill_9_in_the_first_epoch_resumes_from_a_timed_checkpoint(tmp_path):
+    """--checkpoint-every writes mid-epoch checkpoints, so a run killed before its first
+    epoch ends still resumes, to the same weights as a run never stopped."""
+    cfg = dict(TINY, limit=8192, batch_size=32, epochs=1)  # 256 steps in the one epoch
+    train_gan(TrainConfig(**cfg), tmp_path / "straight", progress=False, log=lambda s: None)
+    out = tmp_path / "killed"
+    args = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "8192", "--batch-size", "32",
+            "--eval-samples", "0", "--epochs", "1", "--checkpoint-every", "0.001", "-q"]
+    proc = subprocess.Popen([sys.executable, "-m", "latentkit", "train", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (out / CHECKPOINT).exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    state = torch.load(out / CHECKPOINT, weights_only=True)["state"]
+    assert state["epoch"] == 0 and 0 < state["step_in_epoch"] < 256, "killed inside the first epoch"
+    train_gan(TrainConfig(**cfg), out, resume=True, progress=False, log=lambda s: None)
+    assert_same_run(tmp_path / "straight", out)
+
+
+def test_timed_checkpoints_resume_exactly(tmp_path, monkeypatch):
+    """In-process twin of the kill test: stop (as a crash would) right after a timed mid-epoch
+    checkpoint and resume from it."""
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
+    original, saves = GANTrainer.save_checkpoint, []
+
+    def save_then_crash(self):
+        path = original(self)
+        saves.append(self.state.step_in_epoch)
+        if self.state.epoch == 1 and self.state.step_in_epoch == 2:
+            raise RuntimeError("simulated crash")
+        return path
+
+    monkeypatch.setattr(GANTrainer, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train_gan(TrainConfig(epochs=2, checkpoint_seconds=1e-9, **TINY), tmp_path / "resumed", progress=False,
+                  log=lambda s: None)
+    assert saves[:3] == [1, 2, 3], "a checkpoint after every step of epoch 1 (the epoch end saves step 0)"
+    monkeypatch.setattr(GANTrainer, "save_checkpoint", original)
+    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    assert_same_run(tmp_path / "straight", tmp_path / "resumed")
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, monkeypatch):
     original, calls = GANTrainer.train_step, []
 
@@ -117,7 +163,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, mo
     monkeypatch.setattr(GANTrainer, "train_step", nan_on_step_6)
     result = run_cli("train", "--width", "4", "--limit", "256", "--batch-size", "64", "--epochs", "3",
                      "--eval-samples", "0", "-q", "--out", "run")
-    assert_one_line_error(result, "diverged at epoch 2 step 2", "last good checkpoint (epoch 1)")
+    assert_one_line_error(result, "diverged at epoch 2 step 2", "last good checkpoint (end of epoch 1)")
     assert torch.load(tmp_path / "run" / CHECKPOINT, weights_only=True)["state"]["epoch"] == 1
 
 
@@ -215,3 +261,37 @@ def test_max_minutes_stops_on_the_cpu_clock_and_resume_grants_more(tmp_path, mon
         TrainConfig(max_minutes=0).validate()
     with pytest.raises(ConfigError, match="clock"):
         TrainConfig(clock="gpu").validate()
+
+
+def test_final_generator_is_a_method_that_leaves_training_alone(tmp_path):
+    trainer = GANTrainer(TrainConfig(**TINY, ema=0), tmp_path / "run")
+    g = trainer.final_generator()
+    assert not g.training and trainer.G.training, "the live G stays in train mode"
+    assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), trainer.G.state_dict().values(),
+                                                 strict=True))
+
+
+def test_on_epoch_end_sees_each_epoch_and_can_finish_the_run(tmp_path):
+    seen = []
+
+    def hook(epoch, trainer):
+        seen.append((epoch, trainer.state.epoch, (tmp_path / "run" / "samples" / f"epoch_{epoch:03d}.png").is_file()))
+        return epoch == 2
+
+    card = train_gan(TrainConfig(epochs=5, **TINY), tmp_path / "run", progress=False, log=lambda s: None,
+                     on_epoch_end=hook)
+    assert seen == [(1, 1, True), (2, 2, True)]
+    assert card["epochs"] == 2 and (tmp_path / "run" / "generator.safetensors").is_file()
+
+
+def test_run_artifacts_take_data_not_a_trainer(tmp_path):
+    from latentkit import run_artifacts
+    from latentkit.models import GANConfig, Generator
+
+    torch.manual_seed(0)
+    g = Generator(GANConfig("dcgan", latent_dim=16, width=4)).train()
+    history = {k: [0.5, 0.25] for k in STATS}
+    run_artifacts.write_epoch(tmp_path, g, torch.randn(100, 16), history, epoch=1)
+    assert g.training, "drawing the grid restores the generator's mode"
+    assert (tmp_path / "samples" / "epoch_001.png").is_file()
+    assert read_history(tmp_path / "history.h5")["loss_G"].tolist() == [0.5, 0.25]
