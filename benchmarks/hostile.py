@@ -414,13 +414,14 @@ class Runner:
         proc = subprocess.Popen([sys.executable, "-m", "latentkit", *args], cwd=folder, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         fired = _wait_for(case.at, proc, start, lambda: _train_trigger(case.at, out))
+        sent = time.monotonic() - start
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         o = Outcome(case)
         state = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
         had_checkpoint = (out / "checkpoint.pt").exists()
-        o.note = (f"killed at {time.monotonic() - start:.1f} s" if fired else "finished before the kill") + \
+        o.note = (f"killed at {sent:.1f} s" if fired else "finished before the kill") + \
             f"; left: {', '.join(state) or 'nothing'}"
         rc, sout, err, seconds = self.latentkit((*args, "--resume"), folder, timeout=max(self.timeout, 600))
         o.rc, o.seconds, o.stderr, o.stdout = rc, seconds, err, sout
@@ -451,6 +452,7 @@ class Runner:
         proc = subprocess.Popen([sys.executable, "-m", "latentkit", *args], cwd=folder, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         fired = _wait_for(case.at, proc, start, lambda: _map_trigger(case.at, out))
+        sent = time.monotonic() - start
         if fired and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -463,7 +465,7 @@ class Runner:
                     stderr=err, stdout=sout)
         visible = sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.is_dir() else []
         hidden = sorted(p.name for p in out.iterdir() if p.name.startswith(".")) if out.is_dir() else []
-        o.note = (f"Ctrl-C at {time.monotonic() - start:.1f} s" if fired else "finished before Ctrl-C") + \
+        o.note = (f"Ctrl-C at {sent:.1f} s" if fired else "finished before Ctrl-C") + \
             f"; left: {', '.join(visible + hidden) or 'nothing'}"
         if o.rc not in (0, 130):
             o.problems.append(f"exit {o.rc}")
@@ -572,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
         print("no case matches --only", file=sys.stderr)
         return 2
 
+    # Started in the background by a non-interactive shell, this process (and so every child) would
+    # ignore SIGINT, and the sigint cases would test nothing: give the children the default action.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="latentkit-hostile."))
     runner = Runner(args.data_dir.resolve(), args.timeout, args.slack, args.keep, workdir)
     lock = threading.Lock()
