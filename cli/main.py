@@ -6,6 +6,7 @@ Heavy modules (torch, matplotlib, umap) are imported inside each command so that
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -40,6 +41,9 @@ class LatentkitGroup(click.Group):
         except LatentkitError as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(err.exit_code)
+        # The work is done and written: a Ctrl-C now would only spoil the exit with a traceback
+        # from an atexit hook (torch's), after a complete result.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context):

@@ -54,7 +54,9 @@ def load_models(
 def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
     """`out`, or ./latentkit-out/<analysis>-<timestamp>/ (created when first written to),
     checked writable now, before any work."""
-    folder = Path(out) if out else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out is not None and not str(out).strip():
+        raise ConfigError("--out is empty; give a folder, or leave it out for ./latentkit-out/ANALYSIS-TIMESTAMP/")
+    folder = Path(out) if out is not None else Path("latentkit-out") / f"{analysis}-{time.strftime('%Y%m%d-%H%M%S')}"
     return check_writable(folder)
 
 

@@ -27,6 +27,7 @@ import torch
 
 from latentkit.errors import ConfigError, DataError, first_line
 from latentkit.names import CLASSES
+from latentkit.storage import process_running
 
 DATA_ENV = "LATENTKIT_DATA"
 
@@ -291,15 +292,6 @@ def _remove_stale_downloads(raw: Path) -> None:
     """Delete .download.PID.XXXX folders left by downloads whose process no longer runs."""
     for tmp in raw.glob(".download.*"):
         parts = tmp.name.split(".")  # ["", "download", PID, XXXX]
-        if len(parts) >= 4 and parts[2].isdigit() and not _running(int(parts[2])):
+        if len(parts) >= 4 and parts[2].isdigit() and not process_running(int(parts[2])):
             shutil.rmtree(tmp, ignore_errors=True)
 
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from latentkit.errors import ConfigError, LatentkitError, ResultFileError, first_line
-from latentkit.plotting import save_figure
 from latentkit.results import REREAD_HINT, read_attrs, safe_text
+from latentkit.storage import check_writable
 
 # analysis module -> (its result class, the function that draws the figure `run` saves)
 _DRAWERS = {
@@ -48,8 +48,9 @@ def check_plot_target(path: str | os.PathLike, out: str | os.PathLike) -> Path:
                           "pick another output name (--out FIGURE.png)")
     if out.suffix.lower() != ".png":
         raise ConfigError(f"{safe_text(out)} does not end in .png; plot writes a PNG image, so name the output *.png")
-    if out.is_dir():
+    if os.path.isdir(out):
         raise ConfigError(f"{safe_text(out)} is a folder; give a file name ending in .png")
+    check_writable(out.parent)
     return out
 
 
@@ -65,10 +66,13 @@ def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Pat
 
         replot("runs/sweep.h5", "sweep-again.png")
     """
+    out = check_plot_target(path, out or Path(path).with_suffix(".png"))
+    analysis = read_attrs(path)["analysis"]  # a missing or foreign file is refused before the heavy imports
     import matplotlib.pyplot as plt
 
-    out = check_plot_target(path, out or Path(path).with_suffix(".png"))
-    result_class, draw = renderer(read_attrs(path)["analysis"])
+    from latentkit.plotting import save_figure
+
+    result_class, draw = renderer(analysis)
     result = result_class.load(path)
     before = set(plt.get_fignums())
     try:

@@ -26,7 +26,7 @@ from latentkit import plotting
 from latentkit.cards import new_card, write_card
 from latentkit.configs import TrainConfig
 from latentkit.pixels import to_unit_range
-from latentkit.storage import LOCK_NAME, atomic_path, folder_lock
+from latentkit.storage import atomic_path, folder_lock
 from latentkit.weights import save_weights
 
 HISTORY_ATTRS = {
@@ -49,8 +49,7 @@ def locked_run_folder(folder: str | os.PathLike, what: str) -> Iterator[Path]:
         with folder_lock(folder, what):
             yield folder
     except BaseException:
-        if made and folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_NAME}:
-            (folder / LOCK_NAME).unlink(missing_ok=True)
+        if made and folder.is_dir() and not any(folder.iterdir()):
             for path in made:
                 try:
                     path.rmdir()

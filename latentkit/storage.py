@@ -18,8 +18,6 @@ from typing import Any
 
 from latentkit.errors import OutputError
 
-LOCK_NAME = ".latentkit.lock"
-
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -77,11 +75,12 @@ def remove_stale_temps(folder: Path) -> None:
     """Delete temporaries (.NAME.PID.XXXX.tmp) left in `folder` by processes that no longer run."""
     for tmp in folder.glob(".*.tmp"):
         parts = tmp.name.rsplit(".", 3)  # [".NAME", PID, XXXX, "tmp"]
-        if len(parts) == 4 and parts[1].isdigit() and not _running(int(parts[1])):
+        if len(parts) == 4 and parts[1].isdigit() and not process_running(int(parts[1])):
             tmp.unlink(missing_ok=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process with this id exists (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -149,21 +148,27 @@ def _name_max(folder: Path) -> int:
 
 @contextmanager
 def folder_lock(folder: str | os.PathLike, what: str) -> Iterator[None]:
-    """Hold an exclusive lock on `folder` (created if missing) for the block; another process
-    asking for it fails at once with one line. The operating system drops the lock when the
+    """Hold an exclusive lock on `folder` for the block; another process asking for it fails at
+    once with one line. The lock file lives in the temp dir, keyed by the folder's real path,
+    so nothing is left in the user's folder; the operating system drops the lock when the
     holder dies, so a killed run never leaves the folder locked."""
+    import hashlib
+
     from filelock import FileLock, Timeout
 
-    folder = Path(folder)
-    lock = FileLock(folder / LOCK_NAME, timeout=0)
+    key = hashlib.sha256(os.fsencode(Path(folder).resolve())).hexdigest()[:24]
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")  # Windows has no uid
+    locks = Path(tempfile.gettempdir()) / f"latentkit-locks-{user}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        locks.mkdir(mode=0o700, exist_ok=True)
+        lock = FileLock(locks / f"{key}.lock", timeout=0)
         lock.acquire()
     except Timeout:
         raise OutputError(f"another latentkit process is writing {what} into {folder}; "
                           "wait for it to finish or pick another --out") from None
     except OSError as err:
-        raise OutputError(f"cannot write into {folder}: {_reason(err)}; pick another --out") from None
+        raise OutputError(f"cannot lock {folder} ({_reason(err)} in {locks}); set TMPDIR to a writable "
+                          "folder") from None
     try:
         yield
     finally:

@@ -125,7 +125,7 @@ class GANTrainer:
     def classifier_name(self) -> str:
         from latentkit.registry import default_classifier
 
-        return self.cfg.classifier or default_classifier(self.cfg.dataset)
+        return default_classifier(self.cfg.dataset) if self.cfg.classifier is None else self.cfg.classifier
 
     def _load_classifier(self) -> Classifier:
         from latentkit.registry import default_classifier, load_classifier

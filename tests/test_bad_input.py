@@ -75,3 +75,9 @@ def test_bad_input_gives_one_line_and_no_output(run_cli, tmp_path, args, fragmen
     _latent_files(tmp_path)
     assert_one_line_error(run_cli(*args, "--out", "o"), *fragments)
     assert not (tmp_path / "o").exists(), "no partial output"
+
+
+def test_an_empty_out_is_refused(run_cli, tmp_path):
+    """It used to mean the default folder, so the run wrote somewhere the user did not say."""
+    assert_one_line_error(run_cli("sweep", "--dims", "1", "--out", ""), "--out is empty")
+    assert not (tmp_path / "latentkit-out").exists()

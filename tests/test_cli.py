@@ -60,6 +60,7 @@ def no_data(monkeypatch):
     "extra,fragments",
     [
         (["--classifier", "nope"], ["no classifier named 'nope'"]),
+        (["--classifier", ""], ["classifier name is empty"]),
         (["--classifier", "mnist-dcgan"], ["holds a generator, not a classifier"]),
         (["--dataset", "fashion-mnist", "--classifier", "mnist-classifier"],
          ["reads mnist but this run trains on fashion-mnist", "fashion-mnist-classifier", "--allow-mismatch"]),

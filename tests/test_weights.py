@@ -60,3 +60,25 @@ def test_wrong_kind_and_missing_keys_are_named(tiny_generator_file, tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_weights(tmp_path / "nope.safetensors")
+
+
+def test_a_full_disk_while_saving_weights_is_one_error_and_no_file(tmp_path):
+    """A file-size limit stands in for a full disk: the write fails as an OutputError, nothing is left."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, signal, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from latentkit.errors import OutputError\n"
+        "from latentkit.models import GANConfig, Generator\n"
+        "from latentkit.weights import save_weights\n"
+        "try:\n"
+        "    save_weights(Generator(GANConfig('dcgan', 100, 32)), sys.argv[1] + '/g.safetensors', 'generator')\n"
+        "except OutputError as err:\n"
+        "    print('OutputError', err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert done.stdout.startswith("OutputError cannot write g.safetensors"), done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []
