@@ -78,7 +78,6 @@ def main() -> None:
 
 def evaluate_all(out: Path, samples: int, data_dir: str | None) -> None:
     from latentkit.analyses.evaluate import evaluate
-
     from latentkit.cards import read_card
     from latentkit.registry import bundled_dir, load_classifier, load_generator
 

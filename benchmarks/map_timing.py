@@ -12,9 +12,8 @@ import time
 
 t_start = time.perf_counter()
 
-from latentkit.analyses.latent_map import embed, sample_points  # noqa: E402
-
 import latentkit  # noqa: E402
+from latentkit.analyses.latent_map import embed, sample_points  # noqa: E402
 
 
 def main() -> None:

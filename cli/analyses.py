@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+
+from latentkit import limits
 from latentkit.cli.common import (
     FiniteFloat,
     command_line,
@@ -13,8 +15,6 @@ from latentkit.cli.common import (
     print_paths,
     value_range,
 )
-
-from latentkit import limits
 
 
 @click.command()

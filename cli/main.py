@@ -10,10 +10,10 @@ import signal
 import sys
 
 import click
-from latentkit.cli import analyses
-from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, seed_option, stacked
 
 from latentkit import __version__
+from latentkit.cli import analyses
+from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, seed_option, stacked
 from latentkit.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 from latentkit.errors import Interrupted, LatentkitError
 from latentkit.limits import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LATENT_DIM, MAX_SAMPLES, MAX_WIDTH

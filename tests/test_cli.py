@@ -137,7 +137,6 @@ def test_configs_refuse_huge_and_non_finite_values(config, field, value):
 
 def test_cli_defaults_come_from_the_configs():
     from latentkit.cli.main import cli
-
     from latentkit.configs import ClassifierTrainConfig, TrainConfig
 
     for command, config in (("train", TrainConfig), ("train-classifier", ClassifierTrainConfig)):

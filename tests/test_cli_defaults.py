@@ -3,9 +3,9 @@
 import inspect
 
 import pytest
-from latentkit.cli import analyses as commands
 
 from latentkit import analyses
+from latentkit.cli import analyses as commands
 
 # command -> the library function its options feed (CLI option name -> parameter name when they differ)
 PAIRS = [(commands.interpolate, analyses.interpolate, {}), (commands.sweep, analyses.sweep, {}),

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 from conftest import DATA_DIR, assert_one_line_error
-from latentkit.analyses.evaluate import METRICS, EvalResult, evaluate, format_table
 
+from latentkit.analyses.evaluate import METRICS, EvalResult, evaluate, format_table
 from latentkit.errors import ConfigError
 from latentkit.weights import save_weights
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_one_line_error
-from latentkit.analyses.interpolate import InterpolationResult, interpolate
 
 import latentkit
+from latentkit.analyses.interpolate import InterpolationResult, interpolate
 from latentkit.errors import ConfigError
 
 
@@ -41,7 +41,6 @@ def test_refine_raises_endpoint_confidence(models):
     """From latents the classifier reads as 6 with little confidence, refining must raise it a lot
     (a no-op refine fails this) and keep the latent near the prior's typical norm."""
     from latentkit.analyses.interpolate import refine_latent
-
     from latentkit.sampling import generate_and_classify
 
     g, clf = models

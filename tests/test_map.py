@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_one_line_error
-from latentkit.analyses.latent_map import MapResult, latent_map
 
+from latentkit.analyses.latent_map import MapResult, latent_map
 from latentkit.errors import ConfigError
 from latentkit.weights import save_weights
 
@@ -37,6 +37,7 @@ def test_tsne_is_seeded(known_generator, random_classifier):
     assert np.allclose(a.embedding, b.embedding)
 
 
+@pytest.mark.slow  # umap-learn compiles with numba in every fresh process
 def test_umap_small_is_seeded(known_generator, random_classifier):
     a, b = (latent_map(known_generator, random_classifier, samples=200, method="umap", seed=3) for _ in range(2))
     assert a.embedding.shape == (200, 2) and np.isfinite(a.embedding).all()

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 from conftest import assert_one_line_error
-from latentkit.analyses.plane import PlaneResult, plane
 
 import latentkit
+from latentkit.analyses.plane import PlaneResult, plane
 from latentkit.errors import ConfigError
 from latentkit.sampling import generate_and_classify
 from latentkit.weights import save_weights

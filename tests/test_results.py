@@ -61,6 +61,7 @@ def sweep_result(known_generator, random_classifier):
 @pytest.fixture(scope="module")
 def interpolation_result(known_generator, random_classifier):
     import torch
+
     from latentkit.analyses.interpolate import interpolate
 
     return interpolate(known_generator, random_classifier, [torch.zeros(8), torch.ones(8)], steps=4)
@@ -84,7 +85,6 @@ def _edit(path, **changes):
 
 def test_truncated_file_is_refused_by_every_reader(sweep_file):
     from latentkit.analyses.sweep import SweepResult
-
     from latentkit.results import read_attrs
 
     data = sweep_file.read_bytes()
@@ -249,8 +249,9 @@ def test_plot_returns_a_figure_for_interpolate_and_sweep(interpolation_result, s
 
 def test_plot_returns_the_figure_of_a_map_which_draws_on_an_ax():
     import matplotlib.pyplot as plt
-    from latentkit.analyses import MapResult
     from matplotlib.figure import Figure
+
+    from latentkit.analyses import MapResult
 
     probs = np.eye(10)[np.arange(20) % 10]
     result = MapResult(z=np.zeros((20, 4)), probs=probs, embedding=np.random.default_rng(0).random((20, 2)),

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 from conftest import assert_one_line_error
-from latentkit.analyses.sweep import SweepResult, sweep
 
+from latentkit.analyses.sweep import SweepResult, sweep
 from latentkit.errors import ConfigError
 from latentkit.weights import save_weights
 
