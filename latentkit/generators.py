@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -228,7 +229,9 @@ def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.M
 def load_torchscript_generator(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     """A `torch.jit.save` archive, adapted as `as_generator` does."""
     try:
-        module = torch.jit.load(str(path), map_location=device)
+        with warnings.catch_warnings():  # torch deprecates TorchScript; the user chose this archive
+            warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit")
+            module = torch.jit.load(str(path), map_location=device)
     except Exception as err:
         raise CheckpointError(
             f"{path} is not a TorchScript archive ({first_line(err, 120)}); latentkit never unpickles files: "
