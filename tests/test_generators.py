@@ -280,3 +280,13 @@ def test_the_plain_torch_example_loads_through_mygen(run_cli, tmp_path, monkeypa
     from latentkit.analyses import SweepResult
 
     assert SweepResult.load(tmp_path / "o" / "sweep.h5").base_z.shape == (3, plain.LATENT)
+
+
+def test_new_weights_carry_their_dataset_without_a_card(tmp_path):
+    from latentkit.models import GANConfig, Generator
+    from latentkit.weights import read_weights, save_weights
+
+    path = save_weights(Generator(GANConfig("r004-mlp", 8, 4, dataset="fashion-mnist")), tmp_path / "g.safetensors",
+                        "generator")
+    assert '"dataset": "fashion-mnist"' in read_weights(path)[1]["config"]
+    assert latentkit.load_generator(path).dataset == "fashion-mnist"
