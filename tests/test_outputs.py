@@ -125,3 +125,11 @@ def test_an_input_is_never_overwritten_by_the_result(run_cli, tmp_path):
     result = run_cli("interpolate", "--from-z", "o/a.npy", "--to-z", z, "--out", "o")
     assert_one_line_error(result, "is an input of this run")
     assert z.read_bytes() == before
+
+
+def test_plot_into_an_unwritable_place_is_one_line(run_cli, tmp_path):
+    """A 300-character folder name gave a 44-line traceback (hostile pass)."""
+    assert run_cli(*FAST_SWEEP, "--out", "o").exit_code == 0
+    before = sorted(os.listdir(tmp_path))
+    assert_one_line_error(run_cli("plot", "o/sweep.h5", "--out", f"{'x' * 300}/x.png"), "longer than")
+    assert sorted(os.listdir(tmp_path)) == before
