@@ -175,11 +175,11 @@ def check_generator(generator) -> None:
 def as_generator(obj, source: str, dataset: str = "mnist") -> nn.Module:
     """`obj` if it already has the contract, else a plain module wrapped with its latent size
     and value range read off its layers (first Linear / ConvTranspose2d, last Tanh / Sigmoid)."""
-    if hasattr(obj, "latent_dim") and hasattr(obj, "sample_latents") and hasattr(obj, "dataset"):
-        return obj
     if not isinstance(obj, nn.Module):
         raise CheckpointError(f"{source} gave a {type(obj).__name__}, not a torch module; return the generator "
                               "module (or latentkit.wrap_generator(...)) from it")
+    if isinstance(obj, GeneratorLike):
+        return obj
     layers = [m for m in obj.modules() if not list(m.children())]
     kinds = [getattr(m, "original_name", type(m).__name__) for m in layers]  # TorchScript keeps the class name
     latent_dim = getattr(obj, "latent_dim", None)
@@ -208,7 +208,9 @@ def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.M
     module_name = f"latentkit_user_{path.stem}"
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(loader_spec)
-    sys.path.insert(0, str(path.parent.resolve()))  # so the file can import its neighbours
+    folder = str(path.parent.resolve())
+    sys.path.insert(0, folder)  # so the file can import its neighbours
+    sys.modules[module_name] = module  # as an import would: dataclasses and pickling look it up
     try:
         loader_spec.loader.exec_module(module)
         make = getattr(module, function, None)
@@ -222,7 +224,8 @@ def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.M
     except (Exception, SystemExit) as err:
         raise CheckpointError(f"{spec} failed: {type(err).__name__}: {first_line(err)}") from None
     finally:
-        sys.path.remove(str(path.parent.resolve()))
+        if folder in sys.path:
+            sys.path.remove(folder)
     return as_generator(obj, spec).to(device).eval()
 
 
