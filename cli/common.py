@@ -32,25 +32,18 @@ def stacked(options: list):
     return apply
 
 
-class FiniteFloat(click.ParamType):
-    """A finite number in [lo, hi] (open ends with lo_open/hi_open): click's FloatRange lets
-    nan and inf through."""
+class FiniteFloat(click.FloatRange):
+    """click's FloatRange without nan and inf, which it lets through: FiniteFloat(0, lo_open=True)
+    is a finite number > 0. The range shows in --help as FloatRange's does."""
 
-    name = "number"
-
-    def __init__(self, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False):
-        self.lo, self.hi, self.lo_open, self.hi_open = lo, hi, lo_open, hi_open
+    def __init__(self, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+                 hi_open: bool = False):
+        super().__init__(lo, hi, min_open=lo_open, max_open=hi_open)
 
     def convert(self, value, param, ctx) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        above = number > self.lo if self.lo_open else number >= self.lo
-        below = number < self.hi if self.hi_open else number <= self.hi
-        if not (math.isfinite(number) and above and below):
-            self.fail(f"{value} is not a finite number in {'(' if self.lo_open else '['}{self.lo:g}, "
-                      f"{self.hi:g}{')' if self.hi_open else ']'}", param, ctx)
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
         return number
 
 

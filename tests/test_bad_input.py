@@ -39,7 +39,7 @@ CASES = [
     (["sweep", "--dims", "1", "--seed", "-1"], ["--seed"]),
     (["map", "--seed", str(2**64)], ["--seed"]),
     # non-finite numbers
-    (["plane", "--dims", "1,2", "--extent", "inf"], ["--extent", "finite"]),
+    (["plane", "--dims", "1,2", "--extent", "inf"], ["--extent", "not in the range 0<x<="]),
     (["plane", "--dims", "1,2", "--extent", "nan"], ["--extent", "finite"]),
     (["plane", "--dims", "1,2", "--extent", "-1"], ["--extent"]),
     (["sweep", "--dims", "1", "--values", "nan,1"], ["every value must be a finite number"]),

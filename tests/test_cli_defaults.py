@@ -25,3 +25,8 @@ def test_cli_defaults_are_the_library_defaults(command, function, renamed):
             assert option.default == library, f"{command.name} --{option.name}"
             checked += 1
     assert checked >= 2, "the test compares something"
+
+
+def test_finite_number_options_show_their_range_in_help(run_cli):
+    assert "[default: 0.0002; x>0]" in " ".join(run_cli("train", "--help").output.split())
+    assert "0<x<=1000000.0" in run_cli("plane", "--help").output
