@@ -193,13 +193,12 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     return fig
 
 
-def check_latent(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
-    """z as a (latent_dim,) float tensor, or ConfigError if it has another size or non-finite values."""
+def check_latent(z: torch.Tensor, latent_dim: int) -> None:
+    """ConfigError if the latent z has another size than latent_dim or non-finite values."""
     if z.numel() != latent_dim:
         raise ConfigError(f"the latent has {z.numel()} values; this generator needs {latent_dim}")
     if not torch.isfinite(z).all():
         raise ConfigError("the latent holds NaN or infinite values; pass finite numbers")
-    return z.reshape(-1).float()
 
 
 def load_latent(path: str | os.PathLike) -> torch.Tensor:

@@ -21,7 +21,7 @@ from latentkit.registry import (
     resolve,
 )
 from latentkit.sampling import ready_models
-from latentkit.storage import atomic_paths, check_writable, folder_lock
+from latentkit.storage import atomic_paths, check_writable, folder_lock, same_file
 from latentkit.weights import sha256
 
 # Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png; a rerun into the same
@@ -64,16 +64,9 @@ def refuse_overwriting_inputs(folder: Path, analysis: str, inputs: list[str | os
     """ConfigError if one of the files an analysis writes is one of its inputs."""
     outputs = [folder / f"{analysis}{suffix}" for suffix in (".h5", ".png", *EXTRA_SUFFIXES)]
     for given in inputs:
-        if given and any(_same_file(Path(given), o) for o in outputs):
+        if given and any(same_file(given, o) for o in outputs):
             raise ConfigError(f"{given} is an input of this run and would be overwritten by its result; "
                               "pick another --out")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def write_outputs(

@@ -27,7 +27,7 @@ import torch
 
 from latentkit.errors import ConfigError, DataError, first_line
 from latentkit.names import CLASSES
-from latentkit.storage import process_running
+from latentkit.storage import missing_folders, process_running, remove_empty_folders
 
 DATA_ENV = "LATENTKIT_DATA"
 
@@ -185,11 +185,11 @@ def _download(dataset: str, raw: Path, names: list[str]) -> None:
     folder = _TORCHVISION_NAME[dataset]
     cls = getattr(tv_mnist, folder)
     md5 = dict(cls.resources)
-    created = _missing_parents(raw)
+    created = missing_folders(raw)
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise DataError(f"{dataset} not found in {raw}, and it cannot be downloaded there "
                         f"({err.strerror or first_line(err)}). " + _put_files_hint(folder)) from None
     _remove_stale_downloads(raw)
@@ -197,7 +197,7 @@ def _download(dataset: str, raw: Path, names: list[str]) -> None:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".download.{os.getpid()}.", dir=raw))
     except OSError as err:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise DataError(f"{dataset} not found in {raw}, and it cannot be downloaded there "
                         f"({err.strerror or first_line(err)}). " + _put_files_hint(folder)) from None
     try:
@@ -222,7 +222,7 @@ def _download(dataset: str, raw: Path, names: list[str]) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if not done:
-            _remove_empty(created)
+            remove_empty_folders(created)
 
 
 def _download_reason(errors: list[BaseException]) -> str:
@@ -269,23 +269,6 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         yield
     finally:
         socket.setdefaulttimeout(previous)
-
-
-def _missing_parents(path: Path) -> list[Path]:
-    """`path` and its ancestors that do not exist yet, deepest first."""
-    missing = []
-    while not path.exists() and path.parent != path:
-        missing.append(path)
-        path = path.parent
-    return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in folders:  # deepest first
-        try:
-            folder.rmdir()
-        except OSError:
-            return
 
 
 def _remove_stale_downloads(raw: Path) -> None:

@@ -144,13 +144,20 @@ def wrap_generator(
                       f"({'; '.join(failures)}); pass its latent size as latent_dim")
 
 
-def check_generator(generator) -> None:
-    """Try the contract on two latents; ConfigError naming the adapter if anything is off."""
+def check_interface(generator) -> None:
+    """ConfigError naming the adapter unless `generator` is a torch module with the contract's
+    attributes (what can be checked without running it)."""
     name = type(generator).__name__
     missing = [a for a in ("latent_dim", "dataset", "sample_latents") if not hasattr(generator, a)]
-    if missing or not callable(generator):
-        raise ConfigError(f"{name} is not a latentkit generator (it lacks {', '.join(missing) or '__call__'}); "
-                          + WRAP_HINT)
+    if not isinstance(generator, nn.Module):
+        missing.append("torch.nn.Module")
+    if missing:
+        raise ConfigError(f"{name} is not a latentkit generator (it lacks {', '.join(missing)}); " + WRAP_HINT)
+
+
+def check_outputs(generator) -> None:
+    """Run the contract on two latents; ConfigError naming the adapter if anything is off."""
+    name = type(generator).__name__
     z = generator.sample_latents(2, seed=0)
     if tuple(z.shape) != (2, generator.latent_dim):
         raise ConfigError(f"{name}.sample_latents(2) gave shape {tuple(z.shape)}, not (2, {generator.latent_dim}); "

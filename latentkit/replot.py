@@ -9,7 +9,7 @@ from pathlib import Path
 
 from latentkit.errors import ConfigError, LatentkitError, ResultFileError, first_line
 from latentkit.results import REREAD_HINT, read_attrs, safe_text
-from latentkit.storage import check_writable
+from latentkit.storage import check_writable, same_file
 
 # analysis module -> (its result class, the function that draws the figure `run` saves)
 _DRAWERS = {
@@ -43,7 +43,7 @@ def renderer(analysis: str) -> tuple[type, Callable]:
 def check_plot_target(path: str | os.PathLike, out: str | os.PathLike) -> Path:
     """ConfigError unless `out` is a .png path other than the result file `path` itself."""
     path, out = Path(path), Path(out)
-    if _same_file(path, out):
+    if same_file(path, out):
         raise ConfigError(f"{safe_text(out)} is the result file itself and would be overwritten by its figure; "
                           "pick another output name (--out FIGURE.png)")
     if out.suffix.lower() != ".png":
@@ -52,13 +52,6 @@ def check_plot_target(path: str | os.PathLike, out: str | os.PathLike) -> Path:
         raise ConfigError(f"{safe_text(out)} is a folder; give a file name ending in .png")
     check_writable(out.parent)
     return out
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
 
 
 def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:

@@ -26,7 +26,7 @@ from latentkit import plotting
 from latentkit.cards import new_card, write_card
 from latentkit.configs import TrainConfig
 from latentkit.pixels import to_unit_range
-from latentkit.storage import atomic_path, folder_lock
+from latentkit.storage import atomic_path, folder_lock, missing_folders, remove_empty_folders
 from latentkit.weights import save_weights
 
 HISTORY_ATTRS = {
@@ -44,17 +44,12 @@ def locked_run_folder(folder: str | os.PathLike, what: str) -> Iterator[Path]:
     If the block fails, the folders made for it that hold nothing else are removed, so a run
     refused before writing anything leaves no empty folder behind."""
     folder = Path(folder)
-    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    made = missing_folders(folder)
     try:
         with folder_lock(folder, what):
             yield folder
     except BaseException:
-        if made and folder.is_dir() and not any(folder.iterdir()):
-            for path in made:
-                try:
-                    path.rmdir()
-                except OSError:  # something else appeared in it meanwhile: keep it
-                    break
+        remove_empty_folders(made)
         raise
 
 

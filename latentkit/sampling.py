@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.generators import WRAP_HINT, GeneratorLike, check_generator, module_device
+from latentkit.generators import GeneratorLike, check_interface, check_outputs, module_device
 from latentkit.inference import inference_copy
 from latentkit.models import Classifier
 from latentkit.pixels import to_native, to_uint8
@@ -28,8 +28,7 @@ def ready_models(generator: GeneratorLike, classifier: Classifier, allow_mismatc
     """(generator, classifier, record): inference copies of both, made once for a whole analysis,
     after checking the generator contract and that the classifier reads the generator's dataset.
     `record` (datasets, allow_mismatch) goes into the result's params."""
-    if not isinstance(generator, torch.nn.Module) or not isinstance(generator, GeneratorLike):
-        raise ConfigError(f"{type(generator).__name__} is not a latentkit generator; {WRAP_HINT}")
+    check_interface(generator)
     if not isinstance(classifier, Classifier):
         raise ConfigError(f"{type(classifier).__name__} is not a latentkit classifier; "
                           "load one with latentkit.load_classifier()")
@@ -40,7 +39,7 @@ def ready_models(generator: GeneratorLike, classifier: Classifier, allow_mismatc
             f"use the {default_classifier(g_data)} classifier (or --allow-mismatch to analyse it anyway)"
         )
     fast = inference_copy(generator)
-    check_generator(fast)
+    check_outputs(fast)
     record = {"generator_dataset": g_data, "classifier_dataset": c_data, "allow_mismatch": bool(allow_mismatch)}
     return fast, inference_copy(classifier), record
 

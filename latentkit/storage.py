@@ -117,14 +117,11 @@ def check_writable(folder: str | os.PathLike) -> Path:
     """Check, before any work, that `folder` exists or can be made and can hold files;
     nothing is left behind. Raises OutputError with the reason and the fix."""
     folder = Path(folder).expanduser()
-    existing = folder
-    while not os.path.exists(existing):  # False, not an error, for a name too long
-        if existing.parent == existing:
-            break
-        existing = existing.parent
+    absent = missing_folders(folder)
+    existing = absent[-1].parent if absent else folder
     if not existing.is_dir():
         raise OutputError(f"cannot write into {folder}: {existing} is a file, not a folder; pick another --out")
-    missing = folder.relative_to(existing).parts if existing != folder else ()
+    missing = folder.relative_to(existing).parts
     name_max = _name_max(existing)
     too_long = [p for p in missing if len(os.fsencode(p)) > name_max]
     if too_long:
@@ -137,6 +134,36 @@ def check_writable(folder: str | os.PathLike) -> Path:
     except OSError as err:
         raise OutputError(f"cannot write into {folder}: {_reason(err)} in {existing}; pick another --out") from None
     return folder
+
+
+def missing_folders(path: str | os.PathLike) -> list[Path]:
+    """`path` and its ancestors that do not exist yet, deepest first."""
+    path, missing = Path(path), []
+    while not os.path.exists(path) and path.parent != path:  # False, not an error, for a name too long
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove the folders a failed step made (deepest first, from `missing_folders`), stopping at
+    the first that holds something."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except FileNotFoundError:  # never made
+            continue
+        except OSError:  # something is in it: keep it and its parents
+            return
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (after links, or as hard links of each other)."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 def _name_max(folder: Path) -> int:
