@@ -108,7 +108,7 @@ def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine) -> t
 def interpolate(
     generator: GeneratorLike,
     classifier: Classifier,
-    waypoints: Sequence[int | torch.Tensor],
+    waypoints: Sequence[int | str | torch.Tensor],
     steps: int = 10,
     method: str = "slerp",
     pairs: int = 1,
@@ -117,7 +117,8 @@ def interpolate(
     seed: int = 0,
     allow_mismatch: bool = False,
 ) -> InterpolationResult:
-    """Paths through `waypoints` (classes, or explicit latents of shape (d,)): one row per pair.
+    """Paths through `waypoints` (classes by number or name, e.g. 9 or "ankle-boot", or explicit
+    latents of shape (d,)): one row per pair.
 
     Row p uses the p-th most confident latent of each class, so rows are different
     examples of the same transition. Each segment has `steps` frames, ends included;
@@ -137,8 +138,8 @@ def interpolate(
     for w in waypoints:
         if isinstance(w, torch.Tensor):
             check_latent(w, generator.latent_dim)
-        else:
-            check_class(classifier, w)
+    # Names become class numbers only now: which names exist depends on the classifier's dataset.
+    waypoints = [w if isinstance(w, torch.Tensor) else check_class(classifier, w) for w in waypoints]
 
     ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine) for w in waypoints]  # each (P, d)
     t = torch.linspace(0, 1, steps)
@@ -147,7 +148,7 @@ def interpolate(
     images, probs, _ = generate_and_classify(generator, classifier, z.reshape(-1, z.shape[-1]))
     P, S = z.shape[:2]
     return InterpolationResult(
-        waypoints=[-1 if isinstance(w, torch.Tensor) else int(w) for w in waypoints],
+        waypoints=[-1 if isinstance(w, torch.Tensor) else w for w in waypoints],
         method=method, steps=steps, class_names=classifier.classes,
         z=z.numpy(), images=images.reshape(P, S, 28, 28).numpy(),
         probs=probs.reshape(P, S, -1).numpy(), norms=z.norm(dim=-1).numpy(),
@@ -222,13 +223,14 @@ def load_latent(path: str | os.PathLike) -> torch.Tensor:
 def run(
     model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    start: int | None = None, end: int | None = None, via: Sequence[int] = (),
+    start: int | str | None = None, end: int | str | None = None, via: Sequence[int | str] = (),
     start_z: str | None = None, end_z: str | None = None, gif: bool = False, seed: int = 0,
     allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
-    `start`/`end` are classes; `start_z`/`end_z` are .npy latents in their place (not both).
+    `start`/`end`/`via` are classes (numbers or names); `start_z`/`end_z` are .npy latents in their place
+    (not both).
     Returns the paths written.
     """
     from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs

@@ -24,7 +24,7 @@ from latentkit.generators import GeneratorLike
 from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify, latents_for_class, ready_models
+from latentkit.sampling import check_class, generate_and_classify, latents_for_class, ready_models
 
 ANALYSIS = "plane"
 DEFAULT_EXTENT = 3.0  # with --dims: the grid runs from -3 to 3, where nearly all of N(0, 1) lies
@@ -90,7 +90,7 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
 def plane(
     generator: GeneratorLike,
     classifier: Classifier,
-    anchors: Sequence[int] | None = None,
+    anchors: Sequence[int | str] | None = None,
     dims: Sequence[int] | None = None,
     resolution: int = 64,
     extent: float | None = None,
@@ -101,6 +101,7 @@ def plane(
     allow_mismatch: bool = False,
 ) -> PlaneResult:
     """Classify a resolution x resolution grid on a latent plane; see the module docstring.
+    `anchors` are classes by number or name (9 or "ankle-boot").
     `extent` (with `dims` only) defaults to DEFAULT_EXTENT."""
     check_size("resolution", resolution, 2, MAX_RESOLUTION)
     check_size("mosaic", mosaic, 2, MAX_RESOLUTION)
@@ -108,6 +109,8 @@ def plane(
     check_finite("margin", margin, 0, MAX_EXTENT)
     check_seed(seed)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    if anchors is not None:  # names -> numbers here: which names exist depends on the classifier's dataset
+        anchors = [check_class(classifier, c) for c in anchors]
     origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed)
     axis = torch.linspace(lo, hi, resolution)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u

@@ -15,12 +15,23 @@ from latentkit.cli.common import (
     print_paths,
     value_range,
 )
+from latentkit.names import CLASSES, class_choices
+
+# Shown under the commands that take classes; the library resolves the names once the model's dataset is known.
+CLASS_NAMES_HELP = "A class is a number or a name, in any case: " + "; ".join(
+    f"{dataset} {class_choices(names)}" for dataset, names in CLASSES.items()) + "."
 
 
-@click.command()
-@click.option("--from", "start", type=int, default=None, help="Start class (e.g. 9).")
-@click.option("--to", "end", type=int, default=None, help="End class (e.g. 4).")
-@click.option("--via", type=int, multiple=True, help="Classes to pass through, in order (repeatable).")
+def class_list(ctx: click.Context, param: click.Parameter, text: str | None) -> tuple[str, ...] | None:
+    """click callback: "9,4,7" or "sneaker,bag,coat" -> the items, resolved to classes by the library."""
+    return None if text is None else tuple(item.strip() for item in text.split(","))
+
+
+
+@click.command(epilog=CLASS_NAMES_HELP)
+@click.option("--from", "start", metavar="CLASS", default=None, help="Start class (e.g. 9, or ankle-boot).")
+@click.option("--to", "end", metavar="CLASS", default=None, help="End class (e.g. 4, or sneaker).")
+@click.option("--via", metavar="CLASS", multiple=True, help="Classes to pass through, in order (repeatable).")
 @click.option("--from-z", "start_z", type=click.Path(dir_okay=False), help="Start at a latent saved as .npy.")
 @click.option("--to-z", "end_z", type=click.Path(dir_okay=False), help="End at a latent saved as .npy.")
 @click.option("--steps", type=click.IntRange(2, limits.MAX_STEPS), default=10, show_default=True,
@@ -36,11 +47,12 @@ from latentkit.cli.common import (
 @model_options
 @click.pass_context
 def interpolate(ctx: click.Context, **options) -> None:
-    """Walk between latents the classifier reads as two digits.
+    """Walk between latents the classifier reads as two classes.
 
     \b
         latentkit interpolate --from 9 --to 4
         latentkit interpolate --from 3 --via 8 --to 0 --pairs 3 --method lerp
+        latentkit interpolate --model fashion-mnist-dcgan --from ankle-boot --to sneaker
     """
     from latentkit.analyses.interpolate import run
 
@@ -96,8 +108,9 @@ def latent_map(ctx: click.Context, **options) -> None:
     print_paths(run(command=command_line(ctx), **options))
 
 
-@click.command()
-@click.option("--anchors", callback=int_list, help="Three classes the plane passes through: 9,4,7.")
+@click.command(epilog=CLASS_NAMES_HELP)
+@click.option("--anchors", callback=class_list, metavar="A,B,C",
+              help="Three classes the plane passes through: 9,4,7 or sneaker,bag,coat.")
 @click.option("--dims", callback=int_list, help="Or two 0-based coordinates of one base latent: 5,25.")
 @click.option("--extent", type=FiniteFloat(0, limits.MAX_EXTENT, lo_open=True), default=None,
               help="With --dims: grid from -E to E [default: 3].")
@@ -110,6 +123,7 @@ def plane(ctx: click.Context, **options) -> None:
     \b
         latentkit plane --anchors 9,4,7
         latentkit plane --dims 5,25 --extent 3
+        latentkit plane --model fashion-mnist-dcgan --anchors sneaker,sandal,ankle-boot
     """
     from latentkit.analyses.plane import run
 
@@ -128,7 +142,7 @@ def plane(ctx: click.Context, **options) -> None:
 @model_options
 @click.pass_context
 def evaluate(ctx: click.Context, as_json: bool, **options) -> None:
-    """Score a generator: FID, KID, classifier score, coverage, precision/recall,
+    """Score a generator: FID, KID, classifier score, class balance, precision/recall,
     density/coverage, path length, memorisation and Parzen log-likelihood, each beside
     the same number for real data (training images vs the test set).
 

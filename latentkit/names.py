@@ -1,5 +1,9 @@
 """Names the CLI offers as choices, kept free of torch so `latentkit --help` is instant."""
 
+from __future__ import annotations
+
+import re
+
 # Class names per dataset, index = label.
 CLASSES = {
     "mnist": [str(d) for d in range(10)],
@@ -12,3 +16,35 @@ DATASETS = tuple(CLASSES)
 # Must match latentkit.models.zoo.ARCHS (a test checks it).
 ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+
+def class_keys(name: str) -> list[str]:
+    """The spellings that select a class by name, first the one help shows: "Ankle boot" -> ["ankle-boot"];
+    "T-shirt/top" -> ["t-shirt", "top", "t-shirt-top"] (each half of a "/" name works alone)."""
+    return list(dict.fromkeys(_slug(part) for part in [*name.split("/"), name]))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def class_index(classes: list[str], label: int | str) -> int | None:
+    """The index of `label` among `classes`: a number (9, "9") or a name in any case, with spaces,
+    underscores, hyphens or none between words ("ankle-boot", "Ankle boot", "SNEAKER", "tshirt").
+    None if it names no class; a number is returned as is, for the caller to range-check."""
+    if isinstance(label, int):
+        return label
+    if re.fullmatch(r"\s*[+-]?\d+\s*", label):
+        return int(label)
+    # Hyphens dropped on both sides, so "tshirt" finds "t-shirt" and "ankle_boot" "ankle-boot".
+    key = _slug(label).replace("-", "")
+    return next((i for i, name in enumerate(classes)
+                 if key and key in (k.replace("-", "") for k in class_keys(name))), None)
+
+
+def class_choices(classes: list[str]) -> str:
+    """How to name these classes, for help and errors: "0-9" for digits, else "0 t-shirt, 1 trouser, ..."."""
+    if all(name == str(i) for i, name in enumerate(classes)):
+        return f"0-{len(classes) - 1}"
+    return ", ".join(f"{i} {class_keys(name)[0]}" for i, name in enumerate(classes))

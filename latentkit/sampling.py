@@ -10,6 +10,7 @@ from latentkit.errors import ConfigError
 from latentkit.generators import GeneratorLike, check_interface, check_outputs, module_device
 from latentkit.inference import inference_copy
 from latentkit.models import Classifier
+from latentkit.names import class_choices, class_index
 from latentkit.pixels import to_native, to_uint8
 from latentkit.registry import default_classifier
 
@@ -82,24 +83,33 @@ def classify_images(classifier: Classifier, images: torch.Tensor, batch_size: in
     return Generated(None, torch.cat(probs), torch.cat(feats))
 
 
-def check_class(classifier: Classifier, label: int) -> int:
-    if not 0 <= label < len(classifier.classes):
-        raise ConfigError(
-            f"class {label} is outside 0..{len(classifier.classes) - 1} of the {classifier.config.dataset} classifier"
-        )
-    return label
+def check_class(classifier: Classifier, label: int | str) -> int:
+    """The class index `label` selects: a number (9, "9") or a class name in any case ("ankle-boot",
+    "Ankle boot", "sneaker"). ConfigError, listing the valid names, if it selects none.
+
+        check_class(fashion_clf, "ankle-boot")   # 9
+    """
+    classes, dataset = classifier.classes, classifier.config.dataset
+    index = class_index(classes, label)
+    if index is None:
+        raise ConfigError(f"{dataset} has no class {str(label)!r}; give a number or a name: {class_choices(classes)}")
+    if not 0 <= index < len(classes):
+        raise ConfigError(f"class {index} is outside 0..{len(classes) - 1} of the {dataset} classifier; "
+                          f"give a number or a name: {class_choices(classes)}")
+    return index
 
 
 def latents_for_class(
-    generator: GeneratorLike, classifier: Classifier, label: int, n: int = 1, pool: int = 2048, seed: int = 0
+    generator: GeneratorLike, classifier: Classifier, label: int | str, n: int = 1, pool: int = 2048, seed: int = 0
 ) -> torch.Tensor:
-    """The n latents, out of `pool` prior samples, that the classifier reads as `label` most confidently.
+    """The n latents, out of `pool` prior samples, that the classifier reads as `label` (a number or
+    a class name, see `check_class`) most confidently.
 
         z9 = latents_for_class(g, clf, 9)        # (1, d): the most convincing 9 of 2048 draws
 
     Deterministic under `seed`; raises ConfigError if the pool holds fewer than n of the class.
     """
-    check_class(classifier, label)
+    label = check_class(classifier, label)
     z = generator.sample_latents(pool, seed=seed)
     probs = generate_and_classify(generator, classifier, z, images=False).probs
     is_class = probs.argmax(1) == label

@@ -104,7 +104,10 @@ def test_cli_explicit_latents_on_a_tiny_generator(run_cli, tmp_path, tiny_genera
 
 @pytest.mark.parametrize("args,fragments", [
     (["--from", "12", "--to", "4"], ["class 12 is outside 0..9"]),
-    (["--from", "nine", "--to", "4"], ["'nine' is not a valid integer"]),
+    (["--from", "nine", "--to", "4"], ["mnist has no class 'nine'", "0-9"]),
+    (["--from", "9", "--via", "sneaker", "--to", "4"], ["mnist has no class 'sneaker'"]),
+    (["--model", "fashion-mnist-dcgan", "--from", "boot", "--to", "bag"],
+     ["fashion-mnist has no class 'boot'", "7 sneaker", "9 ankle-boot"]),
     (["--from", "9", "--to", "4", "--steps", "1"], ["--steps"]),
     (["--from", "9"], ["--from/--to"]),
     (["--from", "9", "--to", "4", "--model", "missing.safetensors"], ["no generator named 'missing.safetensors'"]),
@@ -124,3 +127,14 @@ def test_show_and_plot_refuse_non_hdf5(run_cli, tmp_path):
 def test_explicit_latent_of_wrong_size(models):
     with pytest.raises(ConfigError, match="the latent has 3 values"):
         interpolate(*models, [torch.zeros(3), 4])
+
+
+def test_cli_takes_class_names_and_numbers_alike(run_cli, tmp_path):
+    args = ["interpolate", "--model", "fashion-mnist-dcgan", "--steps", "3", "--pool", "256"]
+    by_name = run_cli(*args, "--from", "Ankle-Boot", "--via", "sneaker", "--to", "bag", "--out", "names")
+    by_number = run_cli(*args, "--from", "9", "--via", "7", "--to", "8", "--out", "numbers")
+    assert by_name.exit_code == 0 and by_number.exit_code == 0, by_name.output + by_number.output
+    named = InterpolationResult.load(tmp_path / "names" / "interpolate.h5")
+    numbered = InterpolationResult.load(tmp_path / "numbers" / "interpolate.h5")
+    assert named.waypoints == [9, 7, 8], "names are stored as class numbers"
+    assert np.array_equal(named.z, numbered.z)

@@ -26,6 +26,15 @@ def test_anchor_plane_reads_the_anchors_at_their_corners():
     assert r.labels[at[0.0], at[0.0]] == 9 and r.labels[at[0.0], at[1.0]] == 4 and r.labels[at[1.0], at[0.0]] == 7
 
 
+def test_anchors_by_name_are_the_anchors_by_number():
+    g, clf = latentkit.load_generator("fashion-mnist-dcgan"), latentkit.load_classifier("fashion-mnist-classifier")
+    named = plane(g, clf, anchors=["sneaker", "Sandal", "ankle boot"], resolution=4, mosaic=2, pool=256)
+    numbered = plane(g, clf, anchors=[7, 5, 9], resolution=4, mosaic=2, pool=256)
+    assert named.params["anchors"] == [7, 5, 9] and np.array_equal(named.probs, numbered.probs)
+    with pytest.raises(ConfigError, match="no class 'boot'; give a number or a name: 0 t-shirt"):
+        plane(g, clf, anchors=["sneaker", "sandal", "boot"], resolution=4, mosaic=2)
+
+
 def test_round_trip(known_generator, random_classifier, tmp_path):
     r = plane(known_generator, random_classifier, dims=[0, 2], resolution=4, mosaic=2)
     r.save(tmp_path / "p.h5", {"seed": 0})
@@ -55,3 +64,11 @@ def test_cli_plane_and_replot(run_cli, tmp_path, known_generator):
     assert r.labels.shape == (16, 16) and r.params["dims"] == [3, 5]
     assert run_cli("plot", "o/plane.h5").exit_code == 0
     assert_one_line_error(run_cli("plane", "--model", "g.safetensors", "--dims", "3,99"), "0..7")
+
+
+def test_cli_anchors_by_name(run_cli, tmp_path):
+    result = run_cli("plane", "--model", "fashion-mnist-dcgan", "--anchors", "sneaker, Sandal,ankle-boot",
+                     "--resolution", "4", "--out", "o")
+    assert result.exit_code == 0, result.output
+    assert PlaneResult.load(tmp_path / "o" / "plane.h5").params["anchors"] == [7, 5, 9]
+    assert_one_line_error(run_cli("plane", "--anchors", "9,4,sneaker", "--out", "bad"), "mnist has no class 'sneaker'")
