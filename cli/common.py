@@ -6,6 +6,7 @@ import math
 import shlex
 
 import click
+from click.shell_completion import CompletionItem
 
 from latentkit.limits import MAX_VALUES, SEED_MAX
 from latentkit.names import DEVICES
@@ -51,12 +52,29 @@ def seed_option(help: str = "Same seed, same arrays."):
     return click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True, help=help)
 
 
+def complete_models(kind: str, runs_dir: str = "runs"):
+    """A shell_complete callback for --model (kind "generator") or --classifier: the bundled
+    models and the finished runs under ./runs of that kind, each with its one-line quality as
+    help (zsh and fish show it), then the shell's own file completion, for weights files and
+    file.py:function paths. Reads JSON cards only, so a TAB answers without importing torch."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from latentkit.quality import summary
+        from latentkit.registry import list_models
+
+        found = [CompletionItem(e.name, help=summary(e.card)) for e in list_models(runs_dir)
+                 if e.kind == kind and e.name.startswith(incomplete)]
+        return [*found, CompletionItem(incomplete, type="file")]
+
+    return complete
+
+
 # Shared by every analysis command.
 model_options = stacked([
-    click.option("--model", default="mnist-dcgan", show_default=True,
+    click.option("--model", default="mnist-dcgan", show_default=True, shell_complete=complete_models("generator"),
                  help="Generator: bundled name, run folder, .safetensors file, TorchScript file, "
                       "or path/to/file.py:function returning your own generator module."),
-    click.option("--classifier", default=None,
+    click.option("--classifier", default=None, shell_complete=complete_models("classifier"),
                  help="Classifier: bundled name, run folder or .safetensors file "
                       "[default: the bundled classifier of the generator's dataset]."),
     click.option("--allow-mismatch", is_flag=True,

@@ -13,11 +13,19 @@ import click
 
 from latentkit import __version__
 from latentkit.cli import analyses
-from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, seed_option, stacked
+from latentkit.cli.common import (
+    FiniteFloat,
+    command_line,
+    complete_models,
+    data_dir_option,
+    seed_option,
+    stacked,
+)
 from latentkit.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 from latentkit.errors import Interrupted, LatentkitError
 from latentkit.limits import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LATENT_DIM, MAX_SAMPLES, MAX_WIDTH
 from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
+from latentkit.quality import summary
 
 
 class LatentkitGroup(click.Group):
@@ -71,32 +79,22 @@ def cli() -> None:
 @cli.command()
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Also list finished runs one level under this folder.")
-def models(runs_dir: str) -> None:
+@click.option("--archs", is_flag=True, help="List the architectures `train --arch` takes instead: "
+              "native size, default width, parameter counts and the write-up each reproduces.")
+def models(runs_dir: str, archs: bool) -> None:
     """List bundled models and local runs with their measured metrics.
+
+    Generators show confident fraction beside class entropy; a run that draws
+    only one or two classes is marked "collapsed" and listed after the others.
 
     \b
         latentkit models
         latentkit models --runs-dir runs
+        latentkit models --archs
     """
-    from latentkit.registry import list_models
+    from latentkit.registry import archs_table, models_table
 
-    rows = [(e.name, e.kind, e.source, e.card.get("arch", "?"), e.card.get("dataset", "?"), _metric(e.card))
-            for e in list_models(runs_dir)]
-    header = ("name", "kind", "source", "arch", "dataset", "metrics")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
-    for row in [header, *rows]:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-    if not rows:
-        click.echo("(no models found)")
-
-
-def _metric(card: dict) -> str:
-    m = card.get("metrics", {})
-    if "test_accuracy" in m:
-        return f"test accuracy {m['test_accuracy']:.2%}"
-    if "confident_fraction" in m:
-        return f"confident {m['confident_fraction']:.1%}, min class share {m['min_class_share']:.1%}"
-    return "-"
+    click.echo(archs_table() if archs else models_table(runs_dir))
 
 
 def training_options(config):
@@ -118,7 +116,7 @@ def training_options(config):
 
 @cli.command()
 @click.option("--arch", type=click.Choice(ARCH_NAMES), default=TrainConfig.arch, show_default=True,
-              help="Architecture; `latentkit models` shows what each is.")
+              help="Architecture; `latentkit models --archs` shows what each is.")
 @click.option("--max-minutes", type=FiniteFloat(0, lo_open=True), default=TrainConfig.max_minutes,
               help="Stop after this many minutes of training (before --epochs if that comes first).")
 @click.option("--clock", type=click.Choice(CLOCKS), default=TrainConfig.clock, show_default=True,
@@ -139,7 +137,7 @@ def training_options(config):
               help="Also write the checkpoint mid-epoch after this many seconds of training.")
 @click.option("--eval-samples", type=click.IntRange(0, MAX_SAMPLES), default=TrainConfig.eval_samples,
               show_default=True, help="Samples classified at the end to measure quality (0 skips).")
-@click.option("--classifier", default=TrainConfig.classifier,
+@click.option("--classifier", default=TrainConfig.classifier, shell_complete=complete_models("classifier"),
               help="Classifier for those metrics, checked before training [default: the bundled one "
                    "of --dataset].")
 @click.option("--allow-mismatch", is_flag=True,
@@ -163,7 +161,7 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"
     card = train_gan(cfg, out, resume=resume, command=command_line(ctx), log=click.echo, progress=not quiet)
-    click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({_metric(card)})")
+    click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({summary(card)})")
 
 
 @cli.command("train-classifier")
@@ -187,7 +185,7 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     cfg = ClassifierTrainConfig(**options)
     out = out or f"runs/{cfg.dataset}-classifier"
     card = run(cfg, out, command=command_line(ctx), log=click.echo, progress=not quiet)
-    click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({_metric(card)})")
+    click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({summary(card)})")
 
 
 for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,

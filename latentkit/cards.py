@@ -10,14 +10,18 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from latentkit.storage import write_json
 
+if TYPE_CHECKING:
+    import torch
+
 
 def new_card(kind: str, config: Any, *, dataset: str, seed: int, command: str | None, device: torch.device) -> dict:
+    # torch only here: reading cards (`latentkit models`, completion) must not import it.
+    import torch
+
     from latentkit import __version__
 
     return {

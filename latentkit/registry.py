@@ -15,19 +15,19 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from latentkit.cards import read_card
 from latentkit.errors import CheckpointError
-from latentkit.generators import (
-    GeneratorLike,
-    is_python_spec,
-    is_torchscript,
-    load_python_generator,
-    load_torchscript_generator,
-)
-from latentkit.models import Classifier
+from latentkit.quality import card_verdict, summary
+
+# Listing models and completing their names read only JSON cards: torch (and everything that
+# imports it) is imported by the functions that load weights, so `latentkit models` is instant.
+if TYPE_CHECKING:
+    import torch
+
+    from latentkit.generators import GeneratorLike
+    from latentkit.models import Classifier
 
 DEFAULT_GENERATOR = "mnist-dcgan"
 DEFAULT_CLASSIFIER = "mnist-classifier"
@@ -51,6 +51,8 @@ def default_classifier(dataset: str) -> str:
 def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
     """Turn a bundled name, run folder or file path into the file to load (for a
     `file.py:function` generator, the Python file)."""
+    from latentkit.generators import is_python_spec
+
     text = str(name_or_path)
     if not text.strip():
         raise CheckpointError(f"the {kind} name is empty; give a bundled name, run folder or file "
@@ -86,6 +88,12 @@ def load_generator(
         g = latentkit.load_generator()                  # bundled MNIST dcgan
         images = g(g.sample_latents(16, seed=0))        # (16, 1, 28, 28) in [0, 1]
     """
+    from latentkit.generators import (
+        is_python_spec,
+        is_torchscript,
+        load_python_generator,
+        load_torchscript_generator,
+    )
     from latentkit.weights import load_weights
 
     path = resolve(name_or_path, "generator")
@@ -130,3 +138,44 @@ def list_models(runs_dir: str | os.PathLike | None = "runs") -> list[ModelEntry]
             if card and (card_path.parent / RUN_FILES.get(card.get("kind"), "")).is_file():
                 entries.append(ModelEntry(str(card_path.parent), card["kind"], "run", card))
     return entries
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns; the last one is not padded (it may be long)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+                     for r in [header, *rows])
+
+
+def models_table(runs_dir: str | os.PathLike | None = "runs") -> str:
+    """What `latentkit models` prints: every model with its one-line quality (quality.summary).
+
+    Classifiers first, then generators: bundled before runs, and collapsed or noise generators
+    last, so a run whose confident fraction is high because it draws one digit is not read as
+    better than the bundled model. Reads JSON cards only (no torch).
+    """
+    entries = sorted(list_models(runs_dir), key=lambda e: (
+        e.kind != "classifier", card_verdict(e.card) is not None, e.source != "bundled", e.name))
+    if not entries:
+        return "(no models found)"
+    rows = [(e.name, e.kind, e.source, str(e.card.get("arch", "?")), str(e.card.get("dataset", "?")),
+             summary(e.card)) for e in entries]
+    return _table(("name", "kind", "source", "arch", "dataset", "metrics"), rows)
+
+
+def archs_table(latent_dim: int = 100) -> str:
+    """What `latentkit models --archs` prints: each `--arch` with its native size, default width,
+    parameter counts of G and D at that width, and the write-up it reproduces."""
+    import torch
+
+    from latentkit.models import ARCHS, Discriminator, GANConfig, Generator
+
+    rows = []
+    for arch in ARCHS.values():
+        config = GANConfig(arch.name, latent_dim, arch.default_width)
+        with torch.device("meta"):  # shapes only: counting parameters needs no memory or init
+            g, d = Generator(config), Discriminator(config)
+        rows.append((arch.name, f"{arch.image_size}x{arch.image_size}", str(arch.default_width),
+                     f"{sum(p.numel() for p in g.parameters()):,}", f"{sum(p.numel() for p in d.parameters()):,}",
+                     arch.source))
+    return _table(("arch", "native", "width", "G params", "D params", "source"), rows)

@@ -169,8 +169,10 @@ class GANTrainer:
         changed = [f.name for f in fields(TrainConfig)
                    if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(self.cfg, f.name)]
         if changed:
+            was = "; ".join(f"--{name.replace('_', '-')} was {_shown(getattr(saved, name))}, "
+                            f"now {_shown(getattr(self.cfg, name))}" for name in changed)
             raise ConfigError(
-                f"--resume with different {', '.join(changed)} than the run in {self.out}; "
+                f"--resume with different {', '.join(changed)} than the run in {self.out} ({was}); "
                 "resume with the original settings (only --epochs may grow)"
             )
         try:
@@ -376,6 +378,11 @@ class GANTrainer:
         mean = [sum(h[k][-steps:]) / steps for k in STATS]
         return (f"Epoch [{epoch}/{self.cfg.epochs}] Step [{steps}/{steps}] "
                 f"{self._summary_numbers(mean)} Time {seconds:.1f}s")
+
+
+def _shown(value) -> str:
+    """A config value as the user would type it; None is an option that was left out."""
+    return "not given" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def train_gan(

@@ -177,6 +177,10 @@ def test_resume_guards(tmp_path, run_cli):
         GANTrainer(TrainConfig(**{**TINY, "lr": 1e-3}), tmp_path / "run", resume=True)
     with pytest.raises(ConfigError, match="different width"):  # named, not reported as corruption
         GANTrainer(TrainConfig(**{**TINY, "width": 8}), tmp_path / "run", resume=True)
+    with pytest.raises(ConfigError, match="--limit was 256, now 512"):  # the original value, to type again
+        GANTrainer(TrainConfig(**{**TINY, "limit": 512}), tmp_path / "run", resume=True)
+    with pytest.raises(ConfigError, match="--limit was 256, now not given"):
+        GANTrainer(TrainConfig(**{**TINY, "limit": None}), tmp_path / "run", resume=True)
 
 
 def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
