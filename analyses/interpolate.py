@@ -156,19 +156,53 @@ def interpolate(
     )
 
 
+CHAR_WIDTH_IN = 0.065  # inches one character of the 8-point frame labels takes, with a little air
+
+
+def frame_label(name: str, chars: int) -> str:
+    """A class name broken into lines of at most `chars` characters at spaces and after "/"
+    ("Ankle boot" -> "Ankle\nboot", "T-shirt/top" -> "T-shirt/\ntop"), a word too long for a line
+    cut with ".", so neighbouring frames' labels never run together."""
+    import re
+
+    chars = max(chars, 2)
+    words = [w if len(w) <= chars else w[:chars - 1] + "." for w in re.findall(r"[^ /]+/?", name)]
+    lines = [words[0]]
+    for word in words[1:]:
+        joined = lines[-1] + ("" if lines[-1].endswith("/") else " ") + word
+        if len(joined) <= chars:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def waypoint_frames(result: InterpolationResult) -> list[int]:
+    """Frame index of each waypoint along a path: segment k ends at frame k * (steps - 1)."""
+    return [k * (result.steps - 1) for k in range(len(result.waypoints))]
+
+
 def plot_interpolation(result: InterpolationResult, fig=None):
     """For each path: an image strip labelled with each frame's class and confidence, over
-    its probability curves and latent norm. Returns the figure."""
+    its probability curves and latent norm; waypoints passed through (--via) are boxed in
+    the strip and drawn as solid lines. Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
 
     from latentkit.plotting import class_color
 
     P, S = result.labels.shape
     width = max(8.0, 0.8 * S)
     frame = 0.72 * width / S  # inches per frame, so frames stay about square
-    fig = fig or plt.figure(figsize=(width, P * (frame + 3.2)), layout="constrained")
+    labels = [[frame_label(result.class_names[c], int(frame / CHAR_WIDTH_IN)) for c in row] for row in result.labels]
+    label_lines = max(text.count("\n") + 1 for row in labels for text in row)
+    fig = fig or plt.figure(figsize=(width, P * (frame + 3.4 + 0.12 * label_lines)), layout="constrained")
     rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
+    names = ["z" if w < 0 else result.class_names[w] for w in result.waypoints]
+    via = list(zip(waypoint_frames(result)[1:-1], names[1:-1], strict=True))
     for p, row in enumerate(rows):
         strip, curves = row.subplots(2, 1, height_ratios=[frame, 1.8])
         strip.imshow(np.concatenate(list(result.images[p]), axis=1), cmap="gray_r", vmin=0, vmax=255,
@@ -176,21 +210,31 @@ def plot_interpolation(result: InterpolationResult, fig=None):
         strip.set(xticks=[], yticks=[], xlim=(-0.5, S - 0.5))
         for s in range(S):
             label = int(result.labels[p, s])
-            strip.text(s, 1.04, f"{result.class_names[label]}\n{result.probs[p, s, label]:.2f}", ha="center",
+            strip.text(s, 1.04, f"{labels[p][s]}\n{result.probs[p, s, label]:.2f}", ha="center",
                        va="bottom", fontsize=8, color=class_color(label), transform=strip.transData)
-        path_name = " → ".join("z" if w < 0 else result.class_names[w] for w in result.waypoints)
-        strip.set_title(f"{path_name} ({result.method}, row {p + 1})", pad=26, fontsize=11)
+        for s, _ in via:
+            strip.add_patch(Rectangle((s - 0.5, 0), 1, 1, fill=False, ec="black", lw=2.5, clip_on=False))
+        strip.set_title(f"{' → '.join(names)} ({result.method}, row {p + 1})", pad=6 + 11 * (label_lines + 1),
+                        fontsize=11)
 
         shown = np.flatnonzero(result.probs[p].max(0) >= 0.05)
         for c in shown:
             curves.plot(x, result.probs[p, :, c], color=class_color(c), lw=2, label=result.class_names[c])
         for change in result.changes[p]:
             curves.axvline(change - 0.5, color="grey", ls=":", lw=1)
+        for s, name in via:
+            curves.axvline(s, color="black", lw=1)
+            curves.text(s, 1.01, f"via {name}", ha="center", va="bottom", fontsize=8,
+                        transform=curves.get_xaxis_transform())
         curves.set(xlim=(-0.5, S - 0.5), ylim=(0, 1.02), ylabel="p(class)", xlabel="frame")
-        curves.legend(loc="center left", bbox_to_anchor=(1.08, 0.5), fontsize=8, title="class")
+        curves.xaxis.set_major_locator(MaxNLocator(integer=True))
         norm_ax = curves.twinx()
         norm_ax.plot(x, result.norms[p], color="black", ls="--", lw=1)
-        norm_ax.set_ylabel("|z| (dashed)")
+        norm_ax.set_ylabel("|z|")
+        # Below the axes, not beside them: at the side the legend covered the |z| axis label.
+        handles = [*curves.get_legend_handles_labels()[0], Line2D([], [], color="black", ls="--", lw=1)]
+        curves.legend(handles, [*(result.class_names[c] for c in shown), "|z| (right axis)"], fontsize=8,
+                      loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(len(handles), 6), frameon=False)
     return fig
 
 

@@ -147,8 +147,9 @@ def plot_plane(result: PlaneResult, fig=None):
         for (x, y), c in zip([(0, 0), (1, 0), (0, 1)], anchors, strict=True):
             regions.plot(x, y, "o", ms=9, mfc="white", mec="black")
             regions.annotate(result.class_names[c], (x, y), xytext=(6, 6), textcoords="offset points", fontsize=11)
-        xlabel, ylabel, title = "toward anchor 2", "toward anchor 3", "Plane through " + ", ".join(
-            result.class_names[c] for c in anchors)
+        first, second, third = (result.class_names[c] for c in anchors)
+        xlabel, ylabel = (f"from the {first} (0) toward the {other} (1)" for other in (second, third))
+        title = f"Plane through {first}, {second}, {third}"
     else:
         xlabel, ylabel, title = f"z[{dims[0]}]", f"z[{dims[1]}]", f"Latent coordinates {dims[0]} and {dims[1]}"
     present = np.unique(result.labels)

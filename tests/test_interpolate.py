@@ -138,3 +138,46 @@ def test_cli_takes_class_names_and_numbers_alike(run_cli, tmp_path):
     numbered = InterpolationResult.load(tmp_path / "numbers" / "interpolate.h5")
     assert named.waypoints == [9, 7, 8], "names are stored as class numbers"
     assert np.array_equal(named.z, numbered.z)
+
+
+def _fashion_result(steps: int = 7, waypoints=(9, 2, 7)) -> InterpolationResult:
+    from latentkit.names import CLASSES
+
+    frames = (len(waypoints) - 1) * (steps - 1) + 1
+    rng = np.random.default_rng(0)
+    probs = np.zeros((1, frames, 10), np.float32)
+    probs[0, :, 9] = 1  # every frame reads "Ankle boot", the longest labels side by side
+    return InterpolationResult(waypoints=list(waypoints), method="slerp", steps=steps,
+                               class_names=CLASSES["fashion-mnist"], z=rng.normal(size=(1, frames, 4)),
+                               images=np.zeros((1, frames, 28, 28), np.uint8), probs=probs,
+                               norms=np.full((1, frames), 2.0))
+
+
+def test_figure_labels_stay_apart_ticks_are_frames_and_via_is_marked():
+    from matplotlib.patches import Rectangle
+
+    from latentkit.analyses.interpolate import plot_interpolation
+
+    fig = plot_interpolation(_fashion_result())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    strip, curves, norm_ax = fig.subfigs[0].axes
+    labels = sorted(strip.texts, key=lambda t: t.get_position()[0])
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert all(a.x1 <= b.x0 for a, b in zip(boxes[:-1], boxes[1:], strict=True)), "frame labels run together"
+    assert all(float(t).is_integer() for t in curves.get_xticks()), curves.get_xticks()
+    legend = curves.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(norm_ax.yaxis.label.get_window_extent(renderer)), "legend covers the |z| label"
+    boxed = [p.get_x() + 0.5 for p in strip.patches if isinstance(p, Rectangle) and not p.get_fill()]
+    assert boxed == [6], "the via waypoint (frame 6) is boxed"
+    assert "via Pullover" in [t.get_text() for t in curves.texts]
+
+
+@pytest.mark.parametrize("name,chars,expected", [
+    ("Ankle boot", 8, "Ankle\nboot"), ("T-shirt/top", 8, "T-shirt/\ntop"), ("Pullover", 5, "Pull."),
+    ("Bag", 8, "Bag"), ("7", 1, "7"),
+])
+def test_frame_label(name, chars, expected):
+    from latentkit.analyses.interpolate import frame_label
+
+    assert frame_label(name, chars) == expected

@@ -72,3 +72,13 @@ def test_cli_anchors_by_name(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert PlaneResult.load(tmp_path / "o" / "plane.h5").params["anchors"] == [7, 5, 9]
     assert_one_line_error(run_cli("plane", "--anchors", "9,4,sneaker", "--out", "bad"), "mnist has no class 'sneaker'")
+
+
+def test_anchor_axes_name_the_classes(known_generator, random_classifier):
+    from latentkit.analyses.plane import plot_plane
+
+    r = plane(known_generator, random_classifier, dims=[0, 2], resolution=4, mosaic=2)
+    r.params.update(anchors=[9, 4, 7], dims=None, lo=-0.25, hi=1.25)  # drawn as if through a 9, a 4 and a 7
+    regions = plot_plane(r).axes[0]
+    assert (regions.get_xlabel(), regions.get_ylabel()) == ("from the 9 (0) toward the 4 (1)",
+                                                            "from the 9 (0) toward the 7 (1)")
