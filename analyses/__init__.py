@@ -1,4 +1,4 @@
-"""Latent-space analyses (interpolate, sweep, map, plane, eval): one module per analysis.
+"""Latent-space analyses (interpolate, sweep, map, plane, eval, directions, edit): one module per analysis.
 
 The package exports each analysis function and result class, so a notebook needs one import:
 
@@ -13,6 +13,8 @@ with `from latentkit.analyses.sweep import plot_sweep` (or importlib.import_modu
 # Each `from` below first imports the submodule, which binds the package attribute to the
 # module, then rebinds that name to the function; later imports of the submodule find it
 # in sys.modules and leave the function in place.
+from latentkit.analyses.directions import DirectionsResult, find_directions
+from latentkit.analyses.edit import EditResult, edit
 from latentkit.analyses.evaluate import EvalResult, evaluate
 from latentkit.analyses.interpolate import InterpolationResult, interpolate
 from latentkit.analyses.latent_map import MapResult, latent_map
@@ -20,6 +22,6 @@ from latentkit.analyses.plane import PlaneResult, plane
 from latentkit.analyses.sweep import SweepResult, sweep
 
 __all__ = [
-    "EvalResult", "InterpolationResult", "MapResult", "PlaneResult", "SweepResult",
-    "evaluate", "interpolate", "latent_map", "plane", "sweep",
+    "DirectionsResult", "EditResult", "EvalResult", "InterpolationResult", "MapResult", "PlaneResult", "SweepResult",
+    "edit", "evaluate", "find_directions", "interpolate", "latent_map", "plane", "sweep",
 ]

@@ -18,6 +18,8 @@ _DRAWERS = {
     "latent_map": ("MapResult", "plot_result"),
     "plane": ("PlaneResult", "plot_plane"),
     "evaluate": ("EvalResult", "plot_eval"),
+    "directions": ("DirectionsResult", "plot_directions"),
+    "edit": ("EditResult", "plot_edit"),
 }
 
 

@@ -1,0 +1,376 @@
+"""Directions: find the meaningful directions of a latent space, and name each by what it does.
+
+Four methods, each from the work that introduced it:
+- "classifier" (InterFaceGAN): linear SVM boundaries on latents the classifier labels,
+  one-vs-rest per class and optionally per class pair; optionally conditioned on other classes.
+- "sefa" (SeFa): closed form, the top singular vectors of the generator's first linear map.
+- "pca" (GANSpace): principal components of a layer's activations, mapped back to z.
+- "mean" (White 2016): per class, the mean confident latent minus the mean of all latents.
+
+Every direction is then measured the same way: each of `probes` base latents is moved from
+-strength to +strength along it and classified; what changes (pixels, class probabilities,
+which class becomes which) ranks the directions and names them ("+: 3→8 62%").
+
+    result = find_directions(g, clf, method="sefa", top=5)
+    result.names[result.ranking()[0]]      # the strongest direction, named by measurement
+    result.vector("sefa0")                 # (d,) unit vector, for latentkit.analyses.edit
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from latentkit import boundaries, layers
+from latentkit.errors import ConfigError, ResultFileError
+from latentkit.generators import GeneratorLike
+from latentkit.limits import (
+    MAX_EXTENT,
+    MAX_IMAGES,
+    MAX_SAMPLES,
+    MAX_SWEEP_SAMPLES,
+    SEED_MAX,
+    check_finite,
+    check_seed,
+    check_size,
+)
+from latentkit.models import Classifier
+from latentkit.results import StoredResult, damaged
+from latentkit.sampling import check_class, generate_and_classify, ready_models
+
+ANALYSIS = "directions"
+METHODS = ("classifier", "sefa", "pca", "mean")
+SAMPLED = ("classifier", "pca", "mean")  # methods that label or trace prior samples
+DEFAULT_SAMPLES = 20_000
+DEFAULT_TOP = 10  # sefa and pca directions kept
+CONFIDENT = 0.9  # a latent is labelled only when the classifier is this sure, as eval's confident_fraction
+NAMED_TRANSITIONS = 2  # class changes a direction's name lists per end
+
+
+@dataclass
+class DirectionsResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "vectors": "unit directions in z, (directions, latent_dim)",
+        "accuracy": "classifier method: held-out share of latents on their label's side of the boundary, (directions,)",
+        "offsets": "classifier method: signed distance of z to the (unconditioned) boundary is normal·z + offset, "
+                   "(directions,)",
+        "singular_values": "sefa method: singular value of the first linear map along each direction, (directions,)",
+        "explained_variance": "pca method: share of the layer's activation variance of each component, (directions,)",
+        "lengths": "mean method: length of the class-mean difference before normalising, latent units, (directions,)",
+        "strengths": "distances moved along each direction to measure it, latent units, (steps,)",
+        "base_z": "base latents each direction is measured from, (probes, latent_dim)",
+        "images": "traversal images, uint8 0-255, (directions, probes, steps, 28, 28)",
+        "probs": "classifier probabilities of the traversal images, (directions, probes, steps, classes)",
+        "pixel_change": "mean |image(strength) - image(0)| over probes and strengths, pixels in [0, 1], (directions,)",
+        "prob_shift": "mean total-variation distance of p(class) from strength 0, in [0, 1], (directions,)",
+        "flip_rate": "share of (probe, strength) whose class differs from the base's, in [0, 1], (directions,)",
+        "transitions": "counts of probes going from class a (strength 0) to class b at the -strength end [0] "
+                       "and the +strength end [1], (directions, 2, classes, classes)",
+    }
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "vectors": ("directions", "latent_dim"), "accuracy": ("directions",), "offsets": ("directions",),
+        "singular_values": ("directions",), "explained_variance": ("directions",), "lengths": ("directions",),
+        "strengths": ("steps",), "base_z": ("probes", "latent_dim"),
+        "images": ("directions", "probes", "steps", 28, 28), "probs": ("directions", "probes", "steps", "classes"),
+    }
+
+    vectors: np.ndarray  # (k, d) unit directions
+    keys: list[str]  # short handles: "8" (one-vs-rest), "3:8" (pair), "sefa0", "pc0", "mean8"
+    names: list[str]  # what each direction does, measured: "+: 3→8 62%; -: 8→3 40%"
+    method: str
+    strengths: np.ndarray  # (K,) from -strength to +strength, 0 in the middle
+    base_z: np.ndarray  # (M, d)
+    images: np.ndarray  # (k, M, K, 28, 28) uint8
+    probs: np.ndarray  # (k, M, K, C)
+    class_names: list[str]
+    accuracy: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    singular_values: np.ndarray | None = None
+    explained_variance: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def _base(self) -> int:
+        return int(np.argmin(np.abs(self.strengths)))
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.probs.argmax(-1)  # (k, M, K)
+
+    @property
+    def pixel_change(self) -> np.ndarray:
+        base = self.images[:, :, self._base, None].astype(np.float32)
+        return (np.abs(self.images.astype(np.float32) - base) / 255).mean(axis=(1, 2, 3, 4))
+
+    @property
+    def prob_shift(self) -> np.ndarray:
+        return 0.5 * np.abs(self.probs - self.probs[:, :, self._base, None]).sum(-1).mean(axis=(1, 2))
+
+    @property
+    def flip_rate(self) -> np.ndarray:
+        return (self.labels != self.labels[:, :, self._base, None]).mean(axis=(1, 2))
+
+    @property
+    def transitions(self) -> np.ndarray:
+        k, classes = len(self.vectors), len(self.class_names)
+        counts = np.zeros((k, 2, classes, classes), dtype=np.int64)
+        base = self.labels[:, :, self._base]
+        for end, step in enumerate((0, -1)):
+            for i in range(k):
+                np.add.at(counts[i, end], (base[i], self.labels[i, :, step]), 1)
+        return counts
+
+    def ranking(self) -> np.ndarray:
+        """Indices of the directions, the one that shifts class probabilities most first."""
+        return np.lexsort((-self.pixel_change, -self.prob_shift))
+
+    def index(self, key: str | int) -> int:
+        """The position of a direction given by key ("3:8", "sefa0") or index ("2")."""
+        text = str(key).strip()
+        if text in self.keys:
+            return self.keys.index(text)
+        if text.isdigit() and self.method != "classifier":  # a classifier key "8" is class 8
+            i = int(text)
+            if 0 <= i < len(self.vectors):
+                return i
+        raise ConfigError(f"no direction {text!r} in this {self.method} result; its directions are "
+                          f"{', '.join(self.keys[:30])}{' ...' if len(self.keys) > 30 else ''}")
+
+    def vector(self, key: str | int) -> np.ndarray:
+        return self.vectors[self.index(key)]
+
+    def derived(self) -> dict[str, np.ndarray]:
+        return {m: getattr(self, m) for m in ("pixel_change", "prob_shift", "flip_rate", "transitions")}
+
+
+def name_direction(transitions: np.ndarray, class_names: list[str], probes: int) -> str:
+    """A readable name from one direction's transition counts (2, C, C): the most common class
+    changes at each end with their share of probes, e.g. "+: 3→8 62%, 5→8 21%; -: 8→3 40%"."""
+    parts = []
+    for end, sign in ((1, "+"), (0, "-")):
+        counts = transitions[end] * (1 - np.eye(len(class_names), dtype=np.int64))
+        order = np.argsort(-counts, axis=None, kind="stable")[:NAMED_TRANSITIONS]
+        shown = [f"{class_names[a]}→{class_names[b]} {counts[a, b] / probes:.0%}"
+                 for a, b in zip(*np.unravel_index(order, counts.shape), strict=True) if counts[a, b] > 0]
+        if shown:
+            parts.append(f"{sign}: {', '.join(shown)}")
+    return "; ".join(parts) or "no class change"
+
+
+def labelled_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int):
+    """(z (n, d), labels (n,)) of the prior samples the classifier reads with confidence >= CONFIDENT."""
+    z = generator.sample_latents(samples, seed=seed)
+    probs = generate_and_classify(generator, classifier, z, images=False).probs
+    confident = probs.max(1).values >= CONFIDENT
+    return z[confident].double().numpy(), probs[confident].argmax(1).numpy()
+
+
+def classifier_directions(z: np.ndarray, labels: np.ndarray, classes: int, pairs: Sequence[tuple[int, int]] = (),
+                          condition_on: Sequence[int] = (), seed: int = 0) -> dict:
+    """InterFaceGAN's boundaries: one-vs-rest for every class with enough latents, then each
+    pair (a, b) pointing from a to b; each normal conditioned on the one-vs-rest normals of
+    `condition_on` classes other than its own. Returns keys, vectors, accuracy, offsets, skipped."""
+    fits, skipped = {}, []
+    for c in range(classes):
+        try:
+            fits[(c,)] = boundaries.fit_boundary(z, labels, [c], seed=seed)
+        except ConfigError:
+            if c in condition_on or any(c in p for p in pairs):
+                raise
+            skipped.append(c)
+    for a, b in pairs:
+        fits[(a, b)] = boundaries.fit_boundary(z, labels, [b], [a], seed=seed)
+    vectors = []
+    for own, fit in fits.items():
+        others = np.array([fits[(c,)].normal for c in condition_on if c not in own]).reshape(-1, z.shape[1])
+        vectors.append(boundaries.project_out(fit.normal, others))
+    return {"keys": [":".join(map(str, own)) for own in fits], "vectors": np.array(vectors),
+            "accuracy": np.array([f.accuracy for f in fits.values()]),
+            "offsets": np.array([f.offset for f in fits.values()]), "skipped": skipped}
+
+
+def traverse(generator: GeneratorLike, classifier: Classifier, vectors: np.ndarray, base_z: torch.Tensor,
+             strengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Images (k, M, K, 28, 28) uint8 and probs (k, M, K, C) of base_z (M, d) moved by each
+    strength (K,) along each vector (k, d)."""
+    v = torch.as_tensor(vectors, dtype=torch.float32)
+    s = torch.as_tensor(strengths, dtype=torch.float32)
+    z = base_z[None, :, None] + s[None, None, :, None] * v[:, None, None]  # (k, M, K, d)
+    images, probs, _ = generate_and_classify(generator, classifier, z.reshape(-1, z.shape[-1]))
+    return images.reshape(*z.shape[:3], 28, 28).numpy(), probs.reshape(*z.shape[:3], -1).numpy()
+
+
+def _check(method: str, samples: int | None, top: int | None, pairs, condition_on, layer) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if samples is not None and method not in SAMPLED:
+        raise ConfigError("sefa is closed-form and samples nothing; drop --samples")
+    if top is not None and method not in ("sefa", "pca"):
+        raise ConfigError(f"--top caps sefa and pca; {method} finds one direction per class (and pair)")
+    if (pairs or condition_on) and method != "classifier":
+        raise ConfigError("--pairs and --condition-on fit classifier boundaries; use them with --method classifier")
+    if layer is not None and method != "pca":
+        raise ConfigError("--layer picks the layer whose activations pca decomposes; use it with --method pca")
+    for a, b in pairs:
+        if a == b:
+            raise ConfigError(f"pair {a}:{b} goes from a class to itself; give two different classes, e.g. 3:8")
+    if len(set(pairs)) != len(pairs) or len(set(condition_on)) != len(condition_on):
+        raise ConfigError("a pair or a --condition-on class is repeated; give each once")
+
+
+def find_directions(
+    generator: GeneratorLike, classifier: Classifier, method: str = "classifier", samples: int | None = None,
+    top: int | None = None, pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
+    layer: str | None = None, probes: int = 64, strength: float = 3.0, steps: int = 7, seed: int = 0,
+    allow_mismatch: bool = False,
+) -> DirectionsResult:
+    """Find directions with `method` and measure each on `probes` base latents moved from
+    -strength to +strength in `steps` (odd) steps. `samples` (default 20,000) prior latents
+    are labelled (classifier, mean) or traced (pca); `top` (default 10) caps sefa and pca's
+    directions. A direction's key selects it later: "8" (one-vs-rest), "3:8", "sefa0", "pc0", "mean8"."""
+    original = generator
+    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    classes = classifier.classes
+    pairs = [(check_class(classifier, a), check_class(classifier, b)) for a, b in pairs]
+    condition_on = [check_class(classifier, c) for c in condition_on]
+    _check(method, samples, top, pairs, condition_on, layer)
+    samples_used = DEFAULT_SAMPLES if samples is None and method in SAMPLED else samples
+    if samples_used is not None:
+        check_size("samples", samples_used, 100, MAX_SAMPLES)
+    top = DEFAULT_TOP if top is None else top
+    check_size("top", top, 1, generator.latent_dim)
+    check_size("probes", probes, 1, MAX_SWEEP_SAMPLES)
+    check_size("steps", steps, 3, 101)
+    if steps % 2 == 0:
+        raise ConfigError(f"steps must be odd so the traversal passes through the base latent, got {steps}")
+    check_finite("strength", strength, 0, MAX_EXTENT)
+    if strength == 0:
+        raise ConfigError("strength must be above 0: it is how far each direction is followed")
+    check_seed(seed)
+    extra = len(pairs) if method == "classifier" else 0
+    k = {"classifier": len(classes) + extra, "mean": len(classes)}.get(method, top)
+    check_size("directions x probes x steps images", k * probes * steps, 1, MAX_IMAGES)
+
+    found: dict = {}
+    params: dict = {"samples": samples_used, "seed": seed}
+    if method == "classifier":
+        z, labels = labelled_latents(generator, classifier, samples_used, seed)
+        fit = classifier_directions(z, labels, len(classes), pairs, condition_on, seed)
+        found = {k: fit[k] for k in ("keys", "vectors", "accuracy", "offsets")}
+        params.update(pairs=[list(p) for p in pairs], condition_on=condition_on, skipped_classes=fit["skipped"],
+                      labelled=len(z))
+    elif method == "mean":
+        z, labels = labelled_latents(generator, classifier, samples_used, seed)
+        vectors, lengths = boundaries.class_mean_directions(z, labels, len(classes))
+        present = lengths > 0
+        found = {"keys": [f"mean{c}" for c in np.flatnonzero(present)], "vectors": vectors[present],
+                 "lengths": lengths[present]}
+        params.update(skipped_classes=np.flatnonzero(~present).tolist(), labelled=len(z))
+    elif method == "sefa":
+        vectors, singular, where = layers.sefa_directions(original, top)
+        found = {"keys": [f"sefa{i}" for i in range(len(vectors))], "vectors": vectors, "singular_values": singular}
+        params.update(layer=where)
+    else:
+        vectors, explained, where = layers.pca_directions(original, layer, samples_used, top, seed)
+        found = {"keys": [f"pc{i}" for i in range(len(vectors))], "vectors": vectors, "explained_variance": explained}
+        params.update(layer=where)
+
+    strengths = np.linspace(-strength, strength, steps)
+    # Probes are fresh latents, not the labelled ones the boundaries were fitted on.
+    base_z = generator.sample_latents(probes, seed=(seed + 1) % (SEED_MAX + 1))
+    vectors = found.pop("vectors").astype(np.float32)
+    images, probs = traverse(generator, classifier, vectors, base_z, strengths)
+    result = DirectionsResult(
+        vectors=vectors, names=[], method=method, strengths=strengths, base_z=base_z.numpy(), images=images,
+        probs=probs, class_names=classes, params={**params, "top": top, "probes": probes, **record}, **found)
+    result.names = [name_direction(t, classes, probes) for t in result.transitions]
+    return result
+
+
+def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """`FILE.h5:KEY` (a key such as 8, 3:8, sefa0, or an index) -> (unit vector (d,), a label)."""
+    text = str(spec)
+    path, sep, key = text.partition(".h5:")
+    if not sep or not key:
+        raise ConfigError(f"--direction {text!r} is not FILE.h5:KEY; e.g. directions.h5:3:8 or directions.h5:sefa0")
+    result = DirectionsResult.load(path + ".h5")
+    if len(result.keys) != len(result.vectors) or len(result.names) != len(result.vectors):
+        raise damaged(path + ".h5", f"it lists {len(result.keys)} keys for {len(result.vectors)} directions")
+    i = result.index(key)
+    vector = result.vectors[i].astype(np.float64)
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm) or abs(norm - 1) > 1e-3:
+        raise ResultFileError(f"{path}.h5: direction {key} is not a unit vector (length {norm:.3g}); "
+                              "re-run the analysis that wrote it")
+    return vector / norm, f"{result.method} {result.keys[i]}: {result.names[i]}"
+
+
+def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
+    """One row per direction (strongest first, at most `top`): the first probe moved from
+    -strength to +strength, with the direction's key and measured name; beside it the ranking
+    of every direction by class-probability shift. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import class_color
+
+    order = result.ranking()
+    shown = order[:top]
+    steps = len(result.strengths)
+    fig = fig or plt.figure(figsize=(0.9 * steps + 6.5, 1.25 * len(shown) + 1.2), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[0.9 * steps + 0.3, 6.2])
+    for row, (block, i) in enumerate(zip(left.subfigures(len(shown), 1, squeeze=False)[:, 0], shown, strict=True)):
+        axes = block.subplots(1, steps)
+        for col, ax in enumerate(axes):
+            label = result.labels[i, 0, col]
+            ax.imshow(result.images[i, 0, col], cmap="gray_r", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{result.class_names[label]} {result.probs[i, 0, col, label]:.2f}", fontsize=7,
+                         color=class_color(label), pad=1)
+            if row == len(shown) - 1:
+                ax.set_xlabel(f"{result.strengths[col]:+.3g}", fontsize=8)
+        block.suptitle(f"{result.keys[i]}: {result.names[i]}", fontsize=8, x=0.02, ha="left")
+    left.suptitle("Probe 1 moved along each direction, strongest first (strength along the bottom)", fontsize=10)
+
+    ax = right.subplots()
+    ranked = order[::-1]
+    ax.barh(np.arange(len(order)), result.prob_shift[ranked], color="#4c72b0")
+    ax.set_yticks(np.arange(len(order)), [result.keys[i] for i in ranked], fontsize=7)
+    ax.set(xlabel="mean shift of p(class) (TV distance)",
+           title=f"{result.method} directions ranked, {len(result.base_z)} probes")
+    for y, i in enumerate(ranked):
+        ax.text(result.prob_shift[i], y, f"  {result.flip_rate[i]:.0%} flip", va="center", fontsize=6, color="#555555")
+    fig.suptitle(_title(result), fontsize=11)
+    return fig
+
+
+def _title(result: DirectionsResult) -> str:
+    p = result.params
+    where = {"classifier": f"linear boundaries on {p.get('labelled', '?')} confident latents",
+             "mean": f"class means of {p.get('labelled', '?')} confident latents",
+             "sefa": f"closed form from {p.get('layer', '?')}",
+             "pca": f"PCA of {p.get('layer', '?')} over {p.get('samples', '?')} samples"}[result.method]
+    condition = f", conditioned on {p['condition_on']}" if p.get("condition_on") else ""
+    return f"{result.method} directions: {where}{condition}"
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
+    allow_mismatch: bool = False, **params,
+) -> tuple[DirectionsResult, list[Path]]:
+    """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
+    from latentkit.analysis_run import load_models, output_dir, write_outputs
+
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    result = find_directions(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    return result, write_outputs(result, plot_directions(result), folder, ANALYSIS, provenance, seed, command)
