@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from latentkit.errors import ResultFileError, first_line
+from latentkit.errors import ConfigError, ResultFileError, first_line
 from latentkit.storage import atomic_path
 
 # Attributes save_result writes itself: a result's provenance never overrides them.
@@ -336,6 +336,44 @@ class StoredResult:
         result = cls(**values, params=params)
         result.provenance = attrs
         return result
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The result's tabular parts: table name -> columns (name -> (rows,) array), the default
+        table first. Which tables each analysis has is in latentkit/tables.py and the README."""
+        from latentkit.tables import TABLES
+
+        return TABLES[self.ANALYSIS](self)
+
+    def to_dataframe(self, table: str | None = None):
+        """One table as a pandas DataFrame (default: the first of `tables()`); needs pandas.
+
+            InterpolationResult.load("interpolate.h5").to_dataframe()   # one row per frame
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe needs pandas, which is not installed: pip install pandas "
+                              "(or write the table with to_csv, which does not need it)") from None
+        return pd.DataFrame(self._table(table))
+
+    def to_csv(self, path: str | os.PathLike, table: str | None = None) -> Path:
+        """Write one table (default: the first of `tables()`) as CSV with a header row; needs no pandas."""
+        import csv
+
+        columns = self._table(table)
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows(zip(*columns.values(), strict=True))
+        return Path(path)
+
+    def _table(self, table: str | None) -> dict[str, np.ndarray]:
+        tables = self.tables()
+        if table is None:
+            return next(iter(tables.values()))
+        if table not in tables:
+            raise ConfigError(f"{self.ANALYSIS} results have no table {table!r}; choose one of: {', '.join(tables)}")
+        return tables[table]
 
     def plot(self):
         """The figure the analysis draws for this result (matplotlib Figure), as `latentkit plot` saves it."""

@@ -294,3 +294,112 @@ def test_package_exports_the_analysis_functions_and_result_classes():
                            (plane, "plane"), (sweep, "sweep")):
         assert callable(function) and function.__name__ == name and function.__module__.endswith(name)
     assert analyses.SweepResult is SweepResult and analyses.sweep is sweep
+
+
+# --- tables: to_dataframe and to_csv ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def every_result(sweep_result, interpolation_result, known_generator, random_classifier):
+    from latentkit.analyses import EvalResult, MapResult
+    from latentkit.analyses.plane import plane
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10), 6).astype(np.float32)
+    names = [str(i) for i in range(10)]
+    images = np.zeros((2, 28, 28), np.uint8)
+    return {
+        "sweep": sweep_result, "interpolate": interpolation_result,
+        "plane": plane(known_generator, random_classifier, dims=[0, 2], extent=1, resolution=3, mosaic=2),
+        "map": MapResult(z=np.zeros((6, 4)), probs=probs, embedding=rng.random((6, 2)), class_names=names),
+        "eval": EvalResult(sample_images=images, probs=probs, class_shares=np.full(10, 0.1),
+                           real_class_shares=np.full(10, 0.1), nn_distance=rng.random(6), nn_index=np.arange(6),
+                           real_nn_distance=rng.random(6), closest_samples=images, closest_train=images,
+                           path_lengths=np.ones((4, 2)), class_names=names,
+                           metrics={"fid": {"generated": 4.9, "real": 0.28},
+                                    "kid": {"generated": 0.07, "generated_error": 0.01, "real": 0.001},
+                                    "ppl_slerp_full": {"generated": 1672.0, "generated_error": 71.0}}),
+    }
+
+
+@pytest.mark.parametrize("analysis", ["interpolate", "sweep", "map", "plane", "eval"])
+def test_every_table_writes_as_csv_and_reads_back(every_result, analysis, tmp_path):
+    import csv
+
+    result = every_result[analysis]
+    for name, columns in result.tables().items():
+        lengths = {len(v) for v in columns.values()}
+        assert len(lengths) == 1 and lengths != {0}, f"{analysis}/{name} columns differ in length: {lengths}"
+        path = result.to_csv(tmp_path / f"{name}.csv", table=name)
+        with open(path, newline="") as f:
+            header, *rows = list(csv.reader(f))
+        assert header == list(columns) and len(rows) == lengths.pop()
+        for key, column in columns.items():  # every value survives the text round trip
+            read = [row[header.index(key)] for row in rows]
+            if column.dtype.kind == "f":
+                assert np.allclose(np.array(read, float), column, equal_nan=True), f"{analysis}/{name}/{key}"
+            else:
+                assert read == [str(v) for v in column], f"{analysis}/{name}/{key}"
+
+
+def test_tables_say_what_each_row_is(every_result):
+    r = every_result["interpolate"]
+    frames = r.tables()["frames"]
+    row = np.flatnonzero((frames["path"] == 0) & (frames["frame"] == 2))[0]
+    assert frames["label"][row] == r.labels[0, 2] and frames["p_3"][row] == r.probs[0, 2, 3]
+    assert frames["norm"][row] == r.norms[0, 2]
+
+    p = every_result["plane"]
+    grid = p.tables()["grid"]
+    for i, j in [(0, 2), (2, 0), (1, 1)]:  # probs[i, j]: row i follows the second axis (b), column j the first (a)
+        cell = np.flatnonzero((grid["a"] == p.axis[j]) & (grid["b"] == p.axis[i]))
+        assert len(cell) == 1 and grid["label"][cell[0]] == p.labels[i, j]
+
+    s = every_result["sweep"]
+    dims, images = s.tables()["dims"], s.tables()["images"]
+    assert list(dims["dim"]) == list(s.dims) and np.allclose(dims["pixel_change"], s.pixel_change)
+    for k, dim in enumerate(s.dims):  # the per-image rows average to the per-dim measures
+        mine = images["dim"] == dim
+        assert images["flipped"][mine].mean() == pytest.approx(s.flip_rate[k])
+        assert images["pixel_change"][mine].mean() == pytest.approx(s.pixel_change[k], abs=1e-6)
+
+    e = every_result["eval"]
+    assert list(e.tables()) == ["metrics", "classes", "samples"]
+    metrics = e.tables()["metrics"]
+    kid, fid, ppl = (list(metrics["metric"]).index(m) for m in ("kid", "fid", "ppl_slerp_full"))
+    assert metrics["generated_error"][kid] == 0.01 and np.isnan(metrics["generated_error"][fid])
+    assert np.isnan(metrics["real"][ppl])
+
+
+def test_to_dataframe_holds_the_default_table_and_any_named_one(every_result):
+    pytest.importorskip("pandas")
+    s = every_result["sweep"]
+    dims, images = s.to_dataframe(), s.to_dataframe("images")
+    assert list(dims.columns) == list(s.tables()["dims"]) and len(images) == s.labels.size
+    assert np.allclose(images.groupby("dim", sort=False).flipped.mean(), s.flip_rate)
+    metrics = every_result["eval"].to_dataframe().set_index("metric")
+    assert metrics.loc["fid", "generated"] == 4.9
+
+
+def test_fashion_probability_columns_use_the_names_from_accepts(every_result):
+    from dataclasses import replace
+
+    from latentkit.names import CLASSES
+
+    fashion = replace(every_result["map"], class_names=CLASSES["fashion-mnist"])
+    columns = list(fashion.tables()["samples"])
+    assert columns[-10:] == ["p_t-shirt", "p_trouser", "p_pullover", "p_dress", "p_coat", "p_sandal", "p_shirt",
+                             "p_sneaker", "p_bag", "p_ankle-boot"]
+    assert set(fashion.tables()["samples"]["class"]) <= set(CLASSES["fashion-mnist"])
+
+
+def test_without_pandas_to_dataframe_says_how_to_get_it(every_result, monkeypatch, tmp_path):
+    import sys
+
+    from latentkit.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    with pytest.raises(ImportError, match="pip install pandas"):
+        every_result["map"].to_dataframe()
+    assert every_result["map"].to_csv(tmp_path / "m.csv").stat().st_size > 0, "CSV needs no pandas"
+    with pytest.raises(ConfigError, match="sweep results have no table 'frames'; choose one of: dims, images"):
+        every_result["sweep"].to_csv(tmp_path / "s.csv", table="frames")
