@@ -245,8 +245,7 @@ def find_directions(
     samples_used = DEFAULT_SAMPLES if samples is None and method in SAMPLED else samples
     if samples_used is not None:
         check_size("samples", samples_used, 100, MAX_SAMPLES)
-    top = DEFAULT_TOP if top is None else top
-    check_size("top", top, 1, generator.latent_dim)
+    top = min(DEFAULT_TOP, generator.latent_dim) if top is None else check_size("top", top, 1, generator.latent_dim)
     check_size("probes", probes, 1, MAX_SWEEP_SAMPLES)
     check_size("steps", steps, 3, 101)
     if steps % 2 == 0:

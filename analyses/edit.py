@@ -46,7 +46,7 @@ from latentkit.limits import (
 )
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import check_class, generate_and_classify, ready_models
+from latentkit.sampling import BATCH, check_class, generate_and_classify, ready_models
 from latentkit.style import STYLE_FEATURES, style_features, style_kept
 
 ANALYSIS = "edit"
@@ -156,8 +156,13 @@ def confident_latents(generator: GeneratorLike, classifier: Classifier, label: i
     """The first n of `pool` prior latents read as `label` with confidence >= CONFIDENT: typical
     examples of the class, not only its most convincing ones."""
     z = generator.sample_latents(pool, seed=seed)
-    probs = generate_and_classify(generator, classifier, z, images=False).probs
-    hits = torch.nonzero((probs.argmax(1) == label) & (probs.max(1).values >= CONFIDENT))[:, 0]
+    hits = torch.empty(0, dtype=torch.long)
+    for start in range(0, pool, BATCH):  # stop as soon as n are found: the answer is the same, sooner
+        probs = generate_and_classify(generator, classifier, z[start:start + BATCH], images=False).probs
+        found = torch.nonzero((probs.argmax(1) == label) & (probs.max(1).values >= CONFIDENT))[:, 0]
+        hits = torch.cat([hits, found + start])
+        if len(hits) >= n:
+            break
     if len(hits) < n:
         raise ConfigError(f"only {len(hits)} of {pool} samples read confidently as {classifier.classes[label]}; "
                           f"raise --pool or lower --samples")

@@ -12,12 +12,13 @@ import sys
 import click
 
 from latentkit import __version__
-from latentkit.cli import analyses
+from latentkit.cli import analyses, directions
 from latentkit.cli.common import (
     FiniteFloat,
     command_line,
     complete_models,
     data_dir_option,
+    progress_option,
     seed_option,
     stacked,
 )
@@ -188,8 +189,11 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({summary(card)})")
 
 
+# map and eval take tens of seconds and show progress on stderr; -q is their library's progress=False.
+for command in (analyses.latent_map, analyses.evaluate):
+    command.params.append(progress_option())
 for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,
-                analyses.show, analyses.plot):
+                directions.directions, directions.edit, analyses.show, analyses.plot):
     cli.add_command(command)
 
 
