@@ -26,8 +26,10 @@ from latentkit.generators import GeneratorLike, module_device
 from latentkit.limits import MAX_PPL_PATHS, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.pixels import to_native
+from latentkit.progress import Phases, generate_with_progress
+from latentkit.quality import verdict
 from latentkit.results import StoredResult
-from latentkit.sampling import classify_images, generate_and_classify, ready_models
+from latentkit.sampling import classify_images, ready_models
 
 ANALYSIS = "eval"
 VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
@@ -52,6 +54,13 @@ METRICS = {
     "near_copies": ("lower", "share closer to a training image than 99% of test images are (real: 1% by design)"),
     "parzen_ll": ("higher", "Parzen-window log-likelihood of the test set, nats; ± standard error"),
 }
+# Metrics that score a collapsed generator (one digit, or one near-constant image) or a noise
+# generator well: one clear image is read confidently and sits inside the test manifold, nothing
+# changes along a path, noise is far from every training image. An untrained generator beat real
+# data on confident_fraction, nn_distance, near_copies and every PPL. When quality.verdict flags
+# the samples, the table marks these "!" and the result's params name them.
+MISLEADING_WHEN_DEGENERATE = ("confident_fraction", "precision", "density",
+                              *(f"ppl_{m}_{s}" for m, s in PPL_VARIANTS), "nn_distance", "near_copies")
 
 
 @dataclass
@@ -101,13 +110,23 @@ def _pixels(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     return to_native(images.to(device)).flatten(1)
 
 
-def _feature_metrics(real: torch.Tensor, fake: torch.Tensor, radii: dict[int, torch.Tensor], seed: int) -> dict:
+FEATURE_PHASES = 4  # fid, kid, precision/recall, density/coverage: one progress phase each
+
+
+def _feature_metrics(
+    real: torch.Tensor, fake: torch.Tensor, radii: dict[int, torch.Tensor], seed: int, bar: Phases, column: str,
+) -> dict:
     """Metrics that compare a feature set with the test set's (`radii`: its k-NN radii by k):
-    name -> (value, error or None)."""
+    name -> (value, error or None). Each is a phase of `bar`, named with `column`."""
+    bar.start(f"fid ({column})")
+    fid = M.frechet_distance(real, fake)
+    bar.start(f"kid ({column})")
+    kid = M.kernel_distance(real, fake, seed=seed)
+    bar.start(f"precision, recall ({column})")
     precision, recall = M.precision_recall(real, fake, 3, radii[3])
+    bar.start(f"density, coverage ({column})")
     density, coverage = M.density_coverage(real, fake, 5, radii[5])
-    return {"fid": (M.frechet_distance(real, fake), None), "kid": M.kernel_distance(real, fake, seed=seed),
-            "precision": (precision, None), "recall": (recall, None),
+    return {"fid": (fid, None), "kid": kid, "precision": (precision, None), "recall": (recall, None),
             "density": (density, None), "coverage": (coverage, None)}
 
 
@@ -117,13 +136,27 @@ def _label_metrics(probs: torch.Tensor) -> dict[str, tuple]:
             **{k: (q[k], None) for k in ("confident_fraction", "class_entropy", "min_class_share")}}
 
 
+def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, seed: int, bar: Phases) -> np.ndarray:
+    """Per-path PPL values (4, paths), one row per PPL_VARIANTS entry, each a phase of `bar`."""
+    rows = []
+    for method, sampling in PPL_VARIANTS:
+        bar.start(f"ppl {method} {sampling}")
+        rows.append(M.path_lengths(generator, classifier.features, paths, method, sampling, eps=PPL_EPSILON,
+                                   seed=seed).numpy())
+    return np.stack(rows)
+
+
 def evaluate(
     generator: GeneratorLike, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
     seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
+    progress: bool = True,
 ) -> EvalResult:
     """Score `samples` generated images against the classifier's dataset (see the module docstring).
 
     `yardstick=False` skips the real-data column, for comparing many generators quickly.
+    `progress` shows a bar on stderr naming the metric being computed. Samples that
+    quality.verdict finds collapsed or noise get params["quality_warning"] saying so and
+    params["misleading_metrics"] naming the metrics that then flatter the generator.
     """
     check_size("samples", samples, 10, VALIDATION_START)  # the training images the yardstick draws from
     check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
@@ -133,63 +166,74 @@ def evaluate(
     train = load_images(dataset, train=True, data_dir=data_dir)
     test = load_images(dataset, train=False, data_dir=data_dir)
     device = module_device(classifier)
+    columns = 1 + yardstick
+    # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per column.
+    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns
+    with Phases("eval", phases, enabled=progress) as bar:
+        bar.start(f"generating {samples} samples")
+        fake = generate_with_progress(generator, classifier, generator.sample_latents(samples, seed=seed), bar,
+                                      features=True)
+        pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
+        stand_in = train.images[pick]
+        bar.start("classifying the test set")
+        ref = classify_images(classifier, test.images)
 
-    fake = generate_and_classify(generator, classifier, generator.sample_latents(samples, seed=seed), features=True)
-    pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
-    stand_in = train.images[pick]
-    ref = classify_images(classifier, test.images)
+        table = {name: {} for name in METRICS}
 
-    table = {name: {} for name in METRICS}
+        def put(which: str, values: dict[str, tuple]) -> None:
+            for name, (value, error) in values.items():
+                table[name][which] = round(value, 6)
+                if error is not None:
+                    table[name][f"{which}_error"] = round(error, 6)
 
-    def put(which: str, values: dict[str, tuple]) -> None:
-        for name, (value, error) in values.items():
-            table[name][which] = round(value, 6)
-            if error is not None:
-                table[name][f"{which}_error"] = round(error, 6)
+        radii = {k: M.knn_radii(ref.features, k) for k in (3, 5)}
+        put("generated", {**_feature_metrics(ref.features, fake.features, radii, seed, bar, "generated"),
+                          **_label_metrics(fake.probs)})
+        if yardstick:
+            real = classify_images(classifier, stand_in)
+            put("real", {**_feature_metrics(ref.features, real.features, radii, seed, bar, "real"),
+                         **_label_metrics(ref.probs)})
 
-    radii = {k: M.knn_radii(ref.features, k) for k in (3, 5)}
-    put("generated", {**_feature_metrics(ref.features, fake.features, radii, seed), **_label_metrics(fake.probs)})
-    if yardstick:
-        real = classify_images(classifier, stand_in)
-        put("real", {**_feature_metrics(ref.features, real.features, radii, seed), **_label_metrics(ref.probs)})
+        path_lengths = _path_lengths(generator, classifier, ppl_paths, seed, bar)
+        put("generated", {f"ppl_{m}_{s}": M.trimmed_mean(torch.from_numpy(row))
+                          for (m, s), row in zip(PPL_VARIANTS, path_lengths, strict=True)})
 
-    path_lengths = []
-    for method, sampling in PPL_VARIANTS:
-        lengths = M.path_lengths(generator, classifier.features, ppl_paths, method, sampling,
-                                 eps=PPL_EPSILON, seed=seed)
-        path_lengths.append(lengths.numpy())
-        put("generated", {f"ppl_{method}_{sampling}": M.trimmed_mean(lengths)})
+        # Memorisation: each sample's closest training image, beside how close unseen test images come.
+        bar.start("nearest training images")
+        train_px, fake_px = _pixels(train.images, device), _pixels(fake.images, device)
+        nn_dist, nn_idx = M.nearest_neighbours(fake_px, train_px)
+        real_nn_dist = M.nearest_neighbours(_pixels(test.images[:samples], device), train_px)[0]
+        threshold = torch.quantile(real_nn_dist.double(), 0.01)
+        put("generated", {"nn_distance": (float(nn_dist.median()), None),
+                          "near_copies": (float((nn_dist < threshold).double().mean()), None)})
+        if yardstick:
+            put("real", {"nn_distance": (float(real_nn_dist.median()), None),
+                         "near_copies": (float((real_nn_dist < threshold).double().mean()), None)})
 
-    # Memorisation: each sample's closest training image, beside how close unseen test images come.
-    train_px, fake_px = _pixels(train.images, device), _pixels(fake.images, device)
-    nn_dist, nn_idx = M.nearest_neighbours(fake_px, train_px)
-    real_nn_dist = M.nearest_neighbours(_pixels(test.images[:samples], device), train_px)[0]
-    threshold = torch.quantile(real_nn_dist.double(), 0.01)
-    put("generated", {"nn_distance": (float(nn_dist.median()), None),
-                      "near_copies": (float((nn_dist < threshold).double().mean()), None)})
-    if yardstick:
-        put("real", {"nn_distance": (float(real_nn_dist.median()), None),
-                     "near_copies": (float((real_nn_dist < threshold).double().mean()), None)})
+        bar.start("parzen (generated)")
+        valid_px, test_px = _pixels(train.images[VALIDATION_START:], device), _pixels(test.images, device)
+        ll, ll_error, sigma = M.parzen_estimate(fake_px, valid_px, test_px)
+        put("generated", {"parzen_ll": (ll, ll_error)})
+        real_sigma = None
+        if yardstick:
+            bar.start("parzen (real)")
+            real_ll, real_ll_error, real_sigma = M.parzen_estimate(_pixels(stand_in, device), valid_px, test_px)
+            put("real", {"parzen_ll": (real_ll, real_ll_error)})
 
-    valid_px, test_px = _pixels(train.images[VALIDATION_START:], device), _pixels(test.images, device)
-    ll, ll_error, sigma = M.parzen_estimate(fake_px, valid_px, test_px)
-    put("generated", {"parzen_ll": (ll, ll_error)})
-    real_sigma = None
-    if yardstick:
-        real_ll, real_ll_error, real_sigma = M.parzen_estimate(_pixels(stand_in, device), valid_px, test_px)
-        put("real", {"parzen_ll": (real_ll, real_ll_error)})
-
+    quality = M.sample_quality(fake.probs)
+    warning = verdict(quality, classifier.classes)
     closest = nn_dist.argsort()[:CLOSEST_SHOWN].cpu()
     return EvalResult(
         sample_images=fake.images[:100].numpy(), probs=fake.probs.numpy(),
-        class_shares=np.array(M.sample_quality(fake.probs)["class_shares"]),
+        class_shares=np.array(quality["class_shares"]),
         real_class_shares=np.array(M.sample_quality(ref.probs)["class_shares"]),
         nn_distance=nn_dist.cpu().numpy(), nn_index=nn_idx.cpu().numpy(), real_nn_distance=real_nn_dist.cpu().numpy(),
         closest_samples=fake.images[closest].numpy(), closest_train=train.images[nn_idx[closest].cpu()].numpy(),
-        path_lengths=np.stack(path_lengths), metrics=table, class_names=classifier.classes,
+        path_lengths=path_lengths, metrics=table, class_names=classifier.classes,
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
                 "ppl_epsilon": PPL_EPSILON, "seed": seed,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
+                "quality_warning": warning, "misleading_metrics": list(MISLEADING_WHEN_DEGENERATE) if warning else [],
                 **record},
     )
 
@@ -203,12 +247,18 @@ def _cell(entry: dict, which: str) -> str:
 
 
 def format_table(result: EvalResult) -> str:
-    """The metric table as aligned text: metric, generated, real (train vs test), better, meaning."""
+    """The metric table as aligned text: metric, generated, real (train vs test), better, meaning.
+    Metrics that flatter collapsed or noise samples are marked "!", with a warning line under the table."""
+    misleading = result.params.get("misleading_metrics", [])
     rows = [("metric", "generated", "real", "better", "what it is")]
-    rows += [(name, _cell(result.metrics[name], "generated"), _cell(result.metrics[name], "real"), better, meaning)
-             for name, (better, meaning) in METRICS.items()]
+    rows += [(name, _cell(result.metrics[name], "generated") + (" !" if name in misleading else ""),
+              _cell(result.metrics[name], "real"), better, meaning) for name, (better, meaning) in METRICS.items()]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows]
+    if result.params.get("quality_warning"):
+        lines.append(f"warning: {result.params['quality_warning']}; the metrics marked ! score such samples well: "
+                     "read fid, kid, recall, coverage and class_entropy instead")
+    return "\n".join(lines)
 
 
 def plot_eval(result: EvalResult, fig=None):
@@ -248,10 +298,13 @@ def plot_eval(result: EvalResult, fig=None):
 
     m = result.metrics
     yardstick = f" (train vs test {m['fid']['real']:.3g})" if "real" in m["fid"] else ""
-    fig.suptitle(f"FID {m['fid']['generated']:.3g}{yardstick} · "
-                 f"classifier score {m['classifier_score']['generated']:.3g} · "
-                 f"precision {m['precision']['generated']:.2f} recall {m['recall']['generated']:.2f} · "
-                 f"Parzen {m['parzen_ll']['generated']:.0f} nats", fontsize=12)
+    title = (f"FID {m['fid']['generated']:.3g}{yardstick} · "
+             f"classifier score {m['classifier_score']['generated']:.3g} · "
+             f"precision {m['precision']['generated']:.2f} recall {m['recall']['generated']:.2f} · "
+             f"Parzen {m['parzen_ll']['generated']:.0f} nats")
+    if result.params.get("quality_warning"):
+        title += f"\n{result.params['quality_warning']}: precision and distances to training images mislead"
+    fig.suptitle(title, fontsize=12)
     return fig
 
 

@@ -11,6 +11,7 @@ from nearby latents.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,9 @@ from latentkit.errors import ConfigError
 from latentkit.generators import GeneratorLike
 from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.progress import Phases, generate_with_progress
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify, ready_models
+from latentkit.sampling import ready_models
 
 ANALYSIS = "map"
 EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
@@ -71,17 +73,19 @@ class MapResult(StoredResult):
 
 def sample_points(
     generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
-    keep_images: bool = False,
+    keep_images: bool = False, bar: Phases | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray | None]:
-    """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None)."""
+    """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None);
+    `bar` (if given) advances as the samples are generated."""
     z = generator.sample_latents(n, seed=seed)
-    images, probs, feats = generate_and_classify(generator, classifier, z, images=keep_images,
-                                                 features=space == "features")
+    images, probs, feats = generate_with_progress(generator, classifier, z, bar, images=keep_images,
+                                                  features=space == "features")
     return z, probs, feats if space == "features" else z, None if images is None else images.numpy()
 
 
-def embed(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
-    """(N, D) -> (N, 2) with UMAP (umap-learn), PCA or t-SNE (scikit-learn), seeded."""
+def embed(points: np.ndarray, method: str = "umap", seed: int = 0, progress: bool = False) -> np.ndarray:
+    """(N, D) -> (N, 2) with UMAP (umap-learn), PCA or t-SNE (scikit-learn), seeded. `progress`
+    shows UMAP's own bar over its layout epochs on stderr."""
     if method == "pca":
         from sklearn.decomposition import PCA
 
@@ -99,7 +103,8 @@ def embed(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
         # A random_state makes umap single-threaded; saying n_jobs=1 keeps it from warning about it.
         reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
-                            precomputed_knn=knn)
+                            precomputed_knn=knn, tqdm_kwds={"disable": not progress, "desc": "UMAP layout",
+                                                            "leave": False, "file": sys.stderr})
         return reducer.fit_transform(points)
 
 
@@ -125,8 +130,10 @@ def latent_map(
     store_images: bool = False,
     seed: int = 0,
     allow_mismatch: bool = False,
+    progress: bool = True,
 ) -> MapResult:
-    """Sample, classify and embed `samples` latents; see the module docstring."""
+    """Sample, classify and embed `samples` latents; see the module docstring. `progress` shows
+    a bar on stderr for generation and the projection."""
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     if space not in SPACES:
@@ -134,8 +141,11 @@ def latent_map(
     check_size("samples", samples, 10, MAX_IMAGES if store_images else MAX_SAMPLES)
     check_seed(seed)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
-    z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images)
-    embedding = embed(points.numpy(), method, seed)
+    with Phases("map", 2, enabled=progress) as bar:
+        bar.start(f"generating {samples} samples")
+        z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images, bar)
+        bar.start(f"{method} of {samples} points")
+        embedding = embed(points.numpy(), method, seed, progress)
     return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=np.asarray(embedding, dtype=np.float32),
                      class_names=classifier.classes, images=images,
                      params={"samples": samples, "method": method, "space": space, "seed": seed, **record})

@@ -18,7 +18,8 @@ import torch
 from latentkit.generators import GeneratorLike, module_device
 from latentkit.geometry import lerp, slerp
 from latentkit.models import Classifier
-from latentkit.sampling import BATCH, generate_and_classify
+from latentkit.progress import Phases, generate_with_progress
+from latentkit.sampling import BATCH
 
 # Goodfellow et al. 2014's sigma grid for MNIST (their parzen_ll.py: logspace(-1, 0, 10)).
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -26,11 +27,13 @@ CHUNK = 1024  # query rows per distance block: 1024 x 60,000 floats is 245 MB
 
 
 def classify_samples(
-    generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, batch_size: int = BATCH
+    generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, batch_size: int = BATCH,
+    bar: Phases | None = None,
 ) -> torch.Tensor:
-    """Class probabilities (n, C) of n samples drawn from the prior with `seed`."""
+    """Class probabilities (n, C) of n samples drawn from the prior with `seed`; `bar` (if given)
+    advances as they are generated."""
     z = generator.sample_latents(n, seed=seed)
-    return generate_and_classify(generator, classifier, z, batch_size, images=False).probs
+    return generate_with_progress(generator, classifier, z, bar, batch_size=batch_size, images=False).probs
 
 
 def sample_quality(probs: torch.Tensor, threshold: float = 0.9) -> dict:

@@ -4,7 +4,7 @@ A generator that draws one digit, or one near-constant image, is read "confident
 classifier, so confident fraction alone ranks it above a good model. Class entropy shows the
 collapse, and `verdict` says it in words:
 
-    summary(card)       # "confident 100.0%, class entropy 0.00 (collapsed: 8 is 100% of samples)"
+    summary(card)   # "confident 100.0%, class entropy 0.00, min class share 0.0%; collapsed: 8 is 100% of samples"
 
 Torch-free: `latentkit models` and shell completion read cards without importing torch.
 """
@@ -63,4 +63,4 @@ def summary(card: dict) -> str:
     line = (f"confident {m['confident_fraction']:.1%}, class entropy {m['class_entropy']:.2f}, "
             f"min class share {m['min_class_share']:.1%}")
     warning = card_verdict(card)
-    return f"{line} ({warning})" if warning else line
+    return f"{line}; {warning}" if warning else line

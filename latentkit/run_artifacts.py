@@ -26,6 +26,7 @@ from latentkit import plotting
 from latentkit.cards import new_card, write_card
 from latentkit.configs import TrainConfig
 from latentkit.pixels import to_unit_range
+from latentkit.progress import Phases
 from latentkit.storage import atomic_path, folder_lock, missing_folders, remove_empty_folders
 from latentkit.weights import save_weights
 
@@ -93,11 +94,12 @@ def write_epoch(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor
 
 
 def sample_metrics(generator: torch.nn.Module, classifier: torch.nn.Module, samples: int, seed: int,
-                   classifier_name: str, allow_mismatch: bool = False) -> dict:
-    """Classifier-read quality of `samples` seeded samples, with the classifier that read them."""
+                   classifier_name: str, allow_mismatch: bool = False, bar: Phases | None = None) -> dict:
+    """Classifier-read quality of `samples` seeded samples, with the classifier that read them;
+    `bar` (if given) advances as they are generated."""
     from latentkit.metrics import classify_samples, sample_quality
 
-    probs = classify_samples(generator, classifier, samples, seed=seed)
+    probs = classify_samples(generator, classifier, samples, seed=seed, bar=bar)
     return {"classifier": classifier_name, "classifier_dataset": classifier.config.dataset,
             "allow_mismatch": allow_mismatch, **sample_quality(probs)}
 

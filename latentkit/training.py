@@ -30,6 +30,7 @@ from latentkit.storage import atomic_path, check_writable
 
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
+BAR_FORMAT = "{desc} |{bar}| {remaining} left{postfix}"
 EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's BatchNorm statistics
 
 __all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "STATS", "GANTrainer", "TrainConfig", "TrainState",
@@ -291,7 +292,7 @@ class GANTrainer:
         if self.budget_spent:
             log(f"stopped after {cfg.max_minutes:g} {cfg.clock} minutes at epoch {st.epoch + 1} "
                 f"step {st.step_in_epoch} ({len(st.history['loss_D'])} steps in all)")
-        return self._write_final()
+        return self._write_final(progress)
 
     def _run_epoch(self, data, epoch: int, steps: int, stop: _StopFlag, progress: bool) -> bool:
         """Train from state.step_in_epoch to the end of `epoch` (or until the budget is spent),
@@ -300,8 +301,10 @@ class GANTrainer:
 
         cfg, st = self.cfg, self.state
         perm = epoch_permutation(len(data), cfg.seed, epoch).to(self.device)
-        bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}",
-                   disable=not progress, leave=False, initial=st.step_in_epoch, total=steps)
+        # Laid out to fit 80 columns with a 10-character bar: tqdm's default layout plus the R002
+        # numbers cut the text mid-"D(x)" there and left a bar one character wide.
+        bar = tqdm(range(st.step_in_epoch, steps), desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress,
+                   leave=False, initial=st.step_in_epoch, total=steps, bar_format=BAR_FORMAT)
         clock = (time.perf_counter(), time.process_time())
         last_saved = clock[0]
         for step in bar:
@@ -314,7 +317,7 @@ class GANTrainer:
             st.step_in_epoch = step + 1
             clock = self._tick(clock)
             if step % 10 == 0:
-                bar.set_postfix_str(self._summary_numbers(stats))
+                bar.set_postfix_str(_bar_numbers(stats))
             if stop.requested:
                 self.save_checkpoint()
                 raise TrainingError(
@@ -345,14 +348,23 @@ class GANTrainer:
             "in another --out"
         )
 
-    def _write_final(self) -> dict:
-        g = self.final_generator()
-        card = run_artifacts.generator_card(g, self.cfg, self.state, self.command, self.device)
-        if self.classifier is not None:
-            card["metrics"] = run_artifacts.sample_metrics(
-                g, self.classifier, self.cfg.eval_samples, self.cfg.seed, classifier_name=self.classifier_name,
-                allow_mismatch=self.cfg.allow_mismatch)
-        run_artifacts.write_final(self.out, g, self.fixed_noise, self.state.history, card)
+    def _write_final(self, progress: bool) -> dict:
+        """The weight average's statistics, the card's metrics, then the final files; with `progress`,
+        a bar names each phase (on 2 cores they take up to a minute in all)."""
+        from latentkit.progress import Phases
+
+        scoring = self.classifier is not None
+        with Phases("finishing", 2 + scoring, enabled=progress) as bar:
+            bar.start("weight-average BatchNorm statistics" if self.G_ema is not None else "final generator")
+            g = self.final_generator()
+            card = run_artifacts.generator_card(g, self.cfg, self.state, self.command, self.device)
+            if scoring:
+                bar.start(f"scoring {self.cfg.eval_samples} samples")
+                card["metrics"] = run_artifacts.sample_metrics(
+                    g, self.classifier, self.cfg.eval_samples, self.cfg.seed, classifier_name=self.classifier_name,
+                    allow_mismatch=self.cfg.allow_mismatch, bar=bar)
+            bar.start("figures, progress.gif, weights")
+            run_artifacts.write_final(self.out, g, self.fixed_noise, self.state.history, card)
         return card
 
     def _tick(self, clock: tuple[float, float]) -> tuple[float, float]:
@@ -378,6 +390,12 @@ class GANTrainer:
         mean = [sum(h[k][-steps:]) / steps for k in STATS]
         return (f"Epoch [{epoch}/{self.cfg.epochs}] Step [{steps}/{steps}] "
                 f"{self._summary_numbers(mean)} Time {seconds:.1f}s")
+
+
+def _bar_numbers(s: list[float]) -> str:
+    """The STATS of a step, short enough for the progress bar at 80 columns."""
+    d_x, before, after = (f"{v:.2f}".removeprefix("0") for v in s[2:])  # D outputs are in [0, 1]: ".51"
+    return f"loss D/G {s[0]:.2f}/{s[1]:.2f} D(x) {d_x} D(G(z)) {before}/{after}"
 
 
 def _shown(value) -> str:

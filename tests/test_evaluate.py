@@ -90,3 +90,35 @@ def test_cli_eval_without_yardstick_draws_its_figure(run_cli, tmp_path, known_ge
     assert (tmp_path / "o" / "eval.png").stat().st_size > 10_000
     assert "real" not in EvalResult.load(tmp_path / "o" / "eval.h5").metrics["fid"]
     assert run_cli("plot", "o/eval.h5", "--out", "again.png").exit_code == 0
+
+
+def test_a_collapsed_generator_is_flagged_and_its_flattering_metrics_marked(tmp_path):
+    """An untrained generator draws one grey image the classifier reads as one digit with certainty:
+    it beat real data on confident fraction, nn_distance, near copies and PPL, unmarked."""
+    import torch
+
+    from latentkit import load_classifier
+    from latentkit.analyses.evaluate import MISLEADING_WHEN_DEGENERATE, plot_eval
+    from latentkit.models import GANConfig, Generator
+
+    torch.manual_seed(0)
+    untrained = Generator(GANConfig("dcgan", 100, 8)).eval()
+    result = evaluate(untrained, load_classifier(), samples=200, ppl_paths=4, data_dir=DATA_DIR, progress=False)
+    assert result.params["quality_warning"].startswith("collapsed: ")
+    assert result.params["misleading_metrics"] == list(MISLEADING_WHEN_DEGENERATE)
+    table = format_table(result).splitlines()
+    marked = {line.split()[0] for line in table[1:-1] if " !" in line}
+    assert marked == set(MISLEADING_WHEN_DEGENERATE)
+    assert table[-1].startswith(f"warning: {result.params['quality_warning']}")
+    result.save(tmp_path / "eval.h5")
+    assert EvalResult.load(tmp_path / "eval.h5").params["quality_warning"] == result.params["quality_warning"]
+    assert result.params["quality_warning"] in plot_eval(result)._suptitle.get_text()
+
+
+def test_the_bundled_generator_is_not_flagged():
+    from latentkit import load_classifier, load_generator
+
+    result = evaluate(load_generator(), load_classifier(), samples=300, ppl_paths=4, data_dir=DATA_DIR,
+                      yardstick=False, progress=False)
+    assert result.params["quality_warning"] is None and result.params["misleading_metrics"] == []
+    assert "!" not in format_table(result) and "warning" not in format_table(result)
