@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.names import class_keys
+from latentkit.style import STYLE_FEATURES as STYLE
 
 Columns = dict[str, np.ndarray]  # column name -> (rows,) values
 
@@ -79,7 +80,31 @@ def _eval(r: Any) -> dict[str, Columns]:
                         "nn_distance": r.nn_distance, "nn_index": r.nn_index}}
 
 
+def _directions(r: Any) -> dict[str, Columns]:
+    scores = {name: getattr(r, name) for name in ("accuracy", "offsets", "singular_values", "explained_variance",
+                                                  "lengths") if getattr(r, name) is not None}
+    return {"directions": {"key": np.array(r.keys, dtype=object), "name": np.array(r.names, dtype=object),
+                           "rank": np.argsort(r.ranking()), **scores, "pixel_change": r.pixel_change,
+                           "prob_shift": r.prob_shift, "flip_rate": r.flip_rate}}
+
+
+def _edit(r: Any) -> dict[str, Columns]:
+    samples, targets, steps = r.labels.shape
+    sample, target, step = _grid(samples, targets, steps)
+    flip = r.flip_step[sample, target]
+    return {"steps": {"sample": sample, "target": r.targets[target], "step": step,
+                      "strength": r.strengths.ravel(), "norm": r.latent_norm.ravel(),
+                      **_classified(r.probs.reshape(-1, r.probs.shape[-1]), r.class_names),
+                      "base_label": r.base_probs.argmax(-1)[sample], "flipped": (flip >= 0) & (step >= flip)},
+            "edits": {"sample": _grid(samples, targets)[0], "target": np.tile(r.targets, samples),
+                      "flip_step": r.flip_step.ravel(), "flip_strength": r.flip_strength.ravel(),
+                      "success": r.success.ravel(),
+                      **{f"{name}_base": np.repeat(r.base_style[:, i], targets) for i, name in enumerate(STYLE)},
+                      **{f"{name}_edited": r.edited_style[..., i].ravel() for i, name in enumerate(STYLE)}}}
+
+
 # analysis name (a result's ANALYSIS) -> its tables; the first table is the default.
 TABLES: dict[str, Callable[[Any], dict[str, Columns]]] = {
     "interpolate": _interpolate, "sweep": _sweep, "map": _map, "plane": _plane, "eval": _eval,
+    "directions": _directions, "edit": _edit,
 }

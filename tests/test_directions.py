@@ -216,6 +216,8 @@ def test_every_method_on_the_bundled_model_round_trips(bundled, method, tmp_path
     back = DirectionsResult.load(tmp_path / "d.h5")
     assert np.array_equal(back.vectors, r.vectors) and back.names == r.names and back.keys == r.keys
     assert np.array_equal(back.transitions, r.transitions)
+    table = back.tables()["directions"]
+    assert list(table["key"]) == r.keys and (table["rank"][r.ranking()] == np.arange(len(r.keys))).all()
     assert replot(tmp_path / "d.h5").is_file()
 
 

@@ -64,6 +64,9 @@ def test_style_grid_on_the_bundled_model(bundled, tmp_path):
     assert reached.mean() >= 0.8, f"only {reached.mean():.0%} of edits reach their class"
     kept = r.style_kept()
     assert set(kept) == {"ink", "slant", "width", "height"}
+    edits = r.tables()["edits"]
+    assert len(edits["success"]) == 30 and (edits["flip_step"] == r.flip_step.ravel()).all()
+    assert np.allclose(edits["slant_edited"], r.edited_style[..., 1].ravel())
     r.save(tmp_path / "e.h5")
     back = EditResult.load(tmp_path / "e.h5")
     assert np.array_equal(back.images, r.images) and back.mode == "all" and back.style_kept() == kept
