@@ -1,7 +1,8 @@
 """How often does an edit toward class b turn a latent read as a into b, and how far must it go?
 
 For every class a, `--samples` latents read confidently as a are moved toward every class b
-along b's one-vs-rest boundary normal (what `latentkit edit --from a --toward b` does) from
+along b's one-vs-rest boundary normal (what `latentkit edit --from a --toward b` does; or the
+a-vs-b boundary's with `--boundary pair`) from
 strength 0 to `--strength` in `--steps` steps. Per (a, b): the share read as b at the last
 step (the success rate), the share that is read as b at some step, and the mean strength at
 the first step read as b. Also each bundled generator's linear separability (StyleGAN's,
@@ -25,17 +26,23 @@ from latentkit.analyses import edit
 from latentkit.sampling import generate_and_classify, ready_models
 
 
-def success_table(g, clf, samples: int, strength: float, steps: int, fit_samples: int, seed: int) -> dict:
+def success_table(g, clf, samples: int, strength: float, steps: int, fit_samples: int, seed: int,
+                  boundary: str) -> dict:
     classes = len(clf.classes)
     end, reached, needed = (np.full((classes, classes), np.nan) for _ in range(3))
+    common = {"start": None, "samples": samples, "steps": steps, "strength": (0, strength),
+              "fit_samples": fit_samples, "seed": seed}
     for a in range(classes):
-        r = edit(g, clf, start=a, toward="all", samples=samples, steps=steps, strength=(0, strength),
-                 fit_samples=fit_samples, seed=seed)
+        common["start"] = a
+        # One-vs-rest normals do not depend on a: one style-grid edit covers every b.
+        grid = edit(g, clf, toward="all", **common) if boundary == "one-vs-rest" else None
         for b in range(classes):
-            if a != b:
-                end[a, b] = r.success[:, b].mean()
-                reached[a, b] = (r.flip_step[:, b] >= 0).mean()
-                needed[a, b] = np.nanmean(r.flip_strength[:, b]) if reached[a, b] > 0 else np.nan
+            if a == b:
+                continue
+            r, t = (grid, b) if grid is not None else (edit(g, clf, toward=b, boundary="pair", **common), 0)
+            end[a, b] = r.success[:, t].mean()
+            reached[a, b] = (r.flip_step[:, t] >= 0).mean()
+            needed[a, b] = np.nanmean(r.flip_strength[:, t]) if reached[a, b] > 0 else np.nan
     return {"read_as_b_at_end": end, "read_as_b_at_some_step": reached, "mean_strength_to_b": needed}
 
 
@@ -60,7 +67,9 @@ def heatmap(table: dict, class_names: list[str], title: str, path: Path) -> None
             if np.isfinite(v):
                 ax.text(j, i, f"{v:.0%}" if key.startswith("read") else f"{v:.1f}", ha="center", va="center",
                         fontsize=7, color="white" if (v < 0.5 if key.startswith("read") else v > 1.8) else "black")
-        ax.set_xticks(range(len(class_names)), class_names)
+        long = max(map(len, class_names)) > 2
+        ax.set_xticks(range(len(class_names)), class_names, rotation=40 if long else 0,
+                      ha="right" if long else "center")
         ax.set_yticks(range(len(class_names)), class_names)
         ax.set(xlabel="toward class b", ylabel="from class a", title=label)
         fig.colorbar(image, ax=ax, shrink=0.8)
@@ -77,18 +86,21 @@ def main() -> None:
     p.add_argument("--fit-samples", type=int, default=10_000)
     p.add_argument("--separability-samples", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--boundary", default="one-vs-rest", choices=["one-vs-rest", "pair"])
     p.add_argument("--out", default="docs/gallery/edit-success")
     args = p.parse_args()
 
     g = latentkit.load_generator(args.model)
     clf = latentkit.load_classifier(f"{g.dataset}-classifier")
     t = time.perf_counter()
-    table = success_table(g, clf, args.samples, args.strength, args.steps, args.fit_samples, args.seed)
+    table = success_table(g, clf, args.samples, args.strength, args.steps, args.fit_samples, args.seed,
+                          args.boundary)
     seconds = time.perf_counter() - t
     score = separability(g, clf, args.separability_samples, args.seed)
     off = ~np.eye(len(clf.classes), dtype=bool)
     summary = {"model": args.model, "samples_per_class": args.samples, "strength": args.strength, "steps": args.steps,
-               "fit_samples": args.fit_samples, "seed": args.seed, "seconds": round(seconds, 1),
+               "fit_samples": args.fit_samples, "seed": args.seed, "boundary": args.boundary,
+               "seconds": round(seconds, 1),
                "mean_read_as_b_at_end": round(float(table["read_as_b_at_end"][off].mean()), 4),
                "mean_read_as_b_at_some_step": round(float(table["read_as_b_at_some_step"][off].mean()), 4),
                "mean_strength_needed": round(float(np.nanmean(table["mean_strength_to_b"][off])), 3),
@@ -97,7 +109,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "edit_success.json").write_text(json.dumps(summary, indent=1).replace("NaN", "null"))
-    heatmap(table, clf.classes, f"{args.model}: edits from a toward b along b's one-vs-rest normal, "
+    heatmap(table, clf.classes, f"{args.model}: edits from a toward b along the {args.boundary} normal, "
             f"{args.samples} latents per a, strength 0-{args.strength:g}: {summary['mean_read_as_b_at_end']:.0%} "
             f"read as b at the end; linear separability {score:.2f}", out / "edit_success.png")
     print(json.dumps({k: v for k, v in summary.items() if not isinstance(v, list)}))

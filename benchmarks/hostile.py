@@ -75,6 +75,8 @@ ANALYSES = {  # each analysis with small settings that would succeed
     "map": ("map", "--samples", "20", "--method", "pca"),
     "plane": ("plane", "--dims", "1,2", "--resolution", "4"),
     "eval": ("eval", "--samples", "20", "--ppl-paths", "4", "--no-yardstick"),
+    "directions": ("directions", "--method", "sefa", "--top", "2", "--probes", "2", "--steps", "3"),
+    "edit": ("edit", "--toward", "8", "--samples", "2", "--steps", "3", "--fit-samples", "500"),
 }
 COMMANDS = {**ANALYSES, "train": TRAIN, "train-classifier": CLF}
 MISMATCH = ("--model", "fashion-mnist-dcgan", "--classifier", "mnist-classifier")
@@ -90,6 +92,8 @@ def _cases() -> list[Case]:
     huge = [("interpolate", o) for o in ("--steps", "--pool", "--pairs", "--refine")]
     huge += [("sweep", "--samples"), ("map", "--samples"), ("plane", "--resolution"),
              ("eval", "--samples"), ("eval", "--ppl-paths")]
+    huge += [("directions", o) for o in ("--samples", "--probes", "--top", "--steps")]
+    huge += [("edit", o) for o in ("--samples", "--steps", "--fit-samples", "--pool")]
     huge += [("train", o) for o in ("--latent-dim", "--width", "--epochs", "--batch-size", "--eval-samples",
                                     "--limit")]
     huge += [("train-classifier", o) for o in ("--epochs", "--batch-size", "--width", "--limit")]
@@ -115,6 +119,10 @@ def _cases() -> list[Case]:
     add("sweep/range-nan", "sweep", "--dims", "1", "--samples", "1", "--range", "nan:1:3")
     add("sweep/range-inf", "sweep", "--dims", "1", "--samples", "1", "--range", "0:inf:3")
     add("plane/extent-1e300", *ANALYSES["plane"], "--extent", "1e300")
+    for value in ("nan", "inf", "-1", "0", "1e300"):
+        add(f"directions/strength-{value}", *ANALYSES["directions"], "--strength", value)
+    for value in ("0:nan", "0:inf:3", "0:1e300", "abc", "0:1:1", "0:1:x", "1:2:3:4"):
+        add(f"edit/strength-{value}", *ANALYSES["edit"], "--strength", value)
     add("train/lr-negative", *TRAIN, "--lr", "-0.1")
 
     # empty strings
@@ -165,6 +173,32 @@ def _cases() -> list[Case]:
         add(f"sweep/dims-{dims}", "sweep", "--dims", dims, "--samples", "1")
     for rng in ("0:1", "0:1:0", "0:1:x", "1:0:-3"):
         add(f"sweep/range-{rng}", "sweep", "--dims", "1", "--samples", "1", "--range", rng)
+
+    # directions: bad requests, wrong generators, wrong methods for an option
+    for pairs in ("3:3", "3:12", "3-8", "3:8:1", "3:x", ",", "3:8,3:8"):
+        add(f"directions/pairs-{pairs}", "directions", "--pairs", pairs, "--samples", "500")
+    for extra in (("--condition-on", "12"), ("--condition-on", "x"), ("--condition-on", "1,1"),
+                  ("--method", "sefa", "--samples", "500"), ("--method", "sefa", "--pairs", "3:8"),
+                  ("--method", "mean", "--layer", "net.1"), ("--method", "classifier", "--top", "3"),
+                  ("--method", "pca", "--layer", "nope", "--samples", "500"), ("--steps", "4"),
+                  ("--method", "pca", "--samples", BIG), ("--method", "sefa", "--model", "abs.py:make"),
+                  ("--method", "pca", "--model", "garbage.pt")):
+        add(f"directions/{'-'.join(a.strip('-') for a in extra)[:60]}", "directions", *extra)
+    # edit: conflicting and impossible requests, latents and direction files
+    for extra in (("--toward", "8", "--direction", "dirs/directions.h5:sefa0"), ("--samples", "2"),
+                  ("--from", "3", "--toward", "3"), ("--toward", "12"), ("--toward", "x"),
+                  ("--toward", "all", "--boundary", "pair"), ("--toward", "8", "--boundary", "pair"),
+                  ("--toward", "8", "--condition-on", "12"), ("--toward", "8", "--from", "sneaker"),
+                  ("--direction", "dirs/directions.h5:sefa0", "--condition-on", "1"),
+                  ("--direction", "dirs/directions.h5"), ("--direction", "dirs/directions.h5:99"),
+                  ("--direction", "dirs/directions.h5:nope"), ("--direction", "missing.h5:0"),
+                  ("--direction", "res.h5:0"), ("--direction", "trunc.h5:0"), ("--direction", "notes.txt:0"),
+                  ("--toward", "8", "--z", "z_ok.npy", "--from", "3"), ("--toward", "8", "--z", "z_ok.npy",
+                                                                         "--samples", "3")):
+        add(f"edit/{'-'.join(a.strip('-') for a in extra)[:60]}", "edit", *extra, "--fit-samples", "500")
+    for z in ("missing.npy", "z_garbage.npy", "z_empty.npy", "z.npz", "z_str.npy", "z_nan.npy", "z_short.npy",
+              "afolder"):
+        add(f"edit/z-{z}", "edit", "--toward", "8", "--z", z, "--fit-samples", "500")
 
     # result files for show and plot
     for cmd in ("show", "plot"):
@@ -237,6 +271,11 @@ def _make_fixtures(folder: Path, data: Path, log) -> None:
     (folder / "garbage.pt").write_bytes(b"PK\x03\x04" + os.urandom(2048))
     (folder / "garbage.safetensors").write_bytes(os.urandom(2048))
     (folder / "nofunc.py").write_text("x = 1\n")
+    (folder / "abs.py").write_text(  # a generator whose first layer sees |z|, not z: no SeFa
+        "import torch\nimport latentkit\n\nclass G(torch.nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = torch.nn.Linear(100, 784)\n\n"
+        "    def forward(self, z):\n        return torch.tanh(self.fc(z.abs()))\n\n"
+        "def make():\n    return latentkit.wrap_generator(G(), latent_dim=100, value_range=(-1, 1))\n")
     (folder / "raises.py").write_text("def make():\n    raise RuntimeError('boom from make')\n")
     (folder / "bad.py").write_text("def make():\n    return 42\n")
     (folder / "wrongshape.py").write_text("import torch\n\ndef make():\n    return torch.nn.Linear(100, 10)\n")
@@ -258,6 +297,10 @@ def _make_fixtures(folder: Path, data: Path, log) -> None:
         with h5py.File(folder / "res" / "sweep.h5", "w") as f:
             f["x"] = np.arange(10)
     shutil.copyfile(folder / "res" / "sweep.h5", folder / "res.h5")
+    made = subprocess.run([sys.executable, "-m", "latentkit", *ANALYSES["directions"], "--out", "dirs"], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=300)
+    if made.returncode != 0:
+        log(f"warning: could not make the directions fixture dirs/directions.h5: {made.stderr.strip()[-300:]}")
     whole = (folder / "res.h5").read_bytes()
     (folder / "trunc.h5").write_bytes(whole[: len(whole) // 2])
     clf = subprocess.run([sys.executable, "-m", "latentkit", *CLF, "--out", "classifier_run"], cwd=folder,

@@ -187,7 +187,23 @@ def describe_result(path: str | os.PathLike) -> str:
                 lines.append(f"  /{safe_text(name, 60)} {kind}")
         if len(f) > LISTED_LIMIT:
             lines.append(f"  ... and {len(f) - LISTED_LIMIT} more datasets")
+        if attrs["analysis"] == "directions":
+            lines += _ranked_directions(f, params)
     return "\n".join(lines)
+
+
+def _ranked_directions(f, params: dict[str, Any]) -> list[str]:
+    """A directions file's keys and measured names, strongest class-probability shift first."""
+    keys, names = params.get("keys"), params.get("names")
+    shift = f.get("prob_shift")
+    if not (isinstance(keys, list) and isinstance(names, list) and shift is not None
+            and len(keys) == len(names) == len(shift)):
+        return ["  (directions: keys, names and prob_shift disagree; re-run the analysis that wrote it)"]
+    order = np.argsort(-np.asarray(shift[()], dtype=np.float64), kind="stable")
+    lines = ["  directions, strongest first (key, p(class) shift, name):"]
+    lines += [f"    {safe_text(keys[i], 20):>8}  {float(shift[i]):.3f}  {safe_text(names[i])}"
+              for i in order[:LISTED_LIMIT]]
+    return lines
 
 
 def _listed(values: dict[str, Any], indent: str, what: str, as_json: bool = False) -> list[str]:

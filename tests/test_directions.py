@@ -244,7 +244,11 @@ def test_cli_directions_and_a_user_generator(run_cli, tmp_path):
                      "--out", "d")
     assert result.exit_code == 0, result.output
     assert "sefa0" in result.output and (tmp_path / "d" / "directions.png").is_file()
-    assert DirectionsResult.load(tmp_path / "d" / "directions.h5").vectors.shape == (3, 12)
+    saved = DirectionsResult.load(tmp_path / "d" / "directions.h5")
+    assert saved.vectors.shape == (3, 12)
+    shown = run_cli("show", "d/directions.h5").output.splitlines()
+    first = shown.index("  directions, strongest first (key, p(class) shift, name):")
+    assert shown[first + 1].split()[0] == saved.keys[saved.ranking()[0]] and len(shown) == first + 4
 
     (tmp_path / "odd.py").write_text(
         "import torch\nfrom torch import nn\nimport latentkit\n\nclass G(nn.Module):\n    def __init__(self):\n"
