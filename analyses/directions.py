@@ -188,6 +188,9 @@ def classifier_directions(z: np.ndarray, labels: np.ndarray, classes: int, pairs
             skipped.append(c)
     for a, b in pairs:
         fits[(a, b)] = boundaries.fit_boundary(z, labels, [b], [a], seed=seed)
+    if not fits:
+        raise ConfigError(f"no class has {boundaries.MIN_PER_SIDE} confident latents on each side of a boundary "
+                          f"among {len(z)} labelled; sample more (--samples) or use a better-trained generator")
     vectors = []
     for own, fit in fits.items():
         others = np.array([fits[(c,)].normal for c in condition_on if c not in own]).reshape(-1, z.shape[1])
@@ -270,6 +273,9 @@ def find_directions(
         z, labels = labelled_latents(generator, classifier, samples_used, seed)
         vectors, lengths = boundaries.class_mean_directions(z, labels, len(classes))
         present = lengths > 0
+        if not present.any():
+            raise ConfigError(f"the confident ones of {samples_used} samples are all one class (or none), so no class "
+                              "mean differs from the whole's: use a better-trained generator or --method sefa/pca")
         found = {"keys": [f"mean{c}" for c in np.flatnonzero(present)], "vectors": vectors[present],
                  "lengths": lengths[present]}
         params.update(skipped_classes=np.flatnonzero(~present).tolist(), labelled=len(z))

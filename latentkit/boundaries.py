@@ -44,7 +44,8 @@ def fit_boundary(z: np.ndarray, labels: np.ndarray, positive: Sequence[int], neg
     if min(n_pos, n_neg) < MIN_PER_SIDE:
         raise ConfigError(f"only {n_pos} latents read as {_names(positive)} and {n_neg} as "
                           f"{'other classes' if negative is None else _names(negative)}; a boundary needs "
-                          f"{MIN_PER_SIDE} on each side: sample more (--samples) or use a better-trained generator")
+                          f"{MIN_PER_SIDE} on each side: label more latents (directions --samples, edit --fit-samples) "
+                          "or use a better-trained generator")
     x, y = z[used], is_pos[used]
     x_fit, x_test, y_fit, y_test = train_test_split(x, y, test_size=HELD_OUT, random_state=seed, stratify=y)
     svm = LinearSVC(class_weight="balanced", random_state=seed).fit(x_fit, y_fit)

@@ -258,4 +258,9 @@ def test_cli_directions_and_a_user_generator(run_cli, tmp_path):
     bad = run_cli("directions", "--method", "sefa", "--model", "odd.py:make", "--out", "x")
     assert_one_line_error(bad, "sefa needs", "use --method classifier")
     assert_one_line_error(run_cli("directions", "--pairs", "3-8"), "FROM:TO")
+    # This random generator draws one class only: nothing to separate, said in one line.
+    one_class = run_cli("directions", "--model", "mine.py:make", "--samples", 500, "--out", "x")
+    assert_one_line_error(one_class, "no class has 10 confident latents on each side")
+    assert_one_line_error(run_cli("directions", "--method", "mean", "--model", "mine.py:make", "--samples", 500,
+                                  "--out", "x"), "all one class")
     assert not (tmp_path / "x").exists()
