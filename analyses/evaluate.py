@@ -270,7 +270,7 @@ def plot_eval(result: EvalResult, fig=None):
 
     fig = fig or plt.figure(figsize=(13, 8.5), layout="constrained")
     (ax_grid, ax_share), (ax_nn, ax_pairs) = fig.subplots(2, 2)
-    ax_grid.imshow(255 - grid_image(torch.from_numpy(result.sample_images[:, None]) / 255, nrow=10),
+    ax_grid.imshow(grid_image(torch.from_numpy(result.sample_images[:, None]) / 255, nrow=10),
                    cmap="gray", vmin=0, vmax=255)
     ax_grid.set_title(f"{len(result.sample_images)} samples")
     ax_grid.axis("off")
@@ -291,7 +291,7 @@ def plot_eval(result: EvalResult, fig=None):
     ax_nn.legend()
 
     pairs = np.concatenate([result.closest_samples, result.closest_train], axis=1)  # (k, 56, 28)
-    ax_pairs.imshow(255 - grid_image(torch.from_numpy(pairs[:, None]) / 255, nrow=len(pairs)),
+    ax_pairs.imshow(grid_image(torch.from_numpy(pairs[:, None]) / 255, nrow=len(pairs)),
                     cmap="gray", vmin=0, vmax=255)
     ax_pairs.set_title("Samples closest to a training image (top) and that image (bottom)")
     ax_pairs.axis("off")

@@ -14,12 +14,15 @@ import torch
 
 from latentkit.storage import atomic_path
 
-# One colour per class (matplotlib's tab10), used by every figure latentkit draws.
+# One colour per class, used by every figure latentkit draws: matplotlib's tab10 with its grey
+# (class 7: MNIST's 7, FashionMNIST's Sneaker) replaced by navy, since light grey means "unsure".
+# Navy stays apart from tab10's blue and purple, in scatters and blended toward white (plane).
 CLASS_COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#8c564b", "#e377c2", "#000080", "#bcbd22", "#17becf",
 )
 UNSURE_COLOR = "#c8c8c8"  # low-confidence points
+GUTTER = 190  # grey level of the lines between the tiles of an image grid
 
 
 def class_color(label: int) -> str:
@@ -27,15 +30,19 @@ def class_color(label: int) -> str:
 
 
 def grid_image(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
-    """(B, 1, H, W) in [0, 1] -> one uint8 (rows*H', nrow*W') array with `pad` px gutters."""
+    """(B, 1, H, W) in [0, 1] (1 = ink) -> one uint8 (rows*H', nrow*W') grey image, black ink on
+    white with `pad` px grey gutters: latentkit draws every digit this way, in training grids as
+    in the analyses' figures (show it with cmap="gray", vmin=0, vmax=255)."""
     from torchvision.utils import make_grid
 
-    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=pad, pad_value=1.0)
-    return (grid[0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    paper = 1 - images.detach().float().cpu().clamp(0, 1)
+    grid = make_grid(paper, nrow=nrow, padding=pad, pad_value=GUTTER / 255)
+    return (grid[0] * 255).round().to(torch.uint8).numpy()
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int, scale: int = 2) -> Path:
-    """Write a sample grid as a PNG, upscaled `scale`x with nearest neighbour so pixels stay crisp."""
+    """Write a sample grid (grid_image: black ink on white) as a PNG, upscaled `scale`x with
+    nearest neighbour so pixels stay crisp."""
     from PIL import Image
 
     img = Image.fromarray(grid_image(images, nrow))
@@ -95,8 +102,10 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
 
     ax = ax or plt.subplots(figsize=(8, 4))[1]
     window = max(1, len(history["D_x"]) // 50)
-    for key, label in (("D_x", "D(x) real"), ("D_G_z_before", "D(G(z)) before G step"),
-                       ("D_G_z_after", "D(G(z)) after D step")):
+    # Both fake-batch means are of the same G(z): scored by D before its update, then by the
+    # updated D in G's step (R002's D_G_z1 and D_G_z2).
+    for key, label in (("D_x", "D(x), real batch"), ("D_G_z_before", "D(G(z)) before D's update"),
+                       ("D_G_z_after", "D(G(z)) after D's update (G's step)")):
         ax.plot(np.arange(len(_smooth(history[key], window))) + window // 2, _smooth(history[key], window), label=label)
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="iteration", ylabel="mean D output", ylim=(0, 1), title="Discriminator outputs")
