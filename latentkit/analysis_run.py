@@ -35,17 +35,20 @@ def load_models(
     device: str = "auto",
     allow_mismatch: bool = False,
 ) -> tuple[GeneratorLike, Classifier, dict[str, Any]]:
-    """(generator, classifier, provenance), both as inference copies, checked against each other.
+    """(generator, classifier, provenance), checked against each other before any work.
 
     `classifier` None is the bundled classifier of the generator's dataset. Provenance names
-    both models, hashes the files they came from and records both datasets.
+    both models, hashes the files they came from and records both datasets. The models are
+    returned as loaded (each analysis makes its own inference copies), so layer names are
+    the ones `print(generator)` shows (directions --layer).
     """
     dev = pick_device(device)
     g_path = resolve(model, "generator")
     g = load_generator(model, device=dev)
     classifier = default_classifier(g.dataset) if classifier is None else classifier
     c_path = resolve(classifier, "classifier")
-    g, clf, record = ready_models(g, load_classifier(c_path, device=dev), allow_mismatch)
+    clf = load_classifier(c_path, device=dev)
+    record = ready_models(g, clf, allow_mismatch)[2]
     provenance = {"generator": str(model), "generator_sha256": sha256(g_path),
                   "classifier": str(classifier), "classifier_sha256": sha256(c_path), **record}
     return g, clf, provenance

@@ -264,3 +264,15 @@ def test_cli_directions_and_a_user_generator(run_cli, tmp_path):
     assert_one_line_error(run_cli("directions", "--method", "mean", "--model", "mine.py:make", "--samples", 500,
                                   "--out", "x"), "all one class")
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_layer_names_are_the_loaded_generators(run_cli, tmp_path):
+    """Layer names are those print(generator) shows, not an inference copy's (BatchNorm folded away)."""
+    sefa = run_cli("directions", "--method", "sefa", "--top", 2, "--probes", 2, "--steps", 3, "--out", "s")
+    assert sefa.exit_code == 0, sefa.output
+    assert DirectionsResult.load(tmp_path / "s" / "directions.h5").params["layer"] == \
+        "Linear net.0 + BatchNorm1d net.1 (folded)"
+    pca = run_cli("directions", "--method", "pca", "--layer", "net.2", "--samples", 500, "--top", 2, "--probes", 2,
+                  "--steps", 3, "--out", "p")
+    assert pca.exit_code == 0, pca.output
+    assert DirectionsResult.load(tmp_path / "p" / "directions.h5").params["layer"] == "net.2"
