@@ -9,7 +9,7 @@ Four methods, each from the work that introduced it:
 
 Every direction is then measured the same way: each of `probes` base latents is moved from
 -strength to +strength along it and classified; what changes (pixels, class probabilities,
-which class becomes which) ranks the directions and names them ("+: 3→8 62%").
+which class becomes which) ranks the directions and names them ("+: →8 62% (3→8 20%, ...)").
 
     result = find_directions(g, clf, method="sefa", top=5)
     result.names[result.ranking()[0]]      # the strongest direction, named by measurement
@@ -152,16 +152,19 @@ class DirectionsResult(StoredResult):
 
 
 def name_direction(transitions: np.ndarray, class_names: list[str], probes: int) -> str:
-    """A readable name from one direction's transition counts (2, C, C): the most common class
-    changes at each end with their share of probes, e.g. "+: 3→8 62%, 5→8 21%; -: 8→3 40%"."""
+    """A readable name from one direction's transition counts (2, C, C): at each end, the class
+    most probes change into, the share of probes that do, and the commonest changes into it,
+    e.g. "+: →8 62% (3→8 20%, 5→8 9%); -: →1 30% (7→1 11%, 4→1 8%)"."""
     parts = []
     for end, sign in ((1, "+"), (0, "-")):
-        counts = transitions[end] * (1 - np.eye(len(class_names), dtype=np.int64))
-        order = np.argsort(-counts, axis=None, kind="stable")[:NAMED_TRANSITIONS]
-        shown = [f"{class_names[a]}→{class_names[b]} {counts[a, b] / probes:.0%}"
-                 for a, b in zip(*np.unravel_index(order, counts.shape), strict=True) if counts[a, b] > 0]
-        if shown:
-            parts.append(f"{sign}: {', '.join(shown)}")
+        counts = transitions[end] * (1 - np.eye(len(class_names), dtype=np.int64))  # changes only
+        into = counts.sum(0)
+        b = int(np.argmax(into))
+        if into[b] == 0:
+            continue
+        sources = [a for a in np.argsort(-counts[:, b], kind="stable")[:NAMED_TRANSITIONS] if counts[a, b] > 0]
+        detail = ", ".join(f"{class_names[a]}→{class_names[b]} {counts[a, b] / probes:.0%}" for a in sources)
+        parts.append(f"{sign}: →{class_names[b]} {into[b] / probes:.0%} ({detail})")
     return "; ".join(parts) or "no class change"
 
 

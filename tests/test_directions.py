@@ -70,8 +70,10 @@ def test_classifier_direction_recovers_the_planted_boundary():
     assert r.keys == ["0", "1"] and r.params["skipped_classes"] == list(range(2, 10))
     assert r.vector("1") @ u >= 0.99 and r.vector("0") @ u <= -0.99
     assert (r.accuracy > 0.97).all()
-    # Named by measurement: moving along "1" turns 0s into 1s, and back the other way.
-    assert r.names[r.index("1")].startswith("+: 0→1") and "-: 1→0" in r.names[r.index("1")]
+    # Named by measurement: +3 along "1" turns the 0 probes with z·u > -3 into 1s, -3 the 1s with z·u < 3 into 0s.
+    side, reach = r.base_z @ u, 3 * (r.vector("1") @ u)
+    up, down = ((side <= 0) & (side + reach > 0)).mean(), ((side > 0) & (side - reach <= 0)).mean()
+    assert r.names[r.index("1")] == f"+: →1 {up:.0%} (0→1 {up:.0%}); -: →0 {down:.0%} (1→0 {down:.0%})"
 
 
 def test_pair_directions_point_from_the_first_class_to_the_second():
