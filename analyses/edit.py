@@ -50,7 +50,7 @@ from latentkit.sampling import BATCH, check_class, generate_and_classify, ready_
 from latentkit.style import STYLE_FEATURES, style_features, style_kept
 
 ANALYSIS = "edit"
-MODES = ("toward", "all", "direction")
+BOUNDARIES = ("one-vs-rest", "pair")  # the target's boundary against every class, or against --from's
 DEFAULT_SAMPLES = 8
 DEFAULT_FIT_SAMPLES = 10_000
 DEFAULT_STRENGTH = {"toward": (0.0, 6.0), "all": (0.0, 6.0), "direction": (-3.0, 3.0)}
@@ -272,7 +272,7 @@ def edit(
 
 
 def _check(mode, start, target, strength, boundary, condition_on, classes) -> None:
-    if boundary not in ("pair", "one-vs-rest"):
+    if boundary not in BOUNDARIES:
         raise ConfigError(f"boundary must be pair or one-vs-rest, got {boundary!r}")
     if mode == "toward" and start == target:
         raise ConfigError(f"--from {classes[start]} --toward {classes[target]} edits a class into itself; "

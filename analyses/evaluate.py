@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from latentkit import boundaries
 from latentkit import metrics as M
 from latentkit.data import load_images
 from latentkit.generators import GeneratorLike, module_device
@@ -53,6 +54,8 @@ METRICS = {
     "nn_distance": ("higher", "median pixel L2 distance to the closest training image (real: test images)"),
     "near_copies": ("lower", "share closer to a training image than 99% of test images are (real: 1% by design)"),
     "parzen_ll": ("higher", "Parzen-window log-likelihood of the test set, nats; ± standard error"),
+    "linear_separability": ("lower", "StyleGAN's: 2^(sum over classes of H(label | side of a linear SVM on z), "
+                                     "bits); 1 = every class a half-space of z; no real-data value in z"),
 }
 # Metrics that score a collapsed generator (one digit, or one near-constant image) or a noise
 # generator well: one clear image is read confidently and sits inside the test manifold, nothing
@@ -168,11 +171,11 @@ def evaluate(
     device = module_device(classifier)
     columns = 1 + yardstick
     # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per column.
-    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns
+    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1
     with Phases("eval", phases, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
-        fake = generate_with_progress(generator, classifier, generator.sample_latents(samples, seed=seed), bar,
-                                      features=True)
+        z = generator.sample_latents(samples, seed=seed)
+        fake = generate_with_progress(generator, classifier, z, bar, features=True)
         pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
         stand_in = train.images[pick]
         bar.start("classifying the test set")
@@ -220,6 +223,11 @@ def evaluate(
             real_ll, real_ll_error, real_sigma = M.parzen_estimate(_pixels(stand_in, device), valid_px, test_px)
             put("real", {"parzen_ll": (real_ll, real_ll_error)})
 
+        bar.start("linear separability")
+        separability, entropies = boundaries.linear_separability(z.double().cpu().numpy(), fake.probs.numpy(),
+                                                                 seed=seed)
+        put("generated", {"linear_separability": (separability, None)})
+
     quality = M.sample_quality(fake.probs)
     warning = verdict(quality, classifier.classes)
     closest = nn_dist.argsort()[:CLOSEST_SHOWN].cpu()
@@ -233,6 +241,7 @@ def evaluate(
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
                 "ppl_epsilon": PPL_EPSILON, "seed": seed,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
+                "separability_entropies": [round(float(h), 6) for h in entropies],
                 "quality_warning": warning, "misleading_metrics": list(MISLEADING_WHEN_DEGENERATE) if warning else [],
                 **record},
     )

@@ -113,7 +113,7 @@ COLUMNS = [  # (key, header, format)
     ("class_entropy", "class entropy ↑", "{:.3f}"), ("precision", "precision ↑", "{:.3f}"),
     ("recall", "recall ↑", "{:.3f}"), ("density", "density", "{:.3f}"), ("coverage", "coverage ↑", "{:.3f}"),
     ("ppl_slerp_full", "PPL slerp ↓", "{:.0f}"), ("near_copies", "near copies", "{:.4f}"),
-    ("parzen_ll", "Parzen LL ↑", "{:.0f}"),
+    ("parzen_ll", "Parzen LL ↑", "{:.0f}"), ("linear_separability", "separability ↓", "{:.2f}"),
 ]
 
 

@@ -13,6 +13,7 @@ from latentkit.cli.common import (
     int_list,
     model_options,
     print_paths,
+    quiet_option,
     value_range,
 )
 from latentkit.names import CLASSES, class_choices
@@ -94,6 +95,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
               help="Embed z, or the classifier's penultimate features of the images.")
 @click.option("--store-images", is_flag=True, help="Keep every generated image in the .h5 file.")
 @click.option("--thumbnails", is_flag=True, help="Lay generated images over the scatter (stores images).")
+@quiet_option
 @model_options
 @click.pass_context
 def latent_map(ctx: click.Context, **options) -> None:
@@ -139,6 +141,7 @@ def plane(ctx: click.Context, **options) -> None:
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
               help="Skip the real-data column (faster when comparing many generators).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@quiet_option
 @model_options
 @click.pass_context
 def evaluate(ctx: click.Context, as_json: bool, **options) -> None:

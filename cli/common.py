@@ -86,10 +86,9 @@ model_options = stacked([
 ])
 
 
-def progress_option() -> click.Option:
-    """-q/--quiet for a command whose library function takes `progress: bool` (bars on stderr)."""
-    return click.Option(["--quiet", "-q", "progress"], is_flag=True, flag_value=False, default=True,
-                        help="No progress bars on stderr.")
+# -q for a command whose library function takes `progress: bool` (bars on stderr).
+quiet_option = click.option("--quiet", "-q", "progress", is_flag=True, flag_value=False, default=True,
+                            help="No progress bars on stderr.")
 
 
 def _list_of(convert, kind: str, example: str):

@@ -18,7 +18,6 @@ from latentkit.cli.common import (
     command_line,
     complete_models,
     data_dir_option,
-    progress_option,
     seed_option,
     stacked,
 )
@@ -189,9 +188,6 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({summary(card)})")
 
 
-# map and eval take tens of seconds and show progress on stderr; -q is their library's progress=False.
-for command in (analyses.latent_map, analyses.evaluate):
-    command.params.append(progress_option())
 for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,
                 directions.directions, directions.edit, analyses.show, analyses.plot):
     cli.add_command(command)

@@ -6,11 +6,13 @@ import pytest
 
 from latentkit import analyses
 from latentkit.cli import analyses as commands
+from latentkit.cli import directions as direction_commands
 
 # command -> the library function its options feed (CLI option name -> parameter name when they differ)
 PAIRS = [(commands.interpolate, analyses.interpolate, {}), (commands.sweep, analyses.sweep, {}),
          (commands.latent_map, analyses.latent_map, {}), (commands.plane, analyses.plane, {}),
-         (commands.evaluate, analyses.evaluate, {})]
+         (commands.evaluate, analyses.evaluate, {}),
+         (direction_commands.directions, analyses.find_directions, {}), (direction_commands.edit, analyses.edit, {})]
 
 
 @pytest.mark.parametrize("command,function,renamed", PAIRS, ids=[c.name for c, _, _ in PAIRS])
@@ -30,3 +32,11 @@ def test_cli_defaults_are_the_library_defaults(command, function, renamed):
 def test_finite_number_options_show_their_range_in_help(run_cli):
     assert "[default: 0.0002; x>0]" in " ".join(run_cli("train", "--help").output.split())
     assert "0<x<=1000000.0" in run_cli("plane", "--help").output
+
+
+def test_directions_choices_are_the_librarys():
+    import importlib
+
+    # By module path: `latentkit.analyses.edit` is the edit *function*.
+    assert direction_commands.METHODS == importlib.import_module("latentkit.analyses.directions").METHODS
+    assert direction_commands.BOUNDARIES == importlib.import_module("latentkit.analyses.edit").BOUNDARIES

@@ -19,7 +19,8 @@ def result(known_generator, random_classifier):
 def test_every_metric_has_a_generated_value_and_real_data_a_yardstick(result):
     for name, entry in result.metrics.items():
         assert np.isfinite(entry["generated"]), name
-        assert ("real" in entry) == (not name.startswith("ppl_")), name
+        in_latent_space = name.startswith("ppl_") or name == "linear_separability"  # real images have no z
+        assert ("real" in entry) == (not in_latent_space), name
     m = result.metrics
     # An untrained generator is far from the data; training images are close to the test set.
     assert m["fid"]["generated"] > 10 * m["fid"]["real"]
@@ -29,6 +30,8 @@ def test_every_metric_has_a_generated_value_and_real_data_a_yardstick(result):
     assert result.probs.shape == (300, 10) and result.path_lengths.shape == (4, 20)
     assert result.nn_distance.shape == (300,) and result.real_nn_distance.shape == (300,)
     assert result.params["parzen_sigma"] in [pytest.approx(s) for s in np.logspace(-1, 0, 10)]
+    entropies = result.params["separability_entropies"]
+    assert len(entropies) == 10 and m["linear_separability"]["generated"] == pytest.approx(2 ** sum(entropies), 1e-4)
 
 
 def test_the_closest_pairs_are_the_smallest_distances(result):
