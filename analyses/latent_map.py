@@ -160,7 +160,7 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
 
     ax = ax or plt.subplots(figsize=(8.5, 7.5))[1]
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
-    size = max(1.0, min(12.0, 20_000 / len(xy)))
+    size = max(1.5, min(12.0, 40_000 / len(xy)))
     ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g} ({(~sure).mean():.0%})")
     for c, name in enumerate(result.class_names):
         pick = sure & (labels == c)
@@ -170,8 +170,11 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
             raise ConfigError("this map has no stored images; run map with --store-images (or --thumbnails)")
         _thumbnails(ax, xy, result.images)
     p = result.params
-    ax.set(title=f"{p.get('samples')} generated samples, {p.get('method', '').upper()} of the {p.get('space')} space",
-           xlabel=f"{p.get('method')} 1", ylabel=f"{p.get('method')} 2")
+    title = f"{p.get('samples')} generated samples, {p.get('method', '').upper()} of the {p.get('space')} space"
+    if p.get("space") == "latent":  # users expect clusters; say why there are none, and where to find them
+        title += ("\nz ~ N(0, I) has no clusters of its own: each class is spread over the prior;"
+                  "\n--space features groups the images as the classifier sees them")
+    ax.set(title=title, xlabel=f"{p.get('method')} 1", ylabel=f"{p.get('method')} 2")
     ax.legend(markerscale=max(1.0, 8 / size), fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               title="predicted class")
     return ax

@@ -165,13 +165,19 @@ def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     return fig
 
 
-def plot_ranking(result: SweepResult, top: int = 15, fig=None):
-    """The `top` coordinates with the strongest effect under each of the three measures,
-    as horizontal bars; every coordinate's value is in the result's arrays. Returns the figure."""
+def plot_ranking(result: SweepResult, top: int = 15, shown: int = 5, fig=None):
+    """The `top` coordinates with the strongest effect under each of the three measures, as
+    horizontal bars (every coordinate's value is in the result's arrays), and below them the
+    `shown` strongest by pixel change: the first base sample with each one set to each value
+    (at most 5 values). Returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig = fig or plt.figure(figsize=(11, 0.28 * min(top, len(result.dims)) + 1.6), layout="constrained")
-    axes = fig.subplots(1, 3)
+    from latentkit.plotting import class_color
+
+    rows = min(top, len(result.dims))
+    fig = fig or plt.figure(figsize=(11, 0.28 * rows + 3.8), layout="constrained")
+    bars, strip = fig.subfigures(2, 1, height_ratios=[0.28 * rows + 1.6, 2.0])
+    axes = bars.subplots(1, 3)
     for ax, measure in zip(axes, MEASURES, strict=True):
         effect = getattr(result, measure)
         order = result.ranking(measure)[:top][::-1]  # strongest at the top
@@ -180,7 +186,22 @@ def plot_ranking(result: SweepResult, top: int = 15, fig=None):
         ax.set(title=measure.replace("_", " "), xlabel=AXIS_LABELS[measure])
         ax.axvline(np.median(effect), color="grey", ls="--", lw=1, label="median of all dims")
     axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"The {min(top, len(result.dims))} most influential of {len(result.dims)} latent coordinates "
+
+    strongest = result.ranking("pixel_change")[:shown]
+    values = np.unique(np.linspace(0, len(result.values) - 1, min(5, len(result.values))).round().astype(int))
+    blocks = strip.subfigures(1, len(strongest), squeeze=False)[0]
+    for block, i in zip(blocks, strongest, strict=True):
+        for ax, v in zip(block.subplots(1, len(values), squeeze=False)[0], values, strict=True):
+            label = result.labels[i, 0, v]
+            ax.imshow(result.images[i, 0, v], cmap="gray_r", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(result.class_names[label], fontsize=8, color=class_color(label), pad=1)
+            ax.set_xlabel(f"{result.values[v]:+g}", fontsize=7)
+        block.suptitle(f"z[{result.dims[i]}]", fontsize=9)
+    strip.suptitle(f"The {len(strongest)} strongest by pixel change: sample 1 with the coordinate set to each value",
+                   fontsize=9)
+    fig.suptitle(f"The {rows} most influential of {len(result.dims)} latent coordinates "
                  f"(values {', '.join(f'{v:+g}' for v in result.values)}; {result.base_z.shape[0]} base samples)",
                  fontsize=11)
     return fig

@@ -5,6 +5,19 @@ set -euo pipefail
 g=docs/gallery
 run() { echo "+ latentkit $*"; latentkit "$@"; }
 
+# The README's top image: the grid `latentkit train` writes as samples.png (training seed 0's fixed noise).
+python - <<'PY'
+import torch
+
+import latentkit
+from latentkit.plotting import save_grid
+from latentkit.run_artifacts import native_grid_images
+
+g = latentkit.load_generator("mnist-dcgan")
+noise = torch.randn(100, g.latent_dim, generator=torch.Generator().manual_seed(0 + 1))  # as GANTrainer.fixed_noise
+save_grid(native_grid_images(g, noise), "docs/mnist-dcgan-samples.png", nrow=10)
+PY
+
 # R000's interpolations (9->8, 3->0, 9->4 and the waypoint path 3->8->0) and R003's 6->9.
 run interpolate --from 9 --to 8 --pairs 2 --out $g/interpolate-9-8
 run interpolate --from 3 --to 0 --pairs 2 --out $g/interpolate-3-0

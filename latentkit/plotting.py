@@ -22,6 +22,7 @@ CLASS_COLORS = (
     "#8c564b", "#e377c2", "#000080", "#bcbd22", "#17becf",
 )
 UNSURE_COLOR = "#c8c8c8"  # low-confidence points
+LABEL_STRIP = 16  # pixels above a GIF frame for its label
 GUTTER = 190  # grey level of the lines between the tiles of an image grid
 
 
@@ -58,11 +59,21 @@ def _write_gif(frames: list, path: str | os.PathLike, durations: int | list[int]
     return Path(path)
 
 
-def save_gif(frames: list[str | os.PathLike], path: str | os.PathLike, ms_per_frame: int = 400) -> Path:
-    """Join PNG files into a looping GIF that holds the last frame a little longer."""
-    from PIL import Image
+def save_gif(frames: list[str | os.PathLike], path: str | os.PathLike, ms_per_frame: int = 400,
+             labels: list[str] | None = None) -> Path:
+    """Join PNG files into a looping GIF that holds the last frame a little longer; each
+    label (e.g. "epoch 3") is written in a white strip above its frame."""
+    from PIL import Image, ImageDraw
 
     images = [Image.open(f).convert("L") for f in frames]
+    if labels is not None:
+        labelled = []
+        for image, label in zip(images, labels, strict=True):
+            canvas = Image.new("L", (image.width, image.height + LABEL_STRIP), 255)
+            canvas.paste(image, (0, LABEL_STRIP))
+            ImageDraw.Draw(canvas).text((4, 3), label, fill=0)
+            labelled.append(canvas)
+        images = labelled
     return _write_gif(images, path, [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 4])
 
 

@@ -131,6 +131,6 @@ def write_final(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor
     plotting.save_grid(native_grid_images(generator, fixed_noise), out / "samples.png", nrow=10)
     frames = sorted((out / "samples").glob("epoch_*.png"))
     if frames:  # none when a --max-minutes budget ran out inside the first epoch
-        plotting.save_gif(frames, out / "progress.gif")
+        plotting.save_gif(frames, out / "progress.gif", labels=[f"epoch {int(f.stem.split('_')[1])}" for f in frames])
     save_weights(generator, out / "generator.safetensors", "generator")
     write_card(out / "card.json", card)

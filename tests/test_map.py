@@ -31,6 +31,14 @@ def test_features_space_embeds_the_classifier_features(known_generator, random_c
     assert np.allclose(np.abs(r.embedding), np.abs(expected), atol=1e-3)
 
 
+def test_a_latent_map_says_why_it_has_no_clusters(known_generator, random_classifier):
+    from latentkit.analyses.latent_map import plot_map
+
+    for space, told in (("latent", True), ("features", False)):
+        ax = plot_map(latent_map(known_generator, random_classifier, samples=60, method="pca", space=space))
+        assert ("no clusters of its own" in ax.get_title()) == told and ("--space features" in ax.get_title()) == told
+
+
 def test_tsne_is_seeded(known_generator, random_classifier):
     a = latent_map(known_generator, random_classifier, samples=120, method="tsne", seed=1)
     b = latent_map(known_generator, random_classifier, samples=120, method="tsne", seed=1)

@@ -39,3 +39,24 @@ def test_sample_grids_are_black_ink_on_white(tmp_path, ink, expected):
     assert pixels.shape == (2 * 30 + 2,) * 2
     assert (pixels[2:30, 2:30] == expected).all()  # the first tile
     assert (pixels[0] == plotting.GUTTER).all() and (pixels[:, 30:32] == plotting.GUTTER).all()
+
+
+def test_progress_gif_frames_carry_their_label(tmp_path):
+    from PIL import Image
+
+    from latentkit.plotting import LABEL_STRIP, save_gif
+
+    frames = []
+    for i in range(2):
+        path = tmp_path / f"epoch_{i + 1:03d}.png"
+        Image.new("L", (40, 30), 255).save(path)
+        frames.append(path)
+    gif = Image.open(save_gif(frames, tmp_path / "p.gif", labels=["epoch 1", "epoch 2"]))
+    assert gif.size == (40, 30 + LABEL_STRIP) and gif.n_frames == 2
+    strips = []
+    for n in range(2):
+        gif.seek(n)
+        strip = np.asarray(gif.convert("L"))[:LABEL_STRIP]
+        assert strip.min() < 128, "the label is drawn in the strip"
+        strips.append(strip)
+    assert not np.array_equal(*strips), "each frame has its own label"

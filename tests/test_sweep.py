@@ -67,3 +67,12 @@ def test_cli_bad_input(run_cli, tmp_path, known_generator, args, fragments):
     save_weights(known_generator, tmp_path / "g.safetensors", "generator")
     assert_one_line_error(run_cli("sweep", "--model", "g.safetensors", *args, "--out", "o"), *fragments)
     assert not (tmp_path / "o").exists()
+
+
+def test_the_ranking_figure_shows_the_strongest_dims(known_generator, random_classifier):
+    from latentkit.analyses.sweep import plot_ranking
+
+    r = sweep(known_generator, random_classifier, dims=None, values=[-3, 0, 3], samples=2)
+    fig = plot_ranking(r, shown=2)
+    titles = [sub.get_suptitle() for sub in fig.subfigs[1].subfigs]
+    assert titles == [f"z[{r.dims[i]}]" for i in r.ranking("pixel_change")[:2]] and titles[0] == "z[5]"
