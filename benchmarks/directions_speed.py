@@ -1,6 +1,8 @@
 """End-to-end time of `latentkit directions` and `latentkit edit`, each a fresh process as a user
 runs it (imports, model loading, work, HDF5 and PNG), the variants interleaved and repeated
-because this machine's speed swings within seconds; prints medians with the work done.
+because this machine's speed swings within seconds; then the same work called in one warm
+process (the library functions, no files), to separate the work from Python's start-up.
+Prints medians with the work done.
 
     python benchmarks/directions_speed.py --repeats 5
 """
@@ -40,6 +42,29 @@ def main() -> None:
         print(json.dumps({"command": f"latentkit {name}", "images": images, "median_s": round(statistics.median(
             times[name]), 2), "min_s": round(min(times[name]), 2), "max_s": round(max(times[name]), 2),
             "repeats": args.repeats}))
+    in_process(args.repeats)
+
+
+def in_process(repeats: int) -> None:
+    import latentkit
+    from latentkit.analyses import edit, find_directions
+
+    g, clf = latentkit.load_generator(), latentkit.load_classifier()
+    calls = {
+        "find_directions(method='sefa')": lambda: find_directions(g, clf, method="sefa"),
+        "find_directions(method='classifier')": lambda: find_directions(g, clf, method="classifier"),
+        "edit(start=3, toward=8)": lambda: edit(g, clf, start=3, toward=8),
+        "edit(toward='all', samples=6)": lambda: edit(g, clf, toward="all", samples=6),
+    }
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            t = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - t)
+    for name, values in times.items():
+        print(json.dumps({"call": name, "median_s": round(statistics.median(values), 2),
+                          "min_s": round(min(values), 2), "repeats": repeats}))
 
 
 if __name__ == "__main__":
