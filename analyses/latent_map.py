@@ -23,6 +23,7 @@ import torch
 from latentkit.errors import ConfigError
 from latentkit.generators import GeneratorLike
 from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
+from latentkit.map_html import MAX_HOVER_IMAGES, generate_images, write_map_html
 from latentkit.models import Classifier
 from latentkit.progress import Phases, generate_with_progress
 from latentkit.results import StoredResult
@@ -207,7 +208,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *,
     thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:
-    """Load models, map, and write map.h5 + map.png into `out`."""
+    """Load models, map, and write map.h5, map.png and map.html into `out`."""
     from latentkit.analysis_run import load_models, output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
@@ -215,4 +216,9 @@ def run(
     result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, allow_mismatch=allow_mismatch,
                         **params)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
-    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)
+    # map.html shows every sample's image on hover, also when the file keeps none.
+    images = result.images
+    if images is None and len(result.z) <= MAX_HOVER_IMAGES:
+        images = generate_images(g, result.z)
+    html = {".html": lambda path: write_map_html(result, path, images)}
+    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command, extras=html)

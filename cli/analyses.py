@@ -181,13 +181,15 @@ def show(file: str) -> None:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--out", "out_png", type=click.Path(dir_okay=False), default=None,
-              help="PNG to write [default: FILE with .png].")
-def plot(file: str, out_png: str | None) -> None:
+              help="PNG to write [default: FILE with .png; with --html, FILE with .html].")
+@click.option("--html", is_flag=True, help="Write a map's interactive page (as map.html) instead of the PNG.")
+def plot(file: str, out_png: str | None, html: bool) -> None:
     """Re-render a result file's figure, with no model loaded; the file is checked first.
 
     \b
         latentkit plot run/interpolate.h5 --out figure.png
+        latentkit plot run/map.h5 --html --out map.html
     """
-    from latentkit.replot import replot
+    from latentkit.replot import replot, replot_html
 
-    print_paths([replot(file, out_png)])
+    print_paths([(replot_html if html else replot)(file, out_png)])

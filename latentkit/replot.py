@@ -9,7 +9,7 @@ from pathlib import Path
 
 from latentkit.errors import ConfigError, LatentkitError, ResultFileError, first_line
 from latentkit.results import REREAD_HINT, read_attrs, safe_text
-from latentkit.storage import check_writable, same_file
+from latentkit.storage import atomic_path, check_writable, same_file
 
 # analysis module -> (its result class, the function that draws the figure `run` saves)
 _DRAWERS = {
@@ -42,16 +42,18 @@ def renderer(analysis: str) -> tuple[type, Callable]:
     return renderers[analysis]
 
 
-def check_plot_target(path: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """ConfigError unless `out` is a .png path other than the result file `path` itself."""
+def check_plot_target(path: str | os.PathLike, out: str | os.PathLike, suffix: str = ".png") -> Path:
+    """ConfigError unless `out` is a `suffix` path other than the result file `path` itself."""
     path, out = Path(path), Path(out)
+    kind = "a PNG image" if suffix == ".png" else "an HTML page"
     if same_file(path, out):
         raise ConfigError(f"{safe_text(out)} is the result file itself and would be overwritten by its figure; "
-                          "pick another output name (--out FIGURE.png)")
-    if out.suffix.lower() != ".png":
-        raise ConfigError(f"{safe_text(out)} does not end in .png; plot writes a PNG image, so name the output *.png")
+                          f"pick another output name (--out FIGURE{suffix})")
+    if out.suffix.lower() != suffix:
+        raise ConfigError(f"{safe_text(out)} does not end in {suffix}; plot writes {kind}, so name the output "
+                          f"*{suffix}")
     if os.path.isdir(out):
-        raise ConfigError(f"{safe_text(out)} is a folder; give a file name ending in .png")
+        raise ConfigError(f"{safe_text(out)} is a folder; give a file name ending in {suffix}")
     check_writable(out.parent)
     return out
 
@@ -82,3 +84,22 @@ def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Pat
         problem = safe_text(first_line(err))
         raise ResultFileError(f"{safe_text(path)} is inconsistent: {problem}; {REREAD_HINT}") from err
     return save_figure(drawn, out)
+
+
+def replot_html(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write a stored map's interactive page (map.html, as `latentkit map` writes it) from the
+    file alone; hover shows images if the file stores them (map --store-images).
+
+        replot_html("runs/map.h5", "map.html")
+    """
+    out = check_plot_target(path, out or Path(path).with_suffix(".html"), ".html")
+    analysis = read_attrs(path)["analysis"]
+    if analysis != "map":
+        raise ConfigError(f"{safe_text(path)} holds a {safe_text(analysis, 60)} result; --html pages are made from "
+                          "map results (latentkit map)")
+    from latentkit.map_html import write_map_html
+
+    result = renderer(analysis)[0].load(path)
+    with atomic_path(out) as tmp:
+        write_map_html(result, tmp)
+    return out
