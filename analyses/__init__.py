@@ -1,4 +1,4 @@
-"""Latent-space analyses (interpolate, sweep, map, plane, eval, directions, edit): one module per analysis.
+"""Latent-space analyses (interpolate, sweep, map, plane, eval, directions, edit, invert): one module per analysis.
 
 The package exports each analysis function and result class, so a notebook needs one import:
 
@@ -17,11 +17,12 @@ from latentkit.analyses.directions import DirectionsResult, find_directions
 from latentkit.analyses.edit import EditResult, edit
 from latentkit.analyses.evaluate import EvalResult, evaluate
 from latentkit.analyses.interpolate import InterpolationResult, interpolate
+from latentkit.analyses.invert import InvertResult, invert
 from latentkit.analyses.latent_map import MapResult, latent_map
 from latentkit.analyses.plane import PlaneResult, plane
 from latentkit.analyses.sweep import SweepResult, sweep
 
 __all__ = [
-    "DirectionsResult", "EditResult", "EvalResult", "InterpolationResult", "MapResult", "PlaneResult", "SweepResult",
-    "edit", "evaluate", "find_directions", "interpolate", "latent_map", "plane", "sweep",
+    "DirectionsResult", "EditResult", "EvalResult", "InterpolationResult", "InvertResult", "MapResult", "PlaneResult",
+    "SweepResult", "edit", "evaluate", "find_directions", "interpolate", "invert", "latent_map", "plane", "sweep",
 ]

@@ -26,7 +26,7 @@ from latentkit.weights import sha256
 
 # Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png; a rerun into the same
 # folder removes the ones it does not write again, so no file outlives the result it came with.
-EXTRA_SUFFIXES = (".gif", ".html")
+EXTRA_SUFFIXES = (".gif", ".html", ".npy")
 
 
 def load_models(

@@ -20,6 +20,7 @@ _DRAWERS = {
     "evaluate": ("EvalResult", "plot_eval"),
     "directions": ("DirectionsResult", "plot_directions"),
     "edit": ("EditResult", "plot_edit"),
+    "invert": ("InvertResult", "plot_invert"),
 }
 
 

@@ -1,0 +1,111 @@
+"""Inversion: the optimiser's schedule, self-inversion, the result's measures, round trips, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import assert_one_line_error
+
+import latentkit
+from latentkit.analyses import InvertResult, invert
+from latentkit.errors import ConfigError
+from latentkit.images import RealImages, load_dataset_images
+from latentkit.inversion import InvertConfig, invert_images, learning_rate
+
+
+def test_learning_rate_warms_up_and_ramps_down():
+    cfg = InvertConfig(steps=100, lr=0.1, warmup=0.05, rampdown=0.25)
+    assert learning_rate(cfg, 0) == 0 and learning_rate(cfg, 5) == pytest.approx(0.1)
+    assert learning_rate(cfg, 50) == pytest.approx(0.1)
+    assert learning_rate(cfg, 75) == pytest.approx(0.1) and learning_rate(cfg, 100) == pytest.approx(0)
+    assert learning_rate(cfg, 87) == pytest.approx(0.1 * (0.5 - 0.5 * np.cos(0.52 * np.pi)))
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return latentkit.load_generator(), latentkit.load_classifier()
+
+
+@pytest.mark.slow
+def test_images_the_generator_drew_are_recovered(bundled):
+    """Inverting G(z*) for random z* gives back G(z*) at PSNR >= 30 dB."""
+    from latentkit.sampling import generate_and_classify, ready_models
+
+    g, clf, _ = ready_models(*bundled)
+    targets = generate_and_classify(g, clf, g.sample_latents(6, seed=11)).images
+    _, recon, _ = invert_images(g, clf, targets, InvertConfig(steps=300, restarts=4, feature_weight=0, seed=1))
+    mse = ((recon.float() - targets.float()) / 255).pow(2).mean((1, 2))
+    psnr = 10 * torch.log10(1 / mse)
+    assert (psnr >= 30).all(), f"PSNR {psnr.tolist()}"
+
+
+def test_the_user_models_are_left_as_they_were(bundled):
+    g, clf = bundled
+    invert_images(g, clf, torch.zeros(1, 28, 28, dtype=torch.uint8) + 40, InvertConfig(steps=2, restarts=1))
+    assert all(p.requires_grad for p in g.parameters()) and not getattr(g, "is_inference_copy", False)
+
+
+def result_with(targets, recon, nearest, labels=None, recon_labels=None) -> InvertResult:
+    n = len(targets)
+    probs = lambda ls: np.eye(10)[ls]  # noqa: E731
+    ref = labels if labels is not None else np.zeros(n, int)
+    return InvertResult(
+        targets=targets, z=np.zeros((n, 4), np.float32), reconstructions=recon, target_probs=probs(ref),
+        recon_probs=probs(recon_labels if recon_labels is not None else ref), loss=np.zeros(n), nearest_images=nearest,
+        nearest_probs=probs((ref + 1) % 10), names=[f"x{i}" for i in range(n)], notes=[],
+        class_names=[str(i) for i in range(10)], true_labels=labels)
+
+
+def test_measures_and_reachability_known_answers():
+    targets = np.zeros((4, 28, 28), np.uint8)
+    recon = targets.copy()
+    recon[0] = 255  # every pixel off by 1: MSE 1, PSNR 0 dB
+    recon[1, :14] = 255  # half the pixels: MSE 0.5
+    labels = np.array([3, 3, 5, 5])
+    r = result_with(targets, recon, np.full_like(targets, 255), labels, recon_labels=np.array([3, 8, 5, 5]))
+    assert np.allclose(r.mse, [1, 0.5, 0, 0]) and r.psnr[0] == pytest.approx(0)
+    assert r.agrees.tolist() == [True, False, True, True] and not r.nearest_agrees.any()
+    s = r.summary()
+    assert s["agreement"] == 0.75 and s["nearest_mse"] == 1 and s["mse"] == pytest.approx(0.375)
+    table = r.reachability()
+    assert table["count"][3] == 2 and table["agreement"][3] == 0.5 and table["agreement"][5] == 1
+    assert table["mse"][3] == pytest.approx(0.75) and np.isnan(table["mse"][0])
+
+
+def test_invert_test_digits_round_trip_and_replot(bundled, tmp_path):
+    from latentkit.replot import replot
+
+    real = load_dataset_images("mnist", "test", "0:6")
+    r = invert(*bundled, real, InvertConfig(steps=20, restarts=1), nearest_pool=200)
+    assert r.z.shape == (6, 100) and r.reconstructions.shape == (6, 28, 28)
+    assert (r.true_labels == real.labels).all() and r.params["init"] == "random" and r.names[0] == "mnist test 0"
+    r.save(tmp_path / "i.h5")
+    back = InvertResult.load(tmp_path / "i.h5")
+    assert np.array_equal(back.z, r.z) and back.summary() == r.summary() and back.names == r.names
+    assert replot(tmp_path / "i.h5").is_file()
+
+
+def test_an_encoder_is_required_when_asked_for(bundled):
+    real = RealImages(np.full((1, 28, 28), 9, np.uint8), ["x"], None, [])
+    with pytest.raises(ConfigError, match="needs an encoder"):
+        invert(*bundled, real, InvertConfig(init="encoder"))
+
+
+def test_cli_invert(run_cli, tmp_path):
+    from PIL import Image
+
+    ok = run_cli("invert", "--indices", "0:3", "--steps", 3, "--restarts", 1, "--init", "random", "--out", "i")
+    assert ok.exit_code == 0, ok.output
+    assert "3 images: read as the real digit" in ok.output
+    z = np.load(tmp_path / "i" / "invert.npy")
+    assert z.shape == (3, 100) and np.array_equal(z, InvertResult.load(tmp_path / "i" / "invert.h5").z)
+
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "black.png")
+    assert_one_line_error(run_cli("invert", "black.png", "--out", "x"), "nothing to invert")
+    assert_one_line_error(run_cli("invert", "--out", "x"), "--indices")
+    assert_one_line_error(run_cli("invert", "black.png", "--indices", "0:2", "--out", "x"), "not both")
+    assert_one_line_error(run_cli("invert", "--indices", "10000", "--out", "x"), "outside")
+    assert_one_line_error(run_cli("invert", "--indices", "0", "--init", "encoder", "--model", "mnist-r004-mlp",
+                                  "--out", "x"), "no bundled encoder")
+    assert not (tmp_path / "x").exists()
