@@ -21,6 +21,7 @@ _DRAWERS = {
     "directions": ("DirectionsResult", "plot_directions"),
     "edit": ("EditResult", "plot_edit"),
     "invert": ("InvertResult", "plot_invert"),
+    "explore": ("ExploreResult", "plot_explore"),
 }
 
 

@@ -31,14 +31,15 @@ def bokeh_ready(page) -> None:
     page.wait_for_function("() => window.Bokeh && Object.keys(Bokeh.index).length > 0", timeout=30_000)
 
 
-def point_on_screen(page, figure_name: str, renderer: int, i: int) -> tuple[float, float]:
-    """Page coordinates of point `i` of a Bokeh figure's renderer, from the figure's own scales."""
-    return tuple(page.evaluate("""([name, k, i]) => {
-        const views = [];
-        const walk = (v) => { views.push(v); for (const c of v.child_views ?? []) walk(c); };
-        Object.values(Bokeh.index).forEach(walk);
+def _views_js() -> str:
+    return """const views = []; const walk = (v) => { views.push(v); (v.child_views ?? []).forEach(walk); };
+        Object.values(Bokeh.index).forEach(walk);"""
+
+
+def on_screen(page, figure_name: str, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of data point (x, y) in the Bokeh figure named `figure_name`."""
+    return tuple(page.evaluate("""([name, x, y]) => {""" + _views_js() + """
         const pv = views.find((v) => v.model.name === name);
-        const data = pv.model.renderers[k].data_source.data;
         const rect = pv.el.getBoundingClientRect();
-        return [rect.left + pv.frame.x_scale.compute(data.x[i]), rect.top + pv.frame.y_scale.compute(data.y[i])];
-    }""", [figure_name, renderer, i]))
+        return [rect.left + pv.frame.x_scale.compute(x), rect.top + pv.frame.y_scale.compute(y)];
+    }""", [figure_name, x, y]))

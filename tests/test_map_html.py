@@ -3,7 +3,7 @@ import re
 import browser
 import numpy as np
 import pytest
-from browser import bokeh_ready, point_on_screen
+from browser import bokeh_ready, on_screen
 from conftest import assert_one_line_error
 
 from latentkit.analyses.latent_map import MapResult
@@ -107,11 +107,7 @@ def test_map_html_in_chromium_offline_renders_points_and_hover_images(page, tmp_
 
     gaps = NearestNeighbors(n_neighbors=2).fit(result.embedding).kneighbors(result.embedding)[0][:, 1]
     i = int(np.argmax(gaps))
-    sure = result.confidence[i] >= 0.9
-    renderer = 1 + int(result.labels[i]) if sure else 0  # the unsure scatter comes first
-    members = (result.confidence >= 0.9) & (result.labels == result.labels[i]) if sure else result.confidence < 0.9
-    x, y = point_on_screen(page, "map", renderer, int(np.flatnonzero(members).tolist().index(i)))
-    page.mouse.move(x, y)
+    page.mouse.move(*on_screen(page, "map", *result.embedding[i].tolist()))
     tooltip = page.locator("img[src^='data:image/png;base64,iVBOR']").last
     tooltip.wait_for(timeout=10_000)
     assert tooltip.get_attribute("src") == png_data_uri(result.images[i])

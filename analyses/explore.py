@@ -1,0 +1,266 @@
+"""Explore: one latent, moved by hand, drawn and read at every move; the model behind
+`latentkit explore` (latentkit/explore_app.py is its page).
+
+    setup = prepare(g, clf)                     # directions, confident latents, a plane
+    state = Explorer(setup)
+    state.set_offset("sefa0", 2.0)              # move along a slider's direction
+    image, probs = state.render()               # (28, 28) uint8, (C,)
+    state.pick(7); state.scrub(3, 8, 0.5); state.plane_point(0.2, 0.6)
+    state.save("out/")                          # explore-001.h5 + explore-001.png
+
+The latent shown is base + sum_k offset_k * vector_k: a slider moves along one unit vector (a
+found direction or a coordinate axis); "random", "pick", the scrubber and a plane click set
+the base and put every slider back to 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from latentkit.errors import ConfigError
+from latentkit.generators import GeneratorLike
+from latentkit.geometry import slerp
+from latentkit.limits import MAX_POOL, check_seed, check_size
+from latentkit.models import Classifier
+from latentkit.pixels import to_uint8
+from latentkit.results import StoredResult
+from latentkit.sampling import check_class, generate_and_classify, ready_models
+
+ANALYSIS = "explore"
+DEFAULT_DIMS = (4, 24, 44)  # R001's coordinates 5, 25, 45 (counted from 1)
+DEFAULT_ANCHORS = (9, 4, 7)  # the plane the README shows
+DEFAULT_TOP = 4  # SeFa directions beside the ten one-vs-rest ones
+SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 the prior has no mass
+PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
+PICKS = 8  # confident latents kept per class; "pick a digit" cycles through them
+
+
+@dataclass
+class ExploreResult(StoredResult):
+    ANALYSIS: ClassVar[str] = ANALYSIS
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "z": "the latent shown, base + sum of offsets x vectors, (latent_dim,)",
+        "base": "the latent the sliders move from, (latent_dim,)",
+        "vectors": "unit vector of each slider in z, (sliders, latent_dim)",
+        "offsets": "each slider's value, latent units, (sliders,)",
+        "image": "the generated image, uint8 0-255, (28, 28)",
+        "probs": "classifier class probabilities in [0, 1], (classes,)",
+    }
+    SHAPES: ClassVar[dict[str, tuple]] = {
+        "z": ("latent_dim",), "base": ("latent_dim",), "vectors": ("sliders", "latent_dim"), "offsets": ("sliders",),
+        "image": (28, 28), "probs": ("classes",),
+    }
+
+    z: np.ndarray  # (d,)
+    base: np.ndarray  # (d,)
+    vectors: np.ndarray  # (k, d)
+    offsets: np.ndarray  # (k,)
+    keys: list[str]  # slider handles: direction keys ("7", "sefa0") and coordinates ("z4")
+    image: np.ndarray  # (28, 28) uint8
+    probs: np.ndarray  # (C,)
+    class_names: list[str]
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Slider:
+    key: str  # "7", "sefa0" or "z4"
+    label: str  # what moving it does, measured, or the coordinate's name
+    vector: torch.Tensor  # (d,) unit
+
+
+@dataclass
+class Setup:
+    """What every browser session shares, computed once before the server starts."""
+
+    generator: GeneratorLike  # inference copy
+    classifier: Classifier  # inference copy
+    sliders: list[Slider]
+    confident: torch.Tensor  # (C, PICKS, d) most confident latents of each class, best first
+    anchors: tuple[int, ...]  # the plane's three classes
+    plane_axis: np.ndarray  # (R,) plane coordinate of the grid's rows and columns
+    plane_probs: np.ndarray  # (R, R, C) class probabilities; [i, j] = row i (along v), column j (along u)
+    plane_basis: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # origin, u, v: point (a, b) = origin + a u + b v
+    provenance: dict = field(default_factory=dict)
+    seed: int = 0
+
+
+def short_name(name: str) -> str:
+    """A direction's measured name without its per-class breakdown: "+: →7 52%; -: →5 20%"."""
+    return re.sub(r"\s*\([^)]*\)", "", name)
+
+
+def prepare(
+    generator: GeneratorLike, classifier: Classifier, dims: tuple[int, ...] = DEFAULT_DIMS, top: int = DEFAULT_TOP,
+    anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
+    pool: int = 2048, seed: int = 0, allow_mismatch: bool = False,
+) -> Setup:
+    """Sliders (the classifier's one-vs-rest directions and the top SeFa ones, or the `top`
+    strongest of a `latentkit directions` file, then the coordinates `dims`), the PICKS most
+    confident latents of each class among `pool` prior draws, and the plane through `anchors`."""
+    from latentkit.analyses.directions import DirectionsResult, find_directions
+
+    check_seed(seed)
+    check_size("pool", pool, 10, MAX_POOL)
+    fast_g, fast_c, record = ready_models(generator, classifier, allow_mismatch)
+    d = fast_g.latent_dim
+    bad = [x for x in dims if not 0 <= x < d]
+    if bad:
+        raise ConfigError(f"--dims {','.join(map(str, bad))}: coordinates run from 0 to {d - 1}")
+    if directions is not None:
+        found = [DirectionsResult.load(directions)]
+    else:  # few probes: names only need the commonest class changes, and startup stays short
+        found = [find_directions(fast_g, fast_c, method="classifier", samples=4000, probes=16, seed=seed,
+                                 allow_mismatch=allow_mismatch)]
+        try:
+            found.append(find_directions(generator, classifier, method="sefa", top=top, probes=16, seed=seed,
+                                         allow_mismatch=allow_mismatch))
+        except ConfigError:
+            pass  # no first layer linear in z (e.g. your own generator): the classifier's directions remain
+    sliders = []
+    for result in found:
+        order = result.ranking()[:top] if directions is not None else range(len(result.keys))
+        sliders += [Slider(result.keys[i], short_name(result.names[i]), torch.from_numpy(result.vectors[i]).float())
+                    for i in order]
+    sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j]) for j in dims]
+
+    z = fast_g.sample_latents(pool, seed=seed)
+    probs = generate_and_classify(fast_g, fast_c, z, images=False).probs  # (pool, C)
+    score = torch.where(probs.argmax(1, keepdim=True) == torch.arange(probs.shape[1]), probs, -1.0)  # (pool, C)
+    confident = z[score.argsort(dim=0, descending=True, stable=True)[:PICKS].T]  # (C, PICKS, d)
+    if len(anchors) != 3:
+        raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
+    anchors = tuple(check_class(fast_c, a) for a in anchors)
+    # As `latentkit plane` lays it out: anchors at (0, 0), (1, 0), (0, 1), a 0.25 margin around them.
+    a0, a1, a2 = (confident[c, 0] for c in anchors)
+    axis = torch.linspace(-0.25, 1.25, PLANE_RESOLUTION)
+    b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
+    grid = a0 + a.reshape(-1, 1) * (a1 - a0) + b.reshape(-1, 1) * (a2 - a0)  # (R*R, d)
+    plane_probs = generate_and_classify(fast_g, fast_c, grid, images=False).probs.reshape(len(axis), len(axis), -1)
+    return Setup(fast_g, fast_c, sliders, confident, anchors, axis.numpy(), plane_probs.numpy(),
+                 (a0, a1 - a0, a2 - a0), record, seed)
+
+
+class Explorer:
+    """One browser session's latent; every method that moves it returns nothing, `render` draws it."""
+
+    def __init__(self, setup: Setup):
+        self.setup = setup
+        self.offsets = {s.key: 0.0 for s in setup.sliders}
+        self.base = setup.confident[0, 0].clone()
+        self.picked = {c: -1 for c in range(setup.confident.shape[0])}  # index of the last pick per class
+        self.draws = 0  # "random" presses: each draws a new, reproducible latent
+        self.saves = 0
+
+    @property
+    def z(self) -> torch.Tensor:
+        """(d,) base + sum offset * vector."""
+        z = self.base.clone()
+        for s in self.setup.sliders:
+            z += self.offsets[s.key] * s.vector
+        return z
+
+    @torch.inference_mode()
+    def render(self) -> tuple[np.ndarray, np.ndarray]:
+        """((28, 28) uint8 image, (C,) class probabilities) of the current latent."""
+        x = self.setup.generator(self.z[None])  # (1, 1, 28, 28)
+        probs = self.setup.classifier(x).softmax(-1)[0]
+        return to_uint8(x[0, 0]).numpy(), probs.numpy()
+
+    def set_offset(self, key: str, value: float) -> None:
+        self.offsets[key] = float(value)
+
+    def set_base(self, z: torch.Tensor) -> None:
+        self.base = z.clone()
+        self.offsets = dict.fromkeys(self.offsets, 0.0)
+
+    def reset(self) -> None:
+        self.set_base(self.base)
+
+    def random(self) -> None:
+        self.draws += 1
+        self.set_base(self.setup.generator.sample_latents(1, seed=self.setup.seed + self.draws)[0])
+
+    def pick(self, label: int) -> None:
+        """The next of the class's most confident latents."""
+        self.picked[label] = (self.picked[label] + 1) % PICKS
+        self.set_base(self.setup.confident[label, self.picked[label]])
+
+    def scrub(self, start: int, end: int, t: float) -> None:
+        """The point at t in [0, 1] on the slerp path between the most confident latents of two classes."""
+        a, b = self.setup.confident[start, 0], self.setup.confident[end, 0]
+        self.set_base(slerp(a, b, torch.tensor([float(t)]))[0])
+
+    def plane_point(self, a: float, b: float) -> None:
+        """Plane coordinates (a, b) -> origin + a u + b v, as the plane view draws them."""
+        origin, u, v = self.setup.plane_basis
+        self.set_base(origin + a * u + b * v)
+
+    def result(self) -> ExploreResult:
+        image, probs = self.render()
+        sliders = self.setup.sliders
+        return ExploreResult(
+            z=self.z.numpy(), base=self.base.numpy(), vectors=torch.stack([s.vector for s in sliders]).numpy(),
+            offsets=np.array([self.offsets[s.key] for s in sliders], dtype=np.float32), keys=[s.key for s in sliders],
+            image=image, probs=probs, class_names=self.setup.classifier.classes,
+            params={"seed": self.setup.seed, **self.setup.provenance})
+
+    def save(self, folder: str | os.PathLike, command: str | None = None) -> list[Path]:
+        """Write the current state as FOLDER/explore-NNN.h5 + .png (NNN counts this session's saves)."""
+        from latentkit.analysis_run import write_outputs
+
+        self.saves += 1
+        name = f"{ANALYSIS}-{self.saves:03d}"
+        result = self.result()
+        return write_outputs(result, plot_explore(result), Path(folder), name, self.setup.provenance,
+                             self.setup.seed, command)
+
+
+def plot_explore(result: ExploreResult, fig=None):
+    """The saved state: the image beside its class probabilities, the sliders that moved listed."""
+    import matplotlib.pyplot as plt
+
+    from latentkit.plotting import class_color
+
+    fig = fig or plt.figure(figsize=(8, 3.6))
+    ax_image, ax_bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
+    ax_image.imshow(255 - result.image, cmap="gray", vmin=0, vmax=255)
+    ax_image.set_axis_off()
+    label = int(result.probs.argmax())
+    ax_image.set_title(f"read as {result.class_names[label]} ({result.probs[label]:.0%})")
+    classes = range(len(result.class_names))
+    ax_bars.barh(list(classes), result.probs, color=[class_color(c) for c in classes])
+    ax_bars.set(yticks=list(classes), yticklabels=result.class_names, xlim=(0, 1), xlabel="p(class)")
+    ax_bars.invert_yaxis()
+    moved = [f"{k} {v:+.2f}" for k, v in zip(result.keys, result.offsets, strict=True) if v != 0]
+    fig.suptitle("latentkit explore: " + (", ".join(moved) if moved else "no slider moved"), fontsize=9)
+    return fig
+
+
+def run(
+    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    out: str | os.PathLike | None = None, command: str | None = None, *, port: int = 8765, host: str = "127.0.0.1",
+    open_browser: bool = True, allow_mismatch: bool = False, seed: int = 0,
+    ready: Callable[[str], None] | None = None, **params,
+) -> Path:
+    """Load and check the models, prepare the sliders and plane, then serve the explorer until
+    Ctrl-C; `ready(url)` is called once it listens. Saves go to `out` (default
+    ./latentkit-out/explore-TIMESTAMP/), which is returned."""
+    from latentkit.analysis_run import load_models, output_dir
+    from latentkit.explore_app import check_port, serve
+
+    check_port(host, port)  # before the models load: a taken port is known at once
+    folder = output_dir(out, ANALYSIS)
+    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    setup = prepare(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    setup.provenance = {**provenance, **setup.provenance}
+    serve(setup, folder, host, port, open_browser, command, ready)
+    return folder

@@ -1,0 +1,45 @@
+"""`latentkit explore`: serve the interactive explorer (analyses/explore.py, latentkit/explore_app.py)."""
+
+from __future__ import annotations
+
+import click
+
+from latentkit.analyses.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, DEFAULT_TOP
+from latentkit.cli.analyses import CLASS_NAMES_HELP, class_list
+from latentkit.cli.common import command_line, int_list, model_options
+
+
+@click.command(epilog=CLASS_NAMES_HELP)
+@click.option("--port", type=click.IntRange(1, 65_535), default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default lets only this computer in.")
+@click.option("--no-browser", "open_browser", flag_value=False, default=True, help="Do not open a browser tab.")
+@click.option("--dims", callback=int_list, default=",".join(map(str, DEFAULT_DIMS)), show_default=True,
+              help="Latent coordinates (0-based) that get a slider.")
+@click.option("--directions", type=click.Path(dir_okay=False),
+              help="A `latentkit directions` result: slide along its --top strongest directions "
+                   "[default: the classifier's per-class directions and the top SeFa ones, found at start].")
+@click.option("--top", type=click.IntRange(1, 64), default=DEFAULT_TOP, show_default=True,
+              help="SeFa directions found at start (or directions taken from --directions).")
+@click.option("--anchors", callback=class_list, metavar="A,B,C", default=",".join(map(str, DEFAULT_ANCHORS)),
+              show_default=True, help="Three classes the plane view passes through.")
+@model_options
+@click.pass_context
+def explore(ctx: click.Context, **options) -> None:
+    """Explore a generator in the browser: sliders, digit picker, interpolation, plane, save.
+
+    Starts a local server (127.0.0.1 only, unless --host), opens the page and runs until
+    Ctrl-C. "save" writes the state shown as explore-NNN.h5 + .png into --out.
+
+    \b
+        latentkit explore
+        latentkit explore --model fashion-mnist-dcgan --anchors sneaker,sandal,bag --port 8800
+        latentkit explore --directions run/directions.h5 --top 8 --no-browser
+    """
+    from latentkit.analyses.explore import run
+
+    def ready(url: str) -> None:
+        click.echo(f"latentkit explore is running at {url} (Ctrl-C stops it)")
+
+    folder = run(command=command_line(ctx), ready=ready, **options)
+    click.echo(f"stopped; saves, if any, are in {folder}")

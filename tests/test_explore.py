@@ -1,0 +1,234 @@
+import base64
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import browser
+import numpy as np
+import pytest
+import torch
+from browser import bokeh_ready, on_screen
+from conftest import assert_one_line_error
+
+from latentkit import load_classifier, load_generator
+from latentkit.analyses.explore import Explorer, ExploreResult, prepare, short_name
+from latentkit.errors import ConfigError
+from latentkit.explore_app import check_port, plane_rgba
+
+page = browser.page  # the fixture, by the name the tests ask for
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return prepare(load_generator("mnist-dcgan"), load_classifier("mnist-classifier"), dims=(4,), top=2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sliders_are_the_class_directions_sefa_and_the_chosen_coordinates(setup):
+    keys = [s.key for s in setup.sliders]
+    assert keys == [str(c) for c in range(10)] + ["sefa0", "sefa1", "z4"]
+    assert all(abs(float(s.vector.norm()) - 1) < 1e-5 for s in setup.sliders)
+    assert torch.equal(setup.sliders[-1].vector, torch.eye(100)[4])
+    assert short_name("+: →7 52% (0→7 14%, 5→7 11%); -: →5 20% (8→5 5%)") == "+: →7 52%; -: →5 20%"
+
+
+def test_the_latent_is_the_base_plus_the_slider_moves(setup):
+    state = Explorer(setup)
+    state.set_offset("sefa0", 2.0)
+    state.set_offset("z4", -1.5)
+    expected = state.base + 2.0 * setup.sliders[10].vector
+    expected[4] -= 1.5
+    assert torch.allclose(state.z, expected)
+    before = state.render()[0]
+    state.reset()
+    assert torch.equal(state.z, state.base) and set(state.offsets.values()) == {0.0}
+    assert not np.array_equal(before, state.render()[0])
+
+
+def test_pick_scrub_and_plane_land_where_they_say(setup):
+    state = Explorer(setup)
+    for label in (3, 7):
+        state.pick(label)
+        assert state.render()[1].argmax() == label
+    first = state.base.clone()
+    state.pick(7)
+    assert not torch.equal(state.base, first)  # pressed again: the next confident 7
+    state.scrub(3, 8, 0.0)
+    assert torch.allclose(state.base, setup.confident[3, 0], atol=1e-5)
+    state.scrub(3, 8, 1.0)
+    assert torch.allclose(state.base, setup.confident[8, 0], atol=1e-5) and state.render()[1].argmax() == 8
+    for (a, b), anchor in zip([(0, 0), (1, 0), (0, 1)], setup.anchors, strict=True):
+        state.plane_point(a, b)
+        assert state.render()[1].argmax() == anchor
+    # the drawn region map agrees with the classifier where it is sure
+    grid = setup.plane_probs
+    assert plane_rgba(grid).shape == grid.shape[:2]
+
+
+def test_random_draws_a_new_latent_each_press_reproducibly(setup):
+    a, b = Explorer(setup), Explorer(setup)
+    a.random()
+    b.random()
+    assert torch.equal(a.base, b.base)
+    a.random()
+    assert not torch.equal(a.base, b.base)
+
+
+def test_save_writes_numbered_results_that_replot(setup, tmp_path, run_cli):
+    state = Explorer(setup)
+    state.pick(2)
+    state.set_offset("2", 1.0)
+    first = state.save(tmp_path / "out")
+    second = state.save(tmp_path / "out")
+    assert [p.name for p in first + second] == ["explore-001.h5", "explore-001.png", "explore-002.h5",
+                                                "explore-002.png"]
+    saved = ExploreResult.load(first[0])
+    image, probs = state.render()
+    assert np.array_equal(saved.image, image) and np.allclose(saved.probs, probs)
+    assert np.allclose(saved.z, state.z.numpy()) and saved.offsets[saved.keys.index("2")] == 1.0
+    assert saved.provenance["generator_dataset"] == "mnist"
+    assert run_cli("plot", str(first[0]), "--out", "again.png").exit_code == 0
+    assert (tmp_path / "again.png").stat().st_size > 5_000
+
+
+def test_bad_setup_is_one_config_error(setup):
+    g, c = load_generator("mnist-dcgan"), load_classifier("mnist-classifier")
+    with pytest.raises(ConfigError, match="coordinates run from 0 to 99"):
+        prepare(g, c, dims=(4, 100))
+    with pytest.raises(ConfigError, match="exactly three anchor classes"):
+        prepare(g, c, anchors=(1, 2), top=1, directions=None, dims=())
+
+
+def test_a_port_in_use_is_refused_before_any_model_loads(run_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"try --port {port + 1}"):
+            check_port("127.0.0.1", port)
+        result = run_cli("explore", "--port", port, "--no-browser", "--model", "no-such-model")
+    assert_one_line_error(result, f"port {port}", "in use", f"--port {port + 1}")
+
+
+def test_a_model_that_fails_to_load_is_one_line_before_the_server(run_cli):
+    result = run_cli("explore", "--port", free_port(), "--no-browser", "--model", "missing.safetensors")
+    assert_one_line_error(result, "missing.safetensors")
+    assert "running at" not in result.output
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`latentkit explore` in a subprocess on a free port, as a user starts it."""
+    folder = tmp_path_factory.mktemp("explore")
+    port = free_port()
+    out, err = folder / "stdout.txt", folder / "stderr.txt"
+    # Files, not pipes: a pipe nobody reads fills up and stalls the server.
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "latentkit", "explore", "--no-browser", "--port", str(port), "--top", "2",
+             "--dims", "4", "--out", str(folder / "saves")], stdout=stdout, stderr=stderr, cwd=folder,
+            # An in-process CLI run of an earlier test leaves SIGINT ignored here (the CLI's exit does
+            # that), and an ignored SIGINT is inherited: give the server the default, as a shell does.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for _ in range(1200):  # until the server listens (a minute on a busy machine) or the process ends
+        if "running at" in out.read_text() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert "running at" in out.read_text(), err.read_text()
+    yield {"url": f"http://127.0.0.1:{port}/", "process": process, "folder": folder, "stdout": out, "stderr": err}
+    if process.poll() is None:
+        process.kill()
+
+
+def shown(page) -> dict:
+    """What the page shows: the image's PNG bytes, the probability bars and the caption."""
+    src = page.locator("img").first.get_attribute("src")
+    probs = page.evaluate("() => Array.from(Bokeh.documents[0].get_model_by_name('probs').data.p)")
+    caption = page.evaluate("() => Bokeh.documents[0].get_model_by_name('caption').text")
+    return {"png": base64.b64decode(src.split(",")[1]), "probs": np.array(probs), "caption": caption}
+
+
+def wait_for(page, condition) -> dict:
+    """What the page shows once `condition(shown)` holds (the server answers each move in turn)."""
+    for _ in range(400):
+        now = shown(page)
+        if condition(now):
+            return now
+        page.wait_for_timeout(25)
+    raise AssertionError(f"the page never showed what was expected; it shows {now['caption']}")
+
+
+def drag(page, handle: int, dx: float) -> None:
+    """Drag the `handle`-th slider handle on the page `dx` pixels to the right, as a user does."""
+    box = page.locator(".noUi-handle").nth(handle).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y, steps=5)
+    page.mouse.up()
+
+
+def test_explore_in_chromium(server, page):
+    shots = server["folder"]
+    page.goto(server["url"])
+    bokeh_ready(page)
+    page.locator("img").first.wait_for()
+    start = shown(page)
+    assert "read as" in start["caption"] and abs(start["probs"].sum() - 1) < 1e-4
+    page.screenshot(path=shots / "explore-start.png")
+
+    # slider: drag the handle of the first direction (the scrubber's is handle 0)
+    drag(page, 1, 150)
+    moved = wait_for(page, lambda now: now["png"] != start["png"])
+    assert not np.allclose(moved["probs"], start["probs"])
+    value = page.evaluate("() => Bokeh.documents[0].get_model_by_name('slider-0').value")
+    assert value > 0.5
+    page.screenshot(path=shots / "explore-slider.png")
+
+    # digit picker: a confident 7
+    page.get_by_role("button", name="7", exact=True).click()
+    picked = wait_for(page, lambda now: now["probs"].argmax() == 7)
+    assert "read as 7" in picked["caption"]
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('slider-0').value") == 0  # sliders reset
+
+    # scrubber: 3 -> 8, all the way to the 8
+    drag(page, 0, 600)  # past the end of the track: t = 1
+    wait_for(page, lambda now: now["probs"].argmax() == 8)
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('scrub').value") == 1
+    page.screenshot(path=shots / "explore-scrub.png")
+
+    # plane: a click on the anchor at (1, 0) shows that anchor's class
+    page.mouse.click(*on_screen(page, "plane", 1.0, 0.0))
+    clicked = wait_for(page, lambda now: now["probs"].argmax() == 4)
+    page.screenshot(path=shots / "explore-plane.png")
+
+    # save: the state shown, as HDF5 + PNG
+    page.get_by_role("button", name="save (HDF5 + PNG)").click()
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('status').text.startsWith('saved')")
+    saved = ExploreResult.load(shots / "saves" / "explore-001.h5")
+    assert (shots / "saves" / "explore-001.png").exists()
+    from PIL import Image
+
+    assert np.array_equal(255 - np.asarray(Image.open(io.BytesIO(clicked["png"]))), saved.image)
+    assert np.allclose(saved.probs, clicked["probs"], atol=1e-6)
+
+
+def test_ctrl_c_stops_the_server_cleanly(server):
+    process = server["process"]
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    out, err = server["stdout"].read_text(), server["stderr"].read_text()
+    assert process.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err
+    time.sleep(0.2)
+    check_port("127.0.0.1", int(server["url"].rsplit(":", 1)[1].strip("/")))  # the port is free again
+    assert os.path.isdir(server["folder"] / "saves")
