@@ -39,3 +39,5 @@ run edit --from 3 --toward 8 --out $g/edit-3-8
 run directions --method sefa --out $g/directions-sefa
 run directions --method classifier --pairs 3:8,9:4 --out $g/directions-classifier
 python benchmarks/edit_success.py --out $g/edit-success
+# Issue 14: map.html with a hover, and latentkit explore (a 3 moved toward 8), in the system Chromium.
+python docs/explore_screenshots.py $g/map-features/map.h5 $g/explore
