@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import click
 
-from latentkit.analyses.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, DEFAULT_TOP
 from latentkit.cli.analyses import CLASS_NAMES_HELP, class_list
 from latentkit.cli.common import command_line, int_list, model_options
+
+# analyses/explore.py's defaults, written out so `latentkit --help` needs no torch;
+# tests/test_cli_defaults.py holds them equal.
+DEFAULT_DIMS = (4, 24, 44)
+DEFAULT_ANCHORS = (9, 4, 7)
+DEFAULT_TOP = 4
 
 
 @click.command(epilog=CLASS_NAMES_HELP)

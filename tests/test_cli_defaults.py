@@ -40,3 +40,13 @@ def test_directions_choices_are_the_librarys():
     # By module path: `latentkit.analyses.edit` is the edit *function*.
     assert direction_commands.METHODS == importlib.import_module("latentkit.analyses.directions").METHODS
     assert direction_commands.BOUNDARIES == importlib.import_module("latentkit.analyses.edit").BOUNDARIES
+
+
+def test_explore_defaults_are_the_librarys():
+    import importlib
+
+    from latentkit.cli import explore
+
+    library = importlib.import_module("latentkit.analyses.explore")
+    for name in ("DEFAULT_DIMS", "DEFAULT_ANCHORS", "DEFAULT_TOP"):
+        assert getattr(explore, name) == getattr(library, name), name
