@@ -248,8 +248,8 @@ def edit(
     else:
         fit_z, fit_labels = labelled_latents(generator, classifier, fit_samples, seed)
         vectors = _boundaries(fit_z, fit_labels, start, targets, boundary, condition_on, seed)
-    strengths = np.ascontiguousarray(np.broadcast_to(np.linspace(lo, hi, steps, dtype=np.float32),
-                                                     (len(base), len(targets), steps)))
+    strengths = np.broadcast_to(np.linspace(lo, hi, steps, dtype=np.float32),
+                                (len(base), len(targets), steps)).copy()  # a writable array, not a view
 
     v = torch.as_tensor(vectors, dtype=torch.float32)
     path = base[:, None, None] + torch.as_tensor(strengths)[..., None] * v[None, :, None]  # (S, T, K, d)
@@ -385,18 +385,33 @@ def _plot_grid(result: EditResult, max_rows: int, fig):
 def run(
     model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    allow_mismatch: bool = False, direction: str | None = None, z: str | os.PathLike | None = None, **params,
+    allow_mismatch: bool = False, direction: str | None = None, z: str | os.PathLike | None = None,
+    image: str | os.PathLike | None = None, **params,
 ) -> list[Path]:
-    """Load models (and a `--direction FILE.h5:KEY`, `--z FILE.npy`), edit, write edit.h5 + edit.png into `out`."""
+    """Load models (and a `--direction FILE.h5:KEY`, `--z FILE.npy` or `--image` pictures, which
+    are inverted first), edit, write edit.h5 + edit.png into `out`."""
     from latentkit.analyses.directions import load_direction
     from latentkit.analyses.interpolate import load_latent
     from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
 
+    if z is not None and image is not None:
+        raise ConfigError("give --z (latents) or --image (pictures to invert), not both")
     folder = output_dir(out, ANALYSIS)
-    refuse_overwriting_inputs(folder, ANALYSIS, [z, direction and str(direction).partition(".h5:")[0] + ".h5"])
+    refuse_overwriting_inputs(folder, ANALYSIS, [z, image, direction and str(direction).partition(".h5:")[0] + ".h5"])
     vector, label = load_direction(direction) if direction is not None else (None, "a given direction")
     latents = load_latent(z).numpy() if z is not None else None  # flat; edit() reshapes it to (n, d)
+    real = None
+    if image is not None:
+        from latentkit.images import load_image_files
+
+        real = load_image_files([image])
     g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    if real is not None:
+        from latentkit.analyses.invert import invert_real
+
+        latents = invert_real(g, clf, model, real.images, allow_mismatch).numpy()
     result = edit(g, clf, direction=vector, direction_label=label, z=latents, seed=seed,
                   allow_mismatch=allow_mismatch, **params)
+    if real is not None:
+        result.params.update(images=real.names)
     return write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)

@@ -56,6 +56,9 @@ METRICS = {
     "parzen_ll": ("higher", "Parzen-window log-likelihood of the test set, nats; ± standard error"),
     "linear_separability": ("lower", "StyleGAN's: 2^(sum over classes of H(label | side of a linear SVM on z), "
                                      "bits); 1 = every class a half-space of z; no real-data value in z"),
+    "reachability": ("higher", "--reachability N: real test digits whose inversion reads as their class, mean "
+                               "over classes (latentkit invert)"),
+    "reachability_mse": ("lower", "--reachability N: pixel MSE of those inversions, mean over classes"),
 }
 # Metrics that score a collapsed generator (one digit, or one near-constant image) or a noise
 # generator well: one clear image is read confidently and sits inside the test manifold, nothing
@@ -152,7 +155,7 @@ def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, 
 def evaluate(
     generator: GeneratorLike, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
     seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
-    progress: bool = True,
+    progress: bool = True, reachability: int = 0, encoder: str | os.PathLike | None = None,
 ) -> EvalResult:
     """Score `samples` generated images against the classifier's dataset (see the module docstring).
 
@@ -160,7 +163,10 @@ def evaluate(
     `progress` shows a bar on stderr naming the metric being computed. Samples that
     quality.verdict finds collapsed or noise get params["quality_warning"] saying so and
     params["misleading_metrics"] naming the metrics that then flatter the generator.
+    `reachability` N inverts N test digits, as many of each class (with `encoder` if given),
+    and scores how many the generator can draw (analyses/invert.py).
     """
+    check_size("reachability", reachability, 0, 10_000)
     check_size("samples", samples, 10, VALIDATION_START)  # the training images the yardstick draws from
     check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
     check_seed(seed)
@@ -171,7 +177,7 @@ def evaluate(
     device = module_device(classifier)
     columns = 1 + yardstick
     # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per column.
-    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1
+    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1 + bool(reachability)
     with Phases("eval", phases, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
         z = generator.sample_latents(samples, seed=seed)
@@ -228,6 +234,14 @@ def evaluate(
                                                                  seed=seed)
         put("generated", {"linear_separability": (separability, None)})
 
+        reach = None
+        if reachability:
+            bar.start(f"reachability ({reachability} test digits)")
+            reach = _reachability(generator, classifier, test, reachability, encoder, seed)
+            put("generated", {"reachability": (float(np.nanmean(reach["agreement"])), None),
+                              "reachability_mse": (float(np.nanmean(reach["mse"])), None)})
+
+    table = {name: values for name, values in table.items() if values}  # metrics not asked for are left out
     quality = M.sample_quality(fake.probs)
     warning = verdict(quality, classifier.classes)
     closest = nn_dist.argsort()[:CLOSEST_SHOWN].cpu()
@@ -242,9 +256,25 @@ def evaluate(
                 "ppl_epsilon": PPL_EPSILON, "seed": seed,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
                 "separability_entropies": [round(float(h), 6) for h in entropies],
+                "reachability": None if reach is None else {k: np.round(v, 6).tolist() for k, v in reach.items()},
                 "quality_warning": warning, "misleading_metrics": list(MISLEADING_WHEN_DEGENERATE) if warning else [],
                 **record},
     )
+
+
+def _reachability(generator, classifier, test, n: int, encoder, seed: int) -> dict[str, np.ndarray]:
+    """Per class: how often the inversions of n balanced test digits read as their class, and their MSE."""
+    from latentkit.analyses.invert import invert
+    from latentkit.images import RealImages
+    from latentkit.inversion import InvertConfig
+
+    classes = len(classifier.classes)
+    per_class = max(1, n // classes)
+    picks = torch.cat([torch.nonzero(test.labels == c)[:per_class, 0] for c in range(classes)])
+    real = RealImages(test.images[picks].numpy(), [f"test {int(i)}" for i in picks], test.labels[picks].numpy(), [])
+    result = invert(generator, classifier, real, InvertConfig(seed=seed), encoder=encoder, nearest_pool=1)
+    table = result.reachability()
+    return {"agreement": table["agreement"], "mse": table["mse"]}
 
 
 def _cell(entry: dict, which: str) -> str:
@@ -261,7 +291,8 @@ def format_table(result: EvalResult) -> str:
     misleading = result.params.get("misleading_metrics", [])
     rows = [("metric", "generated", "real", "better", "what it is")]
     rows += [(name, _cell(result.metrics[name], "generated") + (" !" if name in misleading else ""),
-              _cell(result.metrics[name], "real"), better, meaning) for name, (better, meaning) in METRICS.items()]
+              _cell(result.metrics[name], "real"), better, meaning) for name, (better, meaning) in METRICS.items()
+             if name in result.metrics]  # reachability only when asked for; older files lack newer metrics
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows]
     if result.params.get("quality_warning"):
@@ -323,10 +354,12 @@ def run(
     data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[EvalResult, list[Path]]:
     """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
+    from latentkit.analyses.invert import default_encoder
     from latentkit.analysis_run import load_models, output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
     g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    result = evaluate(g, clf, seed=seed, data_dir=data_dir, allow_mismatch=allow_mismatch, **params)
+    encoder = default_encoder(str(model), required=False) if params.get("reachability") else None
+    result = evaluate(g, clf, seed=seed, data_dir=data_dir, allow_mismatch=allow_mismatch, encoder=encoder, **params)
     result.params.update(model=str(model), classifier=provenance["classifier"])
     return result, write_outputs(result, plot_eval(result), folder, ANALYSIS, provenance, seed, command)

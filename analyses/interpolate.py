@@ -44,11 +44,14 @@ class InterpolationResult(StoredResult):
         "probs": "classifier class probabilities in [0, 1], (paths, steps, classes)",
         "labels": "predicted class (argmax of probs), (paths, steps)",
         "norms": "L2 norm of each latent, (paths, steps); the prior's typical norm is sqrt(latent_dim)",
+        "real_start": "the real image inverted for the start (--from-image/--from-test), uint8 0-255, (28, 28)",
+        "real_end": "the real image inverted for the end (--to-image/--to-test), uint8 0-255, (28, 28)",
     }
 
     SHAPES: ClassVar[dict[str, tuple]] = {
         "z": ("paths", "steps", "latent_dim"), "images": ("paths", "steps", 28, 28),
-        "probs": ("paths", "steps", "classes"), "norms": ("paths", "steps"),
+        "probs": ("paths", "steps", "classes"), "norms": ("paths", "steps"), "real_start": (28, 28),
+        "real_end": (28, 28),
     }
 
     waypoints: list[int]  # requested classes, e.g. [3, 8, 0]; -1 marks an explicit latent
@@ -59,6 +62,8 @@ class InterpolationResult(StoredResult):
     images: np.ndarray  # (P, S, 28, 28) uint8
     probs: np.ndarray  # (P, S, C) classifier probabilities
     norms: np.ndarray  # (P, S) latent L2 norm
+    real_start: np.ndarray | None = None  # (28, 28) uint8, the real image the path starts from, if any
+    real_end: np.ndarray | None = None
     params: dict = field(default_factory=dict)
 
     @property
@@ -202,6 +207,8 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
     names = ["z" if w < 0 else result.class_names[w] for w in result.waypoints]
+    names[0] = "real digit" if result.real_start is not None else names[0]
+    names[-1] = "real digit" if result.real_end is not None else names[-1]
     via = list(zip(waypoint_frames(result)[1:-1], names[1:-1], strict=True))
     for p, row in enumerate(rows):
         strip, curves = row.subplots(2, 1, height_ratios=[frame, 1.8])
@@ -214,6 +221,15 @@ def plot_interpolation(result: InterpolationResult, fig=None):
                        va="bottom", fontsize=8, color=class_color(label), transform=strip.transData)
         for s, _ in via:
             strip.add_patch(Rectangle((s - 0.5, 0), 1, 1, fill=False, ec="black", lw=2.5, clip_on=False))
+        for real, side in ((result.real_start, -1.0), (result.real_end, 1.0)):
+            if real is not None:  # the real digit beside the end inverted from it
+                x0 = -1.1 / S if side < 0 else 1 + 0.1 / S
+                inset = strip.inset_axes((x0, 0, 1 / S, 1), transform=strip.transAxes)
+                inset.imshow(real, cmap="gray_r", vmin=0, vmax=255)
+                inset.set(xticks=[], yticks=[])
+                inset.set_xlabel("real", fontsize=8, color="#c00000")
+                for spine in inset.spines.values():
+                    spine.set(color="#c00000", lw=2)
         strip.set_title(f"{' → '.join(names)} ({result.method}, row {p + 1})", pad=6 + 11 * (label_lines + 1),
                         fontsize=11)
 
@@ -268,28 +284,55 @@ def run(
     model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     start: int | str | None = None, end: int | str | None = None, via: Sequence[int | str] = (),
-    start_z: str | None = None, end_z: str | None = None, gif: bool = False, seed: int = 0,
-    allow_mismatch: bool = False, **params,
+    start_z: str | None = None, end_z: str | None = None, start_image: str | None = None,
+    end_image: str | None = None, start_test: int | None = None, end_test: int | None = None,
+    gif: bool = False, seed: int = 0, allow_mismatch: bool = False, data_dir: str | os.PathLike | None = None,
+    **params,
 ) -> list[Path]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
-    `start`/`end`/`via` are classes (numbers or names); `start_z`/`end_z` are .npy latents in their place
-    (not both).
-    Returns the paths written.
+    Each end is one of: a class (`start`/`end`, number or name), a .npy latent (`start_z`), a
+    real image file (`start_image`) or a test-split index (`start_test`), which are inverted
+    (latentkit invert's defaults) and drawn beside the path. Returns the paths written.
     """
     from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
     from latentkit.plotting import save_frames_gif
 
-    for name, label, path in (("from", start, start_z), ("to", end, end_z)):
-        if label is not None and path is not None:
-            raise ConfigError(f"give --{name} (a class) or --{name}-z (a latent file), not both")
-        if label is None and path is None:
-            raise ConfigError("give where to start and end: --from/--to a class, or --from-z/--to-z a .npy latent")
+    for name, ways in (("from", (start, start_z, start_image, start_test)), ("to", (end, end_z, end_image, end_test))):
+        given = sum(w is not None for w in ways)
+        if given != 1:
+            raise ConfigError(f"give {'one' if given else 'where to ' + ('start' if name == 'from' else 'end')}: "
+                              f"--{name} (a class), --{name}-z (a .npy latent), --{name}-image (a picture) or "
+                              f"--{name}-test (a test-set index){', not several' if given else ''}")
     folder = output_dir(out, ANALYSIS)
-    refuse_overwriting_inputs(folder, ANALYSIS, [start_z, end_z])
+    refuse_overwriting_inputs(folder, ANALYSIS, [start_z, end_z, start_image, end_image])
     first = load_latent(start_z) if start_z else start
     last = load_latent(end_z) if end_z else end
     g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    real = _real_ends(g, clf, model, (start_image, start_test), (end_image, end_test), data_dir, allow_mismatch)
+    first = real["start"][0] if "start" in real else first
+    last = real["end"][0] if "end" in real else last
     result = interpolate(g, clf, [first, *via, last], seed=seed, allow_mismatch=allow_mismatch, **params)
+    result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
     extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
     return write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
+
+
+def _real_ends(g, clf, model: str, start: tuple, end: tuple, data_dir, allow_mismatch: bool) -> dict:
+    """{"start"/"end": (latent (d,), real image (28, 28))} for the ends given as an image file or
+    a test index, all inverted in one batch."""
+    from latentkit.analyses.invert import invert_real
+    from latentkit.images import load_dataset_images, load_image_files
+
+    wanted = {side: spec for side, spec in (("start", start), ("end", end)) if any(v is not None for v in spec)}
+    if not wanted:
+        return {}
+    images = []
+    for path, index in wanted.values():
+        real = load_image_files([path]) if path is not None else load_dataset_images(g.dataset, "test", [index],
+                                                                                     data_dir)
+        if len(real) != 1:
+            raise ConfigError(f"{path} holds {len(real)} images; give one picture per end")
+        images.append(real.images[0])
+    z = invert_real(g, clf, model, np.stack(images), allow_mismatch)
+    return {side: (z[i], images[i]) for i, side in enumerate(wanted)}

@@ -265,6 +265,16 @@ def run(
     return result, write_outputs(result, plot_invert(result), folder, ANALYSIS, provenance, seed, command, extras)
 
 
+def invert_real(generator: GeneratorLike, classifier: Classifier, model: str, images: np.ndarray,
+                allow_mismatch: bool = False) -> torch.Tensor:
+    """Latents (N, d) of uint8 real images (N, 28, 28) with `latentkit invert`'s defaults (the
+    bundled encoder of `model` when there is one): for the analyses that start from real digits."""
+    real = RealImages(images, [f"image {i}" for i in range(len(images))], None, [])
+    result = invert(generator, classifier, real, InvertConfig(), encoder=default_encoder(model, required=False),
+                    nearest_pool=1, allow_mismatch=allow_mismatch)
+    return torch.from_numpy(result.z)
+
+
 def _save_npy(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as f:  # a file object: np.save would add .npy to the temporary name
         np.save(f, array)

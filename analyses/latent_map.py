@@ -46,11 +46,16 @@ class MapResult(StoredResult):
         "embedding": "2-D projection (params: method) of the latent or feature space (params: space), "
                      "(samples, 2), arbitrary units",
         "images": "generated images, uint8 0-255, (samples, 28, 28); only with --store-images/--thumbnails",
+        "real_images": "real test digits drawn on the same map (--with-real), uint8 0-255, (real, 28, 28)",
+        "real_z": "their latents, found by inversion (latentkit invert), (real, latent_dim)",
+        "real_probs": "classifier probabilities of the real images, (real, classes)",
+        "real_embedding": "where they land in the same 2-D projection, (real, 2)",
     }
 
     SHAPES: ClassVar[dict[str, tuple]] = {
         "z": ("samples", "latent_dim"), "probs": ("samples", "classes"), "embedding": ("samples", 2),
-        "images": ("samples", 28, 28),
+        "images": ("samples", 28, 28), "real_images": ("real", 28, 28), "real_z": ("real", "latent_dim"),
+        "real_probs": ("real", "classes"), "real_embedding": ("real", 2),
     }
 
     z: np.ndarray  # (N, d) sampled latents
@@ -58,6 +63,10 @@ class MapResult(StoredResult):
     embedding: np.ndarray  # (N, 2) the 2-D projection
     class_names: list[str]
     images: np.ndarray | None = None  # (N, 28, 28) uint8, when stored
+    real_images: np.ndarray | None = None  # (M, 28, 28) uint8 real digits on the same map (--with-real)
+    real_z: np.ndarray | None = None  # (M, d) their inverted latents
+    real_probs: np.ndarray | None = None  # (M, C)
+    real_embedding: np.ndarray | None = None  # (M, 2)
     params: dict = field(default_factory=dict)
 
     @property
@@ -132,9 +141,13 @@ def latent_map(
     seed: int = 0,
     allow_mismatch: bool = False,
     progress: bool = True,
+    real_images: np.ndarray | None = None,
+    real_z: np.ndarray | None = None,
 ) -> MapResult:
     """Sample, classify and embed `samples` latents; see the module docstring. `progress` shows
-    a bar on stderr for generation and the projection."""
+    a bar on stderr for generation and the projection. `real_images` (M, 28, 28) uint8 with
+    their inverted latents `real_z` (M, d) are embedded with the samples and drawn apart: in
+    latent space by their latents, in feature space by the real images' own features."""
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     if space not in SPACES:
@@ -145,11 +158,30 @@ def latent_map(
     with Phases("map", 2, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
         z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images, bar)
-        bar.start(f"{method} of {samples} points")
-        embedding = embed(points.numpy(), method, seed, progress)
-    return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=np.asarray(embedding, dtype=np.float32),
-                     class_names=classifier.classes, images=images,
-                     params={"samples": samples, "method": method, "space": space, "seed": seed, **record})
+        real = None if real_images is None else _real_points(classifier, real_images, real_z, space,
+                                                             generator.latent_dim)
+        everything = points.numpy() if real is None else np.concatenate([points.numpy(), real["points"]])
+        bar.start(f"{method} of {len(everything)} points")
+        embedding = np.asarray(embed(everything, method, seed, progress), dtype=np.float32)
+    with_real = {} if real_images is None else {
+        "real_images": real_images, "real_z": np.asarray(real_z, dtype=np.float32), "real_probs": real["probs"],
+        "real_embedding": embedding[samples:]}
+    return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=embedding[:samples], class_names=classifier.classes,
+                     images=images, **with_real,
+                     params={"samples": samples, "method": method, "space": space, "seed": seed,
+                             "real": 0 if real_images is None else len(real_images), **record})
+
+
+def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | None, space: str,
+                 latent_dim: int) -> dict[str, np.ndarray]:
+    """The real digits' points to embed (their latents, or their images' features) and probabilities."""
+    from latentkit.sampling import classify_images
+
+    if z is None or len(z) != len(images) or np.shape(z)[1:] != (latent_dim,):
+        raise ConfigError(f"real_z must hold one {latent_dim}-d latent per real image")
+    seen = classify_images(classifier, torch.as_tensor(images))
+    points = np.asarray(z, np.float32) if space == "latent" else seen.features.numpy()
+    return {"points": points, "probs": seen.probs.numpy()}
 
 
 def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = False, ax=None):
@@ -166,6 +198,11 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
     for c, name in enumerate(result.class_names):
         pick = sure & (labels == c)
         ax.scatter(*xy[pick].T, s=size, color=class_color(c), lw=0, label=f"{name} ({pick.mean():.0%})")
+    if result.real_embedding is not None:
+        real_labels = result.real_probs.argmax(1)
+        ax.scatter(*result.real_embedding.T, s=60, marker="*", c=[class_color(c) for c in real_labels],
+                   edgecolors="black", linewidths=0.6, zorder=4,
+                   label=f"real test digits ({len(real_labels)}), inverted")
     if thumbnails:
         if result.images is None:
             raise ConfigError("this map has no stored images; run map with --store-images (or --thumbnails)")
@@ -206,15 +243,25 @@ def plot_result(result: MapResult):
 def run(
     model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
+    thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False,
+    with_real: int = 0, data_dir: str | os.PathLike | None = None, **params,
 ) -> list[Path]:
-    """Load models, map, and write map.h5, map.png and map.html into `out`."""
+    """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
+    inverts the first N test digits of the generator's dataset and draws them on the map."""
     from latentkit.analysis_run import load_models, output_dir, write_outputs
 
+    check_size("with-real", with_real, 0, 10_000)
     folder = output_dir(out, ANALYSIS)
     g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    real = {}
+    if with_real:
+        from latentkit.analyses.invert import invert_real
+        from latentkit.images import load_dataset_images
+
+        images = load_dataset_images(g.dataset, "test", f"0:{with_real}", data_dir).images
+        real = {"real_images": images, "real_z": invert_real(g, clf, model, images, allow_mismatch).numpy()}
     result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, allow_mismatch=allow_mismatch,
-                        **params)
+                        **real, **params)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
     # map.html shows every sample's image on hover, also when the file keeps none.
     images = result.images

@@ -35,6 +35,12 @@ def class_list(ctx: click.Context, param: click.Parameter, text: str | None) -> 
 @click.option("--via", metavar="CLASS", multiple=True, help="Classes to pass through, in order (repeatable).")
 @click.option("--from-z", "start_z", type=click.Path(dir_okay=False), help="Start at a latent saved as .npy.")
 @click.option("--to-z", "end_z", type=click.Path(dir_okay=False), help="End at a latent saved as .npy.")
+@click.option("--from-image", "start_image", type=click.Path(dir_okay=False),
+              help="Start at a real digit: a picture, inverted first (latentkit invert).")
+@click.option("--to-image", "end_image", type=click.Path(dir_okay=False), help="End at a real digit's picture.")
+@click.option("--from-test", "start_test", type=click.IntRange(0), default=None,
+              help="Start at this test-set image of the generator's dataset, inverted first.")
+@click.option("--to-test", "end_test", type=click.IntRange(0), default=None, help="End at this test-set image.")
 @click.option("--steps", type=click.IntRange(2, limits.MAX_STEPS), default=10, show_default=True,
               help="Frames per segment, both ends included.")
 @click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
@@ -45,6 +51,7 @@ def class_list(ctx: click.Context, param: click.Parameter, text: str | None) -> 
 @click.option("--refine", type=click.IntRange(0, limits.MAX_REFINE), default=0, show_default=True,
               help="Gradient steps polishing each endpoint's class probability.")
 @click.option("--gif", is_flag=True, help="Also write the frames as an animated GIF.")
+@data_dir_option
 @model_options
 @click.pass_context
 def interpolate(ctx: click.Context, **options) -> None:
@@ -53,6 +60,7 @@ def interpolate(ctx: click.Context, **options) -> None:
     \b
         latentkit interpolate --from 9 --to 4
         latentkit interpolate --from 3 --via 8 --to 0 --pairs 3 --method lerp
+        latentkit interpolate --from-test 17 --to-test 4 --steps 8
         latentkit interpolate --model fashion-mnist-dcgan --from ankle-boot --to sneaker
     """
     from latentkit.analyses.interpolate import run
@@ -95,6 +103,9 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
               help="Embed z, or the classifier's penultimate features of the images.")
 @click.option("--store-images", is_flag=True, help="Keep every generated image in the .h5 file.")
 @click.option("--thumbnails", is_flag=True, help="Lay generated images over the scatter (stores images).")
+@click.option("--with-real", type=click.IntRange(0, 10_000), default=0, show_default=True,
+              help="Also invert this many real test digits and draw them on the map (stars).")
+@data_dir_option
 @quiet_option
 @model_options
 @click.pass_context
@@ -137,6 +148,9 @@ def plane(ctx: click.Context, **options) -> None:
               help="Generated samples (and training images for the real-data yardstick).")
 @click.option("--ppl-paths", type=click.IntRange(2, limits.MAX_PPL_PATHS), default=2_000, show_default=True,
               help="Latent pairs per perceptual-path-length variant.")
+@click.option("--reachability", type=click.IntRange(0, 10_000), default=0, show_default=True,
+              help="Also invert this many real test digits (as many per class) and score which the generator "
+                   "can draw.")
 @data_dir_option
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
               help="Skip the real-data column (faster when comparing many generators).")

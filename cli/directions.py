@@ -99,6 +99,8 @@ def directions(ctx: click.Context, **options) -> None:
 @click.option("--toward", default=None, help="Move toward this class, or 'all' for the style grid.")
 @click.option("--direction", default=None, help="Follow a stored direction instead: directions.h5:KEY (or index).")
 @click.option("--z", type=click.Path(dir_okay=False), default=None, help="Start from your own latents (.npy, n x d).")
+@click.option("--image", type=click.Path(), default=None,
+              help="Start from real digits: a picture (or folder of them), inverted first (latentkit invert).")
 @click.option("--samples", type=click.IntRange(1, limits.MAX_SWEEP_SAMPLES), default=None,
               help="Base latents, one row each [default: 8].")
 @click.option("--steps", type=click.IntRange(2, 1000), default=9, show_default=True, help="Points along each path.")
@@ -122,6 +124,7 @@ def edit(ctx: click.Context, strength_text, **options) -> None:
         latentkit edit --from 3 --toward 8
         latentkit edit --toward all --samples 6
         latentkit edit --direction run/directions.h5:sefa0 --strength -3:3:7
+        latentkit edit --image my_three.png --toward 8
     """
     from latentkit.analyses.edit import run
 

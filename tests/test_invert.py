@@ -109,3 +109,49 @@ def test_cli_invert(run_cli, tmp_path):
     assert_one_line_error(run_cli("invert", "--indices", "0", "--init", "encoder", "--model", "mnist-r004-mlp",
                                   "--out", "x"), "no bundled encoder")
     assert not (tmp_path / "x").exists()
+
+
+def test_real_digits_in_interpolate_edit_and_map(run_cli, tmp_path):
+    from PIL import Image
+
+    from latentkit.analyses import EditResult, InterpolationResult
+
+    path = run_cli("interpolate", "--from-test", 3, "--to-test", 2, "--steps", 4, "--out", "i")
+    assert path.exit_code == 0, path.output
+    r = InterpolationResult.load(tmp_path / "i" / "interpolate.h5")
+    test = load_dataset_images("mnist", "test", "2,3")
+    assert np.array_equal(r.real_start, test.images[1]) and np.array_equal(r.real_end, test.images[0])
+    assert r.labels[0, 0] == 0 and r.labels[0, -1] == 1, "test digits 3 and 2 are a 0 and a 1"
+
+    Image.fromarray(255 - test.images[1]).save(tmp_path / "zero.png")  # dark ink on paper, as photographed
+    edited = run_cli("edit", "--image", "zero.png", "--toward", 6, "--steps", 3, "--fit-samples", 1000, "--out", "e")
+    assert edited.exit_code == 0, edited.output
+    e = EditResult.load(tmp_path / "e" / "edit.h5")
+    assert e.params["images"] == ["zero.png"] and e.base_probs.argmax(1).tolist() == [0]
+    assert_one_line_error(run_cli("interpolate", "--from-test", 1, "--from", 3, "--to", 4), "not several")
+    assert_one_line_error(run_cli("edit", "--image", "zero.png", "--z", "x.npy", "--toward", 6), "not both")
+
+
+def test_map_draws_real_digits_beside_the_samples(bundled):
+    from latentkit.analyses import latent_map
+
+    real = load_dataset_images("mnist", "test", "0:5")
+    z = np.random.default_rng(0).normal(size=(5, 100)).astype(np.float32)
+    for space in ("latent", "features"):
+        m = latent_map(*bundled, samples=40, method="pca", space=space, real_images=real.images, real_z=z,
+                       progress=False)
+        assert m.embedding.shape == (40, 2) and m.real_embedding.shape == (5, 2) and m.params["real"] == 5
+        assert np.array_equal(m.real_probs.argmax(1), real.labels), "the bundled classifier reads these right"
+    with pytest.raises(ConfigError, match="one 100-d latent per real image"):
+        latent_map(*bundled, samples=40, method="pca", real_images=real.images, real_z=z[:2], progress=False)
+
+
+def test_eval_reachability(bundled):
+    from latentkit.analyses import evaluate
+
+    r = evaluate(*bundled, samples=60, ppl_paths=4, reachability=20, progress=False, yardstick=False)
+    table = r.params["reachability"]
+    assert len(table["agreement"]) == 10 and r.metrics["reachability"]["generated"] == pytest.approx(
+        np.mean(table["agreement"]))
+    assert "reachability" not in evaluate(*bundled, samples=60, ppl_paths=4, progress=False,
+                                          yardstick=False).metrics
