@@ -12,7 +12,7 @@ import sys
 import click
 
 from latentkit import __version__
-from latentkit.cli import analyses, directions, explore, invert
+from latentkit.cli import analyses, directions, encoder, explore, invert
 from latentkit.cli.common import (
     FiniteFloat,
     command_line,
@@ -189,8 +189,8 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
 
 
 for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,
-                directions.directions, directions.edit, invert.invert, explore.explore, analyses.show,
-                analyses.plot):
+                directions.directions, directions.edit, invert.invert, encoder.train_encoder, explore.explore,
+                analyses.show, analyses.plot):
     cli.add_command(command)
 
 
