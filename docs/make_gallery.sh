@@ -41,3 +41,7 @@ run directions --method classifier --pairs 3:8,9:4 --out $g/directions-classifie
 python benchmarks/edit_success.py --out $g/edit-success
 # Issue 14: map.html with a hover, and latentkit explore (a 3 moved toward 8), in the system Chromium.
 python docs/explore_screenshots.py $g/map-features/map.h5 $g/explore
+# Real digits (issue 13): inversion of 1,000 test digits, a walk between two, the map with real digits.
+run invert --indices 0:1000 --out $g/invert-test
+run interpolate --from-test 17 --to-test 4 --steps 8 --out $g/interpolate-real
+run map --samples 3000 --space features --with-real 300 --out $g/map-real

@@ -103,8 +103,20 @@ def _edit(r: Any) -> dict[str, Columns]:
                       **{f"{name}_edited": r.edited_style[..., i].ravel() for i, name in enumerate(STYLE)}}}
 
 
+def _invert(r: Any) -> dict[str, Columns]:
+    n = len(r.targets)
+    true = r.true_labels if r.true_labels is not None else np.full(n, -1)
+    reach = r.reachability()
+    return {"images": {"image": np.arange(n), "name": np.array(r.names, dtype=object), "true_label": true,
+                       "target_label": r.target_probs.argmax(1), "recon_label": r.recon_probs.argmax(1),
+                       "recon_confidence": r.recon_probs.max(1), "agrees": r.agrees, "mse": r.mse, "psnr": r.psnr,
+                       "nearest_label": r.nearest_probs.argmax(1), "nearest_mse": r.nearest_mse},
+            "classes": {"label": np.arange(len(r.class_names)), "class": np.array(r.class_names, dtype=object),
+                        **reach}}
+
+
 # analysis name (a result's ANALYSIS) -> its tables; the first table is the default.
 TABLES: dict[str, Callable[[Any], dict[str, Columns]]] = {
     "interpolate": _interpolate, "sweep": _sweep, "map": _map, "plane": _plane, "eval": _eval,
-    "directions": _directions, "edit": _edit,
+    "directions": _directions, "edit": _edit, "invert": _invert,
 }

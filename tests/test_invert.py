@@ -71,6 +71,9 @@ def test_measures_and_reachability_known_answers():
     table = r.reachability()
     assert table["count"][3] == 2 and table["agreement"][3] == 0.5 and table["agreement"][5] == 1
     assert table["mse"][3] == pytest.approx(0.75) and np.isnan(table["mse"][0])
+    images = r.tables()["images"]
+    assert images["agrees"].tolist() == [True, False, True, True] and images["true_label"].tolist() == [3, 3, 5, 5]
+    assert r.tables()["classes"]["agreement"][3] == 0.5
 
 
 def test_invert_test_digits_round_trip_and_replot(bundled, tmp_path):
