@@ -25,7 +25,7 @@ INITS = ("auto", "encoder", "random")
 @click.option("--encoder", type=click.Path(dir_okay=False), default=None,
               help="Encoder file from latentkit train-encoder [default: the bundled generator's].")
 @click.option("--steps", type=click.IntRange(0, 100_000), default=100, show_default=True, help="Adam steps.")
-@click.option("--restarts", type=click.IntRange(1, 1_000), default=2, show_default=True,
+@click.option("--restarts", type=click.IntRange(1, 1_000), default=1, show_default=True,
               help="Starts per image (the first is the encoder's); each image keeps its best.")
 @click.option("--lr", type=FiniteFloat(0, 10, lo_open=True), default=0.1, show_default=True)
 @click.option("--feature-weight", type=FiniteFloat(0, 1e6), default=0.05, show_default=True,

@@ -40,7 +40,8 @@ def bundled_dir() -> Path:
 
 
 def bundled_names() -> list[str]:
-    return sorted(p.stem for p in bundled_dir().glob("*.safetensors"))
+    """The bundled generators and classifiers; encoders (NAME-encoder, for `invert`) are not models to analyse."""
+    return sorted(p.stem for p in bundled_dir().glob("*.safetensors") if not p.stem.endswith("-encoder"))
 
 
 def default_classifier(dataset: str) -> str:

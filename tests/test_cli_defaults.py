@@ -50,3 +50,13 @@ def test_explore_defaults_are_the_librarys():
     library = importlib.import_module("latentkit.analyses.explore")
     for name in ("DEFAULT_DIMS", "DEFAULT_ANCHORS", "DEFAULT_TOP"):
         assert getattr(explore, name) == getattr(library, name), name
+
+
+def test_invert_defaults_are_the_librarys():
+    from latentkit.cli import invert
+    from latentkit.inversion import INITS, InvertConfig
+
+    defaults = {p.name: p.default for p in invert.invert.params}
+    for name in ("steps", "restarts", "lr", "feature_weight", "prior_weight", "init"):
+        assert defaults[name] == getattr(InvertConfig(), name), name
+    assert set(invert.INITS) == set(INITS)
