@@ -54,8 +54,8 @@ CASES = [
     (["interpolate", "--from-z", "short.npy", "--to", "4"], ["7 values", "needs 100"]),
     (["interpolate", "--from-z", "garbage.npy", "--to", "4"], ["cannot read a latent"]),
     # conflicting options were silently resolved
-    (["interpolate", "--from", "9", "--from-z", "short.npy", "--to", "4"], ["--from (a class) or --from-z"]),
-    (["interpolate", "--from", "9", "--to", "4", "--to-z", "short.npy"], ["--to (a class) or --to-z"]),
+    (["interpolate", "--from", "9", "--from-z", "short.npy", "--to", "4"], ["give one: --from", "not several"]),
+    (["interpolate", "--from", "9", "--to", "4", "--to-z", "short.npy"], ["give one: --to", "not several"]),
     (["plane", "--anchors", "9,4,7", "--dims", "1,2"], ["not both"]),
     (["plane", "--anchors", "9,4,7", "--extent", "2"], ["not both"]),
     (["sweep", "--dims", "1", "--rank"], ["--dims or --rank"]),

@@ -109,7 +109,7 @@ def test_cli_explicit_latents_on_a_tiny_generator(run_cli, tmp_path, tiny_genera
     (["--model", "fashion-mnist-dcgan", "--from", "boot", "--to", "bag"],
      ["fashion-mnist has no class 'boot'", "7 sneaker", "9 ankle-boot"]),
     (["--from", "9", "--to", "4", "--steps", "1"], ["--steps"]),
-    (["--from", "9"], ["--from/--to"]),
+    (["--from", "9"], ["give where to end", "--to-test"]),
     (["--from", "9", "--to", "4", "--model", "missing.safetensors"], ["no generator named 'missing.safetensors'"]),
     (["--from-z", "nope.npy", "--to", "4"], ["cannot read a latent from nope.npy"]),
 ])
