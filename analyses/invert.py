@@ -254,9 +254,16 @@ def run(
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, list(files))
     g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    if dataset is not None and dataset != g.dataset and not allow_mismatch:
+        raise ConfigError(f"the generator draws {g.dataset}, so it cannot draw {dataset} images: drop --dataset "
+                          "(or --allow-mismatch to invert them anyway)")
     real = load_real(files, dataset or g.dataset, split, indices, data_dir)
     if encoder is None and cfg.init != "random":
         encoder = default_encoder(model, required=cfg.init == "encoder")
+    if encoder is not None:  # a bad encoder file is named before the work, not after
+        from latentkit.encoder import load_encoder
+
+        load_encoder(encoder, latent_dim=g.latent_dim)
     with Phases("invert", 1, enabled=progress) as bar:
         bar.start(f"{len(real)} images, {cfg.steps} steps")
         result = invert(g, clf, real, cfg, encoder=encoder, allow_mismatch=allow_mismatch,

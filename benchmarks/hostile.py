@@ -200,6 +200,24 @@ def _cases() -> list[Case]:
               "afolder"):
         add(f"edit/z-{z}", "edit", "--toward", "8", "--z", z, "--fit-samples", "500")
 
+    # real digits: invert and the analyses that start from them
+    for extra in ((), ("black.png",), ("garbage.png",), ("afolder",), ("missing.png",), ("z_2d.npy",),
+                  ("z_nan.npy",), ("notes.txt",), ("black.png", "--indices", "0:2"), ("--indices", "10000"),
+                  ("--indices", "5:2"), ("--indices", "x"), ("--indices", f"0:{BIG}"),
+                  ("--indices", "0", "--split", "validation"), ("--indices", "0", "--steps", BIG),
+                  ("--indices", "0", "--restarts", BIG), ("--indices", "0", "--lr", "nan"),
+                  ("--indices", "0", "--init", "encoder", "--model", "mnist-r004-mlp"),
+                  ("--indices", "0", "--init", "encoder", "--encoder", "garbage.safetensors"),
+                  ("--indices", "0", "--dataset", "fashion-mnist")):
+        add(f"invert/{'-'.join(a.strip('-') for a in extra)[:60] or 'nothing'}", "invert", "--steps", "2", *extra)
+    add("interpolate/from-test-huge", "interpolate", "--from-test", "99999", "--to", "4")
+    add("interpolate/from-image-black", "interpolate", "--from-image", "black.png", "--to", "4")
+    add("interpolate/from-image-missing", "interpolate", "--from-image", "missing.png", "--to", "4")
+    add("interpolate/from-image-and-class", "interpolate", "--from-image", "black.png", "--from", "3", "--to", "4")
+    add("edit/image-black", "edit", "--image", "black.png", "--toward", "8")
+    add("map/with-real-huge", *ANALYSES["map"], "--with-real", BIG)
+    add("eval/reachability-huge", *ANALYSES["eval"], "--reachability", BIG)
+
     # result files for show and plot
     for cmd in ("show", "plot"):
         for h5 in ("missing.h5", "notes.txt", "empty.h5", "trunc.h5", "foreign.h5", "afolder"):
@@ -271,6 +289,10 @@ def _make_fixtures(folder: Path, data: Path, log) -> None:
     (folder / "garbage.pt").write_bytes(b"PK\x03\x04" + os.urandom(2048))
     (folder / "garbage.safetensors").write_bytes(os.urandom(2048))
     (folder / "nofunc.py").write_text("x = 1\n")
+    from PIL import Image
+
+    Image.new("L", (40, 40), 0).save(folder / "black.png")
+    (folder / "garbage.png").write_bytes(b"\x89PNG\r\n" + os.urandom(512))
     (folder / "abs.py").write_text(  # a generator whose first layer sees |z|, not z: no SeFa
         "import torch\nimport latentkit\n\nclass G(torch.nn.Module):\n    def __init__(self):\n"
         "        super().__init__()\n        self.fc = torch.nn.Linear(100, 784)\n\n"

@@ -111,6 +111,11 @@ def test_cli_invert(run_cli, tmp_path):
     assert_one_line_error(run_cli("invert", "--indices", "10000", "--out", "x"), "outside")
     assert_one_line_error(run_cli("invert", "--indices", "0", "--init", "encoder", "--model", "mnist-r004-mlp",
                                   "--out", "x"), "no bundled encoder")
+    assert_one_line_error(run_cli("invert", "--indices", "0", "--dataset", "fashion-mnist", "--out", "x"),
+                          "cannot draw fashion-mnist")
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    assert_one_line_error(run_cli("invert", "--indices", "0", "--encoder", "bad.safetensors", "--out", "x"),
+                          "bad.safetensors")
     assert not (tmp_path / "x").exists()
 
 
