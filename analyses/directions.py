@@ -323,8 +323,9 @@ def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str]:
 
 def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     """One row per direction (strongest first, at most `top`): the first probe moved from
-    -strength to +strength, with the direction's key and measured name; beside it the ranking
-    of every direction by class-probability shift. Returns the figure."""
+    -strength to +strength, each frame labelled with its class and confidence, under the
+    direction's key and measured name; beside it the ranking of every direction by
+    class-probability shift. Returns the figure."""
     import matplotlib.pyplot as plt
 
     from latentkit.plotting import class_color
@@ -332,23 +333,32 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     order = result.ranking()
     shown = order[:top]
     steps = len(result.strengths)
-    fig = fig or plt.figure(figsize=(0.9 * steps + 6.5, 1.25 * len(shown) + 1.2), layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=[0.9 * steps + 0.3, 6.2])
-    for row, (block, i) in enumerate(zip(left.subfigures(len(shown), 1, squeeze=False)[:, 0], shown, strict=True)):
-        axes = block.subplots(1, steps)
-        for col, ax in enumerate(axes):
+    cell, gap, head = 28, 4, 22  # pixels: a frame, the white between frames, the text band above a row
+    # One image for the whole grid (one axes, not one per frame): drawing and saving stay fast.
+    grid = np.zeros((len(shown) * (cell + head), steps * (cell + gap) - gap), np.uint8)
+    for row, i in enumerate(shown):
+        for col in range(steps):
+            y, x = row * (cell + head) + head, col * (cell + gap)
+            grid[y:y + cell, x:x + cell] = result.images[i, 0, col]
+    fig = fig or plt.figure(figsize=(0.85 * steps + 6.8, 1.2 * len(shown) + 1.2), layout="constrained")
+    ax_grid, ax = fig.subplots(1, 2, width_ratios=[0.85 * steps + 0.3, 6.2])
+    ax_grid.imshow(grid, cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
+    for row, i in enumerate(shown):
+        top_edge = row * (cell + head)
+        ax_grid.text(0, top_edge + 2, f"{result.keys[i]}: {result.names[i]}", fontsize=7, va="top")
+        for col in range(steps):
             label = result.labels[i, 0, col]
-            ax.imshow(result.images[i, 0, col], cmap="gray_r", vmin=0, vmax=255)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{result.class_names[label]} {result.probs[i, 0, col, label]:.2f}", fontsize=7,
-                         color=class_color(label), pad=1)
-            if row == len(shown) - 1:
-                ax.set_xlabel(f"{result.strengths[col]:+.3g}", fontsize=8)
-        block.suptitle(f"{result.keys[i]}: {result.names[i]}", fontsize=8, x=0.02, ha="left")
-    left.suptitle("Probe 1 moved along each direction, strongest first (strength along the bottom)", fontsize=10)
+            ax_grid.text(col * (cell + gap) + cell / 2, top_edge + head - 1,
+                         f"{result.class_names[label]} {result.probs[i, 0, col, label]:.2f}", fontsize=6,
+                         ha="center", va="bottom", color=class_color(label))
+    ax_grid.set_xticks([col * (cell + gap) + cell / 2 for col in range(steps)],
+                       [f"{v:+.3g}" for v in result.strengths], fontsize=8)
+    ax_grid.set_yticks([])
+    ax_grid.set(xlabel="strength along the direction (latent units)")
+    for side in ("top", "right", "left"):
+        ax_grid.spines[side].set_visible(False)
+    ax_grid.set_title("Probe 1 moved along each direction, strongest first", fontsize=10)
 
-    ax = right.subplots()
     ranked = order[::-1]
     ax.barh(np.arange(len(order)), result.prob_shift[ranked], color="#4c72b0")
     ax.set_yticks(np.arange(len(order)), [result.keys[i] for i in ranked], fontsize=7)
