@@ -201,8 +201,9 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
     if result.real_embedding is not None:
         real_labels = result.real_probs.argmax(1)
         ax.scatter(*result.real_embedding.T, s=60, marker="*", c=[class_color(c) for c in real_labels],
-                   edgecolors="black", linewidths=0.6, zorder=4,
-                   label=f"real test digits ({len(real_labels)}), inverted")
+                   edgecolors="black", linewidths=0.6, zorder=4)
+        ax.scatter([], [], s=60, marker="*", facecolors="white", edgecolors="black", linewidths=0.6,
+                   label=f"real test digits ({len(real_labels)}), by class")  # the legend's star has no class
     if thumbnails:
         if result.images is None:
             raise ConfigError("this map has no stored images; run map with --store-images (or --thumbnails)")
