@@ -262,22 +262,10 @@ def load_encoder(path: str | os.PathLike, latent_dim: int | None = None,
 
 
 def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Tensors and metadata of an encoder file (weights.read_weights accepts generators and classifiers only)."""
-    from safetensors import safe_open
+    """Tensors and metadata of an encoder file, with finite weights."""
+    from latentkit.weights import read_weights
 
-    if not path.is_file():
-        raise CheckpointError(f"encoder file {path} does not exist; check the path or run `latentkit train-encoder`")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as err:  # safetensors raises SafetensorError / OSError on bad bytes
-        raise CheckpointError(f"cannot read encoder {path}: corrupt or truncated ({first_line(err)}); "
-                              "train it again with `latentkit train-encoder`") from None
-    if meta.get("latentkit_kind") != KIND or "config" not in meta:
-        raise CheckpointError(f"{path} is not a latentkit encoder (its metadata says "
-                              f"{meta.get('latentkit_kind', 'nothing')!r}); pass a file written by "
-                              "`latentkit train-encoder`")
+    state, meta = read_weights(path, kinds=(KIND,), maker="`latentkit train-encoder`")
     broken = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if broken:
         raise CheckpointError(f"{path} holds NaN or infinite weights ({broken[0]}); train it again")

@@ -34,26 +34,30 @@ def save_weights(model: nn.Module, path: str | os.PathLike, kind: str) -> Path:
     return Path(path)
 
 
-def read_weights(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Read tensors and metadata from a .safetensors file; CheckpointError if unreadable."""
+def read_weights(path: str | os.PathLike, kinds: tuple[str, ...] = KINDS,
+                 maker: str = "`latentkit train` or `latentkit train-classifier`") -> tuple[dict[str, torch.Tensor],
+                                                                                          dict[str, str]]:
+    """Read tensors and metadata from a .safetensors file written by latentkit for one of `kinds`;
+    CheckpointError, naming `maker` (the command that writes such files), if it is not one."""
     from safetensors import safe_open
 
     path = Path(path)
+    what = "/".join(kinds)
     if not path.is_file():
-        raise CheckpointError(f"weights file {path} does not exist; check the path or run `latentkit models`")
+        raise CheckpointError(f"{what} file {path} does not exist; check the path or run {maker}")
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             state = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as err:  # safetensors raises SafetensorError / OSError on bad bytes
         raise CheckpointError(
-            f"cannot read weights {path}: corrupt or truncated ({first_line(err)}); "
-            "re-download or re-train it, or pass another file"
+            f"cannot read {what} {path}: corrupt or truncated ({first_line(err)}); "
+            f"make it again with {maker}, or pass another file"
         ) from None
-    if meta.get("latentkit_kind") not in KINDS or "config" not in meta:
+    if meta.get("latentkit_kind") not in kinds or "config" not in meta:
         raise CheckpointError(
-            f"{path} is a safetensors file but not a latentkit model (no latentkit metadata); "
-            "pass a file written by `latentkit train` or `latentkit train-classifier`"
+            f"{path} is not a latentkit {what} (its metadata says {meta.get('latentkit_kind', 'nothing')!r}); "
+            f"pass a file written by {maker}"
         )
     return state, meta
 

@@ -40,7 +40,7 @@ def test_foreign_safetensors_is_refused(tmp_path):
     from safetensors.torch import save_file
 
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
-    with pytest.raises(CheckpointError, match="not a latentkit model"):
+    with pytest.raises(CheckpointError, match="not a latentkit generator/classifier"):
         load_weights(tmp_path / "other.safetensors")
 
 
