@@ -202,7 +202,9 @@ def _base_latents(generator, classifier, start, z, samples, pool, seed) -> torch
 def _boundaries(z, labels, start, toward: list[int], boundary: str, condition_on, seed) -> np.ndarray:
     """Edit directions (T, d): one boundary normal per target class, conditioned."""
     fits = [boundaries.fit_boundary(z, labels, [t], [start] if boundary == "pair" else None, seed) for t in toward]
-    conditions = {c: boundaries.fit_boundary(z, labels, [c], seed=seed).normal for c in condition_on}
+    one_vs_rest = dict(zip(toward, fits, strict=True)) if boundary == "one-vs-rest" else {}
+    conditions = {c: (one_vs_rest.get(c) or boundaries.fit_boundary(z, labels, [c], seed=seed)).normal
+                  for c in condition_on}  # a condition that is also a target is fitted once
     vectors = []
     for t, fit in zip(toward, fits, strict=True):
         others = np.array([n for c, n in conditions.items() if c not in (t, start)]).reshape(-1, z.shape[1])

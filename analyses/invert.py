@@ -133,10 +133,7 @@ def encoder_start(encoder_path: str | os.PathLike, generator: GeneratorLike, tar
     from latentkit.encoder import load_encoder
     from latentkit.pixels import to_native
 
-    encoder = load_encoder(encoder_path).eval()
-    if encoder.config.latent_dim != generator.latent_dim:
-        raise ConfigError(f"the encoder {encoder_path} makes {encoder.config.latent_dim}-d latents but the generator "
-                          f"takes {generator.latent_dim}; train one for it with latentkit train-encoder")
+    encoder = load_encoder(encoder_path, latent_dim=generator.latent_dim)  # refuses another latent size
     with torch.inference_mode():
         return torch.cat([encoder(to_native(x)) for x in targets.split(1024)])
 

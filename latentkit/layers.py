@@ -35,7 +35,7 @@ class Call(NamedTuple):
 
 
 class _Stop(Exception):
-    """Raised by a hook to end a forward pass once the layer of interest has run."""
+    """Raised by activations' hook to end a forward pass once its layer has run."""
 
 
 def _leaves(generator: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -47,9 +47,9 @@ def _leaves(generator: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 @torch.inference_mode()
-def trace(generator: nn.Module, z: torch.Tensor, stop_after: str | None = None) -> list[Call]:
+def trace(generator: nn.Module, z: torch.Tensor) -> list[Call]:
     """The leaf modules `generator(z)` calls, in call order, with their first input and output.
-    Stops the pass after the leaf named `stop_after`. Runs a copy in eval mode."""
+    Runs a copy in eval mode."""
     generator = copy.deepcopy(generator).eval()
     z = z.to(module_device(generator))
     calls: list[Call] = []
@@ -58,16 +58,12 @@ def trace(generator: nn.Module, z: torch.Tensor, stop_after: str | None = None) 
         def hook(module, inputs, output):
             if inputs and isinstance(inputs[0], torch.Tensor) and isinstance(output, torch.Tensor):
                 calls.append(Call(name, module, inputs[0].cpu(), output.cpu()))
-            if name == stop_after:
-                raise _Stop
 
         return hook
 
     handles = [m.register_forward_hook(record(n)) for n, m in _leaves(generator)]
     try:
         generator(z)
-    except _Stop:
-        pass
     finally:
         for h in handles:
             h.remove()
@@ -136,12 +132,27 @@ def default_layer(calls: list[Call]) -> str:
     return calls[start].name
 
 
+@torch.inference_mode()
 def activations(generator: GeneratorLike, z: torch.Tensor, layer: str, batch: int = 1024) -> np.ndarray:
-    """(N, features) outputs of the leaf named `layer` for latents z (N, d), flattened."""
-    out = []
-    for zb in z.split(batch):
-        calls = [c for c in trace(generator, zb, stop_after=layer) if c.name == layer]
-        out.append(calls[0].output.flatten(1).float().numpy())
+    """(N, features) outputs of the module named `layer` for latents z (N, d), flattened. One eval
+    copy and one hook serve every batch; each pass stops once the layer has run."""
+    copy_ = copy.deepcopy(generator).eval()
+    z = z.to(module_device(copy_))
+    out: list[np.ndarray] = []
+
+    def keep(module, inputs, output):
+        out.append(output.flatten(1).float().cpu().numpy())
+        raise _Stop
+
+    handle = dict(copy_.named_modules())[layer].register_forward_hook(keep)
+    try:
+        for zb in z.split(batch):
+            try:
+                copy_(zb)
+            except _Stop:
+                pass
+    finally:
+        handle.remove()
     return np.concatenate(out)
 
 
