@@ -1,4 +1,5 @@
-"""Latent-space analyses (interpolate, sweep, map, plane, eval, directions, edit, invert): one module per analysis.
+"""Latent-space analyses (interpolate, sweep, map, plane, eval and its truncation sweep, directions, edit, invert):
+one module per analysis.
 
 The package exports each analysis function and result class, so a notebook needs one import:
 
@@ -21,8 +22,10 @@ from latentkit.analyses.invert import InvertResult, invert
 from latentkit.analyses.latent_map import MapResult, latent_map
 from latentkit.analyses.plane import PlaneResult, plane
 from latentkit.analyses.sweep import SweepResult, sweep
+from latentkit.analyses.truncation import TruncationResult, truncation_sweep
 
 __all__ = [
     "DirectionsResult", "EditResult", "EvalResult", "InterpolationResult", "InvertResult", "MapResult", "PlaneResult",
-    "SweepResult", "edit", "evaluate", "find_directions", "interpolate", "invert", "latent_map", "plane", "sweep",
+    "SweepResult", "TruncationResult", "edit", "evaluate", "find_directions", "interpolate", "invert", "latent_map",
+    "plane", "sweep", "truncation_sweep",
 ]

@@ -42,7 +42,7 @@ from latentkit.limits import (
 )
 from latentkit.models import Classifier
 from latentkit.results import StoredResult, damaged
-from latentkit.sampling import check_class, generate_and_classify, ready_models
+from latentkit.sampling import check_class, check_truncation, generate_and_classify, prior_latents, ready_models
 
 ANALYSIS = "directions"
 METHODS = ("classifier", "sefa", "pca", "mean")
@@ -168,9 +168,11 @@ def name_direction(transitions: np.ndarray, class_names: list[str], probes: int)
     return "; ".join(parts) or "no class change"
 
 
-def labelled_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int):
-    """(z (n, d), labels (n,)) of the prior samples the classifier reads with confidence >= CONFIDENT."""
-    z = generator.sample_latents(samples, seed=seed)
+def labelled_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int,
+                     truncation: float = 1.0):
+    """(z (n, d), labels (n,)) of the prior samples (truncated by `truncation`) the classifier reads
+    with confidence >= CONFIDENT."""
+    z = prior_latents(generator, samples, seed, truncation)
     probs = generate_and_classify(generator, classifier, z, images=False).probs
     confident = probs.max(1).values >= CONFIDENT
     return z[confident].double().numpy(), probs[confident].argmax(1).numpy()
@@ -236,11 +238,12 @@ def find_directions(
     generator: GeneratorLike, classifier: Classifier, method: str = "classifier", samples: int | None = None,
     top: int | None = None, pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
     layer: str | None = None, probes: int = 64, strength: float = 3.0, steps: int = 7, seed: int = 0,
-    allow_mismatch: bool = False,
+    allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> DirectionsResult:
     """Find directions with `method` and measure each on `probes` base latents moved from
     -strength to +strength in `steps` (odd) steps. `samples` (default 20,000) prior latents
-    are labelled (classifier, mean) or traced (pca); `top` (default 10) caps sefa and pca's
+    are labelled (classifier, mean) or traced (pca); `truncation` truncates them and the probes
+    (sampling.prior_latents); `top` (default 10) caps sefa and pca's
     directions. A direction's key selects it later: "8" (one-vs-rest), "3:8", "sefa0", "pc0", "mean8"."""
     original = generator
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
@@ -260,20 +263,21 @@ def find_directions(
     if strength == 0:
         raise ConfigError("strength must be above 0: it is how far each direction is followed")
     check_seed(seed)
+    check_truncation(truncation)
     extra = len(pairs) if method == "classifier" else 0
     k = {"classifier": len(classes) + extra, "mean": len(classes)}.get(method, top)
     check_size("directions x probes x steps images", k * probes * steps, 1, MAX_IMAGES)
 
     found: dict = {}
-    params: dict = {"samples": samples_used, "seed": seed}
+    params: dict = {"samples": samples_used, "seed": seed, "truncation": truncation}
     if method == "classifier":
-        z, labels = labelled_latents(generator, classifier, samples_used, seed)
+        z, labels = labelled_latents(generator, classifier, samples_used, seed, truncation)
         fit = classifier_directions(z, labels, len(classes), pairs, condition_on, seed)
         found = {k: fit[k] for k in ("keys", "vectors", "accuracy", "offsets")}
         params.update(pairs=[list(p) for p in pairs], condition_on=condition_on, skipped_classes=fit["skipped"],
                       labelled=len(z))
     elif method == "mean":
-        z, labels = labelled_latents(generator, classifier, samples_used, seed)
+        z, labels = labelled_latents(generator, classifier, samples_used, seed, truncation)
         vectors, lengths = boundaries.class_mean_directions(z, labels, len(classes))
         present = lengths > 0
         if not present.any():
@@ -287,13 +291,13 @@ def find_directions(
         found = {"keys": [f"sefa{i}" for i in range(len(vectors))], "vectors": vectors, "singular_values": singular}
         params.update(layer=where)
     else:
-        vectors, explained, where = layers.pca_directions(original, layer, samples_used, top, seed)
+        vectors, explained, where = layers.pca_directions(original, layer, samples_used, top, seed, truncation)
         found = {"keys": [f"pc{i}" for i in range(len(vectors))], "vectors": vectors, "explained_variance": explained}
         params.update(layer=where)
 
     strengths = np.linspace(-strength, strength, steps)
     # Probes are fresh latents, not the labelled ones the boundaries were fitted on.
-    base_z = generator.sample_latents(probes, seed=(seed + 1) % (SEED_MAX + 1))
+    base_z = prior_latents(generator, probes, (seed + 1) % (SEED_MAX + 1), truncation)
     vectors = found.pop("vectors").astype(np.float32)
     images, probs = traverse(generator, classifier, vectors, base_z, strengths)
     result = DirectionsResult(

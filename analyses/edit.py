@@ -46,7 +46,7 @@ from latentkit.limits import (
 )
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import BATCH, check_class, generate_and_classify, ready_models
+from latentkit.sampling import BATCH, check_class, check_truncation, generate_and_classify, prior_latents, ready_models
 from latentkit.style import STYLE_FEATURES, style_features, style_kept
 
 ANALYSIS = "edit"
@@ -152,10 +152,10 @@ class EditResult(StoredResult):
 
 
 def confident_latents(generator: GeneratorLike, classifier: Classifier, label: int, n: int, pool: int,
-                      seed: int) -> torch.Tensor:
-    """The first n of `pool` prior latents read as `label` with confidence >= CONFIDENT: typical
-    examples of the class, not only its most convincing ones."""
-    z = generator.sample_latents(pool, seed=seed)
+                      seed: int, truncation: float = 1.0) -> torch.Tensor:
+    """The first n of `pool` prior latents (truncated by `truncation`) read as `label` with
+    confidence >= CONFIDENT: typical examples of the class, not only its most convincing ones."""
+    z = prior_latents(generator, pool, seed, truncation)
     hits = torch.empty(0, dtype=torch.long)
     for start in range(0, pool, BATCH):  # stop as soon as n are found: the answer is the same, sooner
         probs = generate_and_classify(generator, classifier, z[start:start + BATCH], images=False).probs
@@ -177,7 +177,7 @@ def _mode(toward, direction) -> str:
     return "all" if str(toward).strip().lower() == "all" else "toward"
 
 
-def _base_latents(generator, classifier, start, z, samples, pool, seed) -> torch.Tensor:
+def _base_latents(generator, classifier, start, z, samples, pool, seed, truncation) -> torch.Tensor:
     if z is not None:
         if start is not None or samples is not None:
             raise ConfigError("--z gives the base latents itself; drop --from and --samples")
@@ -195,8 +195,8 @@ def _base_latents(generator, classifier, start, z, samples, pool, seed) -> torch
     # Fresh latents, not the ones the boundaries are fitted on.
     base_seed = (seed + 1) % (SEED_MAX + 1)
     if start is None:
-        return generator.sample_latents(samples, seed=base_seed)
-    return confident_latents(generator, classifier, start, samples, pool, base_seed)
+        return prior_latents(generator, samples, base_seed, truncation)
+    return confident_latents(generator, classifier, start, samples, pool, base_seed, truncation)
 
 
 def _boundaries(z, labels, start, toward: list[int], boundary: str, condition_on, seed) -> np.ndarray:
@@ -218,13 +218,14 @@ def edit(
     z: np.ndarray | None = None, samples: int | None = None, steps: int = 9,
     strength: Sequence[float] | None = None, boundary: str | None = None, condition_on: Sequence[int | str] = (),
     keep_norm: bool = False, fit_samples: int = DEFAULT_FIT_SAMPLES, pool: int = 4096,
-    seed: int = 0, allow_mismatch: bool = False,
+    seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> EditResult:
     """Follow a direction from base latents in `steps` steps; see the module docstring for the
     three modes. `strength` (lo, hi) is the distance range along the unit direction (default
     0..6 toward a class, -3..3 for a stored one). `boundary` is "one-vs-rest" (default) or
     "pair" (needs `start`). Boundaries are fitted on the confident ones of `fit_samples`
-    prior latents."""
+    prior latents. `truncation` truncates the prior (sampling.prior_latents) for the drawn base
+    latents and the fitted ones; latents given as `z` are used as they are."""
     mode = _mode(toward, direction)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     classes = classifier.classes
@@ -237,10 +238,11 @@ def edit(
     check_size("fit-samples", fit_samples, 100, MAX_SAMPLES)
     check_size("pool", pool, 1, MAX_POOL)
     check_seed(seed)
+    check_truncation(truncation)
     lo, hi = DEFAULT_STRENGTH[mode] if strength is None else strength
     for value in (lo, hi):
         check_finite("strength", value, -MAX_EXTENT, MAX_EXTENT)
-    base = _base_latents(generator, classifier, start, z, samples, pool, seed)
+    base = _base_latents(generator, classifier, start, z, samples, pool, seed, truncation)
     d = generator.latent_dim
 
     targets = {"toward": [target], "all": list(range(len(classes))), "direction": [NO_TARGET]}[mode]
@@ -248,7 +250,7 @@ def edit(
     if mode == "direction":
         vectors = _checked_direction(direction, d)[None]
     else:
-        fit_z, fit_labels = labelled_latents(generator, classifier, fit_samples, seed)
+        fit_z, fit_labels = labelled_latents(generator, classifier, fit_samples, seed, truncation)
         vectors = _boundaries(fit_z, fit_labels, start, targets, boundary, condition_on, seed)
     strengths = np.broadcast_to(np.linspace(lo, hi, steps, dtype=np.float32),
                                 (len(base), len(targets), steps)).copy()  # a writable array, not a view
@@ -269,6 +271,7 @@ def edit(
         params={"start": start, "toward": target, "boundary": None if mode == "direction" else boundary,
                 "condition_on": condition_on, "keep_norm": keep_norm,
                 "fit_samples": None if mode == "direction" else fit_samples, "seed": seed,
+                "truncation": truncation,
                 "user_latents": z is not None, **record},
     )
 

@@ -30,7 +30,7 @@ from latentkit.pixels import to_native
 from latentkit.progress import Phases, generate_with_progress
 from latentkit.quality import verdict
 from latentkit.results import StoredResult
-from latentkit.sampling import classify_images, ready_models
+from latentkit.sampling import check_truncation, classify_images, prior_latents, ready_models
 
 ANALYSIS = "eval"
 VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
@@ -142,13 +142,14 @@ def _label_metrics(probs: torch.Tensor) -> dict[str, tuple]:
             **{k: (q[k], None) for k in ("confident_fraction", "class_entropy", "min_class_share")}}
 
 
-def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, seed: int, bar: Phases) -> np.ndarray:
+def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, seed: int, bar: Phases,
+                  truncation: float) -> np.ndarray:
     """Per-path PPL values (4, paths), one row per PPL_VARIANTS entry, each a phase of `bar`."""
     rows = []
     for method, sampling in PPL_VARIANTS:
         bar.start(f"ppl {method} {sampling}")
         rows.append(M.path_lengths(generator, classifier.features, paths, method, sampling, eps=PPL_EPSILON,
-                                   seed=seed).numpy())
+                                   seed=seed, truncation=truncation).numpy())
     return np.stack(rows)
 
 
@@ -156,6 +157,7 @@ def evaluate(
     generator: GeneratorLike, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
     seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
     progress: bool = True, reachability: int = 0, encoder: str | os.PathLike | None = None,
+    truncation: float = 1.0,
 ) -> EvalResult:
     """Score `samples` generated images against the classifier's dataset (see the module docstring).
 
@@ -164,12 +166,14 @@ def evaluate(
     quality.verdict finds collapsed or noise get params["quality_warning"] saying so and
     params["misleading_metrics"] naming the metrics that then flatter the generator.
     `reachability` N inverts N test digits, as many of each class (with `encoder` if given),
-    and scores how many the generator can draw (analyses/invert.py).
+    and scores how many the generator can draw (analyses/invert.py). `truncation` ψ < 1 samples
+    (and draws the PPL paths) from the truncated prior (sampling.prior_latents).
     """
     check_size("reachability", reachability, 0, 10_000)
     check_size("samples", samples, 10, VALIDATION_START)  # the training images the yardstick draws from
     check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
     check_seed(seed)
+    check_truncation(truncation)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     dataset = classifier.config.dataset
     train = load_images(dataset, train=True, data_dir=data_dir)
@@ -180,7 +184,7 @@ def evaluate(
     phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1 + bool(reachability)
     with Phases("eval", phases, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
-        z = generator.sample_latents(samples, seed=seed)
+        z = prior_latents(generator, samples, seed, truncation)
         fake = generate_with_progress(generator, classifier, z, bar, features=True)
         pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
         stand_in = train.images[pick]
@@ -203,7 +207,7 @@ def evaluate(
             put("real", {**_feature_metrics(ref.features, real.features, radii, seed, bar, "real"),
                          **_label_metrics(ref.probs)})
 
-        path_lengths = _path_lengths(generator, classifier, ppl_paths, seed, bar)
+        path_lengths = _path_lengths(generator, classifier, ppl_paths, seed, bar, truncation)
         put("generated", {f"ppl_{m}_{s}": M.trimmed_mean(torch.from_numpy(row))
                           for (m, s), row in zip(PPL_VARIANTS, path_lengths, strict=True)})
 
@@ -253,7 +257,7 @@ def evaluate(
         closest_samples=fake.images[closest].numpy(), closest_train=train.images[nn_idx[closest].cpu()].numpy(),
         path_lengths=path_lengths, metrics=table, class_names=classifier.classes,
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
-                "ppl_epsilon": PPL_EPSILON, "seed": seed,
+                "ppl_epsilon": PPL_EPSILON, "seed": seed, "truncation": truncation,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
                 "separability_entropies": [round(float(h), 6) for h in entropies],
                 "reachability": None if reach is None else {k: np.round(v, 6).tolist() for k, v in reach.items()},

@@ -32,7 +32,7 @@ from latentkit.limits import MAX_POOL, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.pixels import to_uint8
 from latentkit.results import StoredResult
-from latentkit.sampling import check_class, generate_and_classify, ready_models
+from latentkit.sampling import check_class, check_truncation, generate_and_classify, prior_latents, ready_models
 
 ANALYSIS = "explore"
 DEFAULT_DIMS = (4, 24, 44)  # R001's coordinates 5, 25, 45 (counted from 1)
@@ -91,6 +91,7 @@ class Setup:
     plane_basis: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # origin, u, v: point (a, b) = origin + a u + b v
     provenance: dict = field(default_factory=dict)
     seed: int = 0
+    truncation: float = 1.0  # ψ of the prior the picks and "random" draw from (sampling.prior_latents)
 
 
 def short_name(name: str) -> str:
@@ -101,14 +102,16 @@ def short_name(name: str) -> str:
 def prepare(
     generator: GeneratorLike, classifier: Classifier, dims: tuple[int, ...] = DEFAULT_DIMS, top: int = DEFAULT_TOP,
     anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
-    pool: int = 2048, seed: int = 0, allow_mismatch: bool = False,
+    pool: int = 2048, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> Setup:
     """Sliders (the classifier's one-vs-rest directions and the top SeFa ones, or the `top`
     strongest of a `latentkit directions` file, then the coordinates `dims`), the PICKS most
-    confident latents of each class among `pool` prior draws, and the plane through `anchors`."""
+    confident latents of each class among `pool` prior draws (truncated by `truncation`), and the
+    plane through `anchors`."""
     from latentkit.analyses.directions import DirectionsResult, find_directions
 
     check_seed(seed)
+    check_truncation(truncation)
     check_size("pool", pool, 10, MAX_POOL)
     fast_g, fast_c, record = ready_models(generator, classifier, allow_mismatch)
     d = fast_g.latent_dim
@@ -119,10 +122,10 @@ def prepare(
         found = [DirectionsResult.load(directions)]
     else:  # few probes: names only need the commonest class changes, and startup stays short
         found = [find_directions(fast_g, fast_c, method="classifier", samples=4000, probes=16, seed=seed,
-                                 allow_mismatch=allow_mismatch)]
+                                 allow_mismatch=allow_mismatch, truncation=truncation)]
         try:
             found.append(find_directions(generator, classifier, method="sefa", top=top, probes=16, seed=seed,
-                                         allow_mismatch=allow_mismatch))
+                                         allow_mismatch=allow_mismatch, truncation=truncation))
         except ConfigError:
             pass  # no first layer linear in z (e.g. your own generator): the classifier's directions remain
     sliders = []
@@ -132,7 +135,7 @@ def prepare(
                     for i in order]
     sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j]) for j in dims]
 
-    z = fast_g.sample_latents(pool, seed=seed)
+    z = prior_latents(fast_g, pool, seed, truncation)
     probs = generate_and_classify(fast_g, fast_c, z, images=False).probs  # (pool, C)
     score = torch.where(probs.argmax(1, keepdim=True) == torch.arange(probs.shape[1]), probs, -1.0)  # (pool, C)
     confident = z[score.argsort(dim=0, descending=True, stable=True)[:PICKS].T]  # (C, PICKS, d)
@@ -146,7 +149,7 @@ def prepare(
     grid = a0 + a.reshape(-1, 1) * (a1 - a0) + b.reshape(-1, 1) * (a2 - a0)  # (R*R, d)
     plane_probs = generate_and_classify(fast_g, fast_c, grid, images=False).probs.reshape(len(axis), len(axis), -1)
     return Setup(fast_g, fast_c, sliders, confident, anchors, axis.numpy(), plane_probs.numpy(),
-                 (a0, a1 - a0, a2 - a0), record, seed)
+                 (a0, a1 - a0, a2 - a0), record, seed, truncation)
 
 
 class Explorer:
@@ -187,7 +190,7 @@ class Explorer:
 
     def random(self) -> None:
         self.draws += 1
-        self.set_base(self.setup.generator.sample_latents(1, seed=self.setup.seed + self.draws)[0])
+        self.set_base(prior_latents(self.setup.generator, 1, self.setup.seed + self.draws, self.setup.truncation)[0])
 
     def pick(self, label: int) -> None:
         """The next of the class's most confident latents."""
@@ -211,7 +214,7 @@ class Explorer:
             z=self.z.numpy(), base=self.base.numpy(), vectors=torch.stack([s.vector for s in sliders]).numpy(),
             offsets=np.array([self.offsets[s.key] for s in sliders], dtype=np.float32), keys=[s.key for s in sliders],
             image=image, probs=probs, class_names=self.setup.classifier.classes,
-            params={"seed": self.setup.seed, **self.setup.provenance})
+            params={"seed": self.setup.seed, "truncation": self.setup.truncation, **self.setup.provenance})
 
     def save(self, folder: str | os.PathLike, command: str | None = None) -> list[Path]:
         """Write the current state as FOLDER/explore-NNN.h5 + .png (NNN counts this session's saves)."""

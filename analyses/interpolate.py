@@ -27,7 +27,7 @@ from latentkit.geometry import lerp, slerp
 from latentkit.limits import MAX_IMAGES, MAX_PAIRS, MAX_POOL, MAX_REFINE, MAX_STEPS, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import check_class, generate_and_classify, latents_for_class, ready_models
+from latentkit.sampling import check_class, check_truncation, generate_and_classify, latents_for_class, ready_models
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 ANALYSIS = "interpolate"
@@ -81,11 +81,13 @@ class InterpolationResult(StoredResult):
 
 
 def refine_latent(
-    generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05
+    generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05,
+    truncation: float = 1.0,
 ) -> torch.Tensor:
-    """Gradient steps on z (n, d) raising log p(label), with a penalty holding |z| near sqrt(d).
+    """Gradient steps on z (n, d) raising log p(label), with a penalty holding |z| near sqrt(d),
+    the prior's typical norm (times `truncation`, so refining keeps a truncated latent truncated).
     Runs on the generator's device; returns z on the device it came from."""
-    target = math.sqrt(z.shape[-1])
+    target = truncation * math.sqrt(z.shape[-1])
     start_device = z.device
     z = z.to(module_device(generator)).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
@@ -100,13 +102,13 @@ def refine_latent(
     return z.detach().to(start_device)
 
 
-def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine) -> torch.Tensor:
+def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine, truncation) -> torch.Tensor:
     if isinstance(label_or_z, torch.Tensor):
         return label_or_z.reshape(1, -1).expand(pairs, -1).to(torch.float32)
-    z = latents_for_class(generator, classifier, label_or_z, n=pairs, pool=pool, seed=seed)
+    z = latents_for_class(generator, classifier, label_or_z, n=pairs, pool=pool, seed=seed, truncation=truncation)
     if refine:
         with torch.inference_mode(False), torch.enable_grad():
-            z = refine_latent(generator, classifier, z, label_or_z, steps=refine)
+            z = refine_latent(generator, classifier, z, label_or_z, steps=refine, truncation=truncation)
     return z
 
 
@@ -121,11 +123,13 @@ def interpolate(
     refine: int = 0,
     seed: int = 0,
     allow_mismatch: bool = False,
+    truncation: float = 1.0,
 ) -> InterpolationResult:
     """Paths through `waypoints` (classes by number or name, e.g. 9 or "ankle-boot", or explicit
     latents of shape (d,)): one row per pair.
 
-    Row p uses the p-th most confident latent of each class, so rows are different
+    Row p uses the p-th most confident latent of each class among `pool` prior draws, truncated
+    by `truncation` (sampling.prior_latents; given latents are used as they are), so rows are different
     examples of the same transition. Each segment has `steps` frames, ends included;
     a path through k waypoints has (k - 1) * (steps - 1) + 1 frames.
     """
@@ -138,6 +142,7 @@ def interpolate(
     check_size("pool", pool, pairs, MAX_POOL)
     check_size("refine", refine, 0, MAX_REFINE)
     check_seed(seed)
+    check_truncation(truncation)
     check_size("pairs x frames", pairs * (len(waypoints) - 1) * steps, 1, MAX_IMAGES)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     for w in waypoints:
@@ -146,7 +151,8 @@ def interpolate(
     # Names become class numbers only now: which names exist depends on the classifier's dataset.
     waypoints = [w if isinstance(w, torch.Tensor) else check_class(classifier, w) for w in waypoints]
 
-    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine) for w in waypoints]  # each (P, d)
+    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine, truncation)
+            for w in waypoints]  # each (P, d)
     t = torch.linspace(0, 1, steps)
     segments = [METHODS[method](a, b, t) for a, b in zip(ends[:-1], ends[1:], strict=True)]  # each (P, steps, d)
     z = torch.cat([segments[0]] + [s[:, 1:] for s in segments[1:]], dim=1)  # (P, S, d)
@@ -157,7 +163,7 @@ def interpolate(
         method=method, steps=steps, class_names=classifier.classes,
         z=z.numpy(), images=images.reshape(P, S, 28, 28).numpy(),
         probs=probs.reshape(P, S, -1).numpy(), norms=z.norm(dim=-1).numpy(),
-        params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed, **record},
+        params={"pairs": pairs, "pool": pool, "refine": refine, "seed": seed, "truncation": truncation, **record},
     )
 
 

@@ -31,7 +31,7 @@ from latentkit.inversion import InvertConfig, invert_images
 from latentkit.limits import MAX_SAMPLES, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import classify_images, generate_and_classify, ready_models
+from latentkit.sampling import check_truncation, classify_images, generate_and_classify, prior_latents, ready_models
 
 ANALYSIS = "invert"
 NEAREST_POOL = 10_000  # generated samples the nearest-sample yardstick searches
@@ -141,10 +141,12 @@ def encoder_start(encoder_path: str | os.PathLike, generator: GeneratorLike, tar
 def invert(
     generator: GeneratorLike, classifier: Classifier, real: RealImages, config: InvertConfig | None = None,
     encoder: str | os.PathLike | None = None, nearest_pool: int = NEAREST_POOL, allow_mismatch: bool = False,
-    progress=None,
+    progress=None, truncation: float = 1.0,
 ) -> InvertResult:
     """Invert every image of `real` (see the module docstring). `encoder` is the encoder file
-    `config.init="encoder"` starts from; `progress(fraction)` is called while optimising."""
+    `config.init="encoder"` starts from; `progress(fraction)` is called while optimising. The
+    yardstick's `nearest_pool` samples come from the prior truncated by `truncation`
+    (sampling.prior_latents); the inversion itself searches all of z."""
     config = config or InvertConfig()
     if config.init == "auto":
         config = replace(config, init="random" if encoder is None else "encoder")
@@ -156,6 +158,7 @@ def invert(
     check_size("restarts", config.restarts, 1, 1_000)
     check_size("nearest pool", nearest_pool, 1, MAX_SAMPLES)
     check_seed(config.seed)
+    check_truncation(truncation)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     targets = torch.as_tensor(real.images)
     start = encoder_start(encoder, generator, targets) if config.init == "encoder" else None
@@ -163,7 +166,8 @@ def invert(
     target_probs = classify_images(classifier, targets).probs
     recon_probs = classify_images(classifier, recon).probs
 
-    pool = generate_and_classify(generator, classifier, generator.sample_latents(nearest_pool, seed=config.seed))
+    pool = generate_and_classify(generator, classifier, prior_latents(generator, nearest_pool, config.seed,
+                                                                        truncation))
     from latentkit.metrics import nearest_neighbours
 
     device = module_device(classifier)
@@ -175,7 +179,7 @@ def invert(
         nearest_probs=pool.probs[nearest].numpy(), names=real.names, notes=real.notes,
         class_names=classifier.classes, true_labels=real.labels,
         params={**{k: getattr(config, k) for k in config.__dataclass_fields__}, "encoder": encoder and str(encoder),
-                "nearest_pool": nearest_pool, **record},
+                "nearest_pool": nearest_pool, "truncation": truncation, **record},
     )
 
 
@@ -239,7 +243,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     files: Sequence[str] = (), dataset: str | None = None, split: str = "test", indices: str | None = None,
     data_dir: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
-    allow_mismatch: bool = False, progress: bool = True, **config,
+    allow_mismatch: bool = False, progress: bool = True, truncation: float = 1.0, **config,
 ) -> tuple[InvertResult, list[Path]]:
     """Load models and the real images (files, or a dataset split by `indices`; the generator's
     dataset by default), invert them, write invert.h5, invert.png and invert.npy (the latents,
@@ -263,7 +267,7 @@ def run(
         load_encoder(encoder, latent_dim=g.latent_dim)
     with Phases("invert", 1, enabled=progress) as bar:
         bar.start(f"{len(real)} images, {cfg.steps} steps")
-        result = invert(g, clf, real, cfg, encoder=encoder, allow_mismatch=allow_mismatch,
+        result = invert(g, clf, real, cfg, encoder=encoder, allow_mismatch=allow_mismatch, truncation=truncation,
                         progress=lambda done: bar.advance(done - bar.done))
     extras = {".npy": lambda path: _save_npy(path, result.z)}
     return result, write_outputs(result, plot_invert(result), folder, ANALYSIS, provenance, seed, command, extras)

@@ -27,7 +27,7 @@ from latentkit.map_html import MAX_HOVER_IMAGES, generate_images, write_map_html
 from latentkit.models import Classifier
 from latentkit.progress import Phases, generate_with_progress
 from latentkit.results import StoredResult
-from latentkit.sampling import ready_models
+from latentkit.sampling import check_truncation, prior_latents, ready_models
 
 ANALYSIS = "map"
 EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
@@ -83,11 +83,11 @@ class MapResult(StoredResult):
 
 def sample_points(
     generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
-    keep_images: bool = False, bar: Phases | None = None,
+    keep_images: bool = False, bar: Phases | None = None, truncation: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray | None]:
-    """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None);
-    `bar` (if given) advances as the samples are generated."""
-    z = generator.sample_latents(n, seed=seed)
+    """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None)
+    for n prior samples truncated by `truncation`; `bar` (if given) advances as they are generated."""
+    z = prior_latents(generator, n, seed, truncation)
     images, probs, feats = generate_with_progress(generator, classifier, z, bar, images=keep_images,
                                                   features=space == "features")
     return z, probs, feats if space == "features" else z, None if images is None else images.numpy()
@@ -143,6 +143,7 @@ def latent_map(
     progress: bool = True,
     real_images: np.ndarray | None = None,
     real_z: np.ndarray | None = None,
+    truncation: float = 1.0,
 ) -> MapResult:
     """Sample, classify and embed `samples` latents; see the module docstring. `progress` shows
     a bar on stderr for generation and the projection. `real_images` (M, 28, 28) uint8 with
@@ -154,10 +155,12 @@ def latent_map(
         raise ConfigError(f"unknown space {space!r}; choose latent or features")
     check_size("samples", samples, 10, MAX_IMAGES if store_images else MAX_SAMPLES)
     check_seed(seed)
+    check_truncation(truncation)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     with Phases("map", 2, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
-        z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images, bar)
+        z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images, bar,
+                                                  truncation)
         real = None if real_images is None else _real_points(classifier, real_images, real_z, space,
                                                              generator.latent_dim)
         everything = points.numpy() if real is None else np.concatenate([points.numpy(), real["points"]])
@@ -169,7 +172,8 @@ def latent_map(
     return MapResult(z=z.numpy(), probs=probs.numpy(), embedding=embedding[:samples], class_names=classifier.classes,
                      images=images, **with_real,
                      params={"samples": samples, "method": method, "space": space, "seed": seed,
-                             "real": 0 if real_images is None else len(real_images), **record})
+                             "truncation": truncation, "real": 0 if real_images is None else len(real_images),
+                             **record})
 
 
 def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | None, space: str,

@@ -24,7 +24,14 @@ from latentkit.generators import GeneratorLike
 from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import check_class, generate_and_classify, latents_for_class, ready_models
+from latentkit.sampling import (
+    check_class,
+    check_truncation,
+    generate_and_classify,
+    latents_for_class,
+    prior_latents,
+    ready_models,
+)
 
 ANALYSIS = "plane"
 DEFAULT_EXTENT = 3.0  # with --dims: the grid runs from -3 to 3, where nearly all of N(0, 1) lies
@@ -61,7 +68,7 @@ class PlaneResult(StoredResult):
         return {"labels": self.labels}
 
 
-def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed):
+def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation):
     """(origin (d,), u (d,), v (d,), lo, hi): grid point (a, b) is origin + a u + b v."""
     d = generator.latent_dim
     if anchors is not None and (dims is not None or extent is not None):
@@ -70,7 +77,8 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
     if anchors is not None:
         if len(anchors) != 3:
             raise ConfigError(f"a plane needs exactly three anchor classes (got {len(anchors)})")
-        z = torch.cat([latents_for_class(generator, classifier, c, pool=pool, seed=seed) for c in anchors])
+        z = torch.cat([latents_for_class(generator, classifier, c, pool=pool, seed=seed, truncation=truncation)
+                       for c in anchors])
         return z[0], z[1] - z[0], z[2] - z[0], -margin, 1 + margin
     if dims is None or len(dims) != 2:
         raise ConfigError("give three --anchors (e.g. 9,4,7) or two --dims (e.g. 5,25)")
@@ -80,7 +88,7 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
     extent = DEFAULT_EXTENT if extent is None else check_finite("extent", extent, 0, MAX_EXTENT)
     if not extent > 0:
         raise ConfigError(f"extent must be > 0 (got {extent})")
-    origin = generator.sample_latents(1, seed=seed)[0]
+    origin = prior_latents(generator, 1, seed, truncation)[0]
     origin[list(dims)] = 0
     u, v = torch.zeros(d), torch.zeros(d)
     u[dims[0]], v[dims[1]] = 1, 1
@@ -99,19 +107,22 @@ def plane(
     pool: int = 2048,
     seed: int = 0,
     allow_mismatch: bool = False,
+    truncation: float = 1.0,
 ) -> PlaneResult:
     """Classify a resolution x resolution grid on a latent plane; see the module docstring.
-    `anchors` are classes by number or name (9 or "ankle-boot").
+    `anchors` are classes by number or name (9 or "ankle-boot"), found among `pool` prior draws
+    truncated by `truncation`, which also truncates the `dims` plane's base latent.
     `extent` (with `dims` only) defaults to DEFAULT_EXTENT."""
     check_size("resolution", resolution, 2, MAX_RESOLUTION)
     check_size("mosaic", mosaic, 2, MAX_RESOLUTION)
     check_size("pool", pool, 1, MAX_POOL)
     check_finite("margin", margin, 0, MAX_EXTENT)
     check_seed(seed)
+    check_truncation(truncation)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     if anchors is not None:  # names -> numbers here: which names exist depends on the classifier's dataset
         anchors = [check_class(classifier, c) for c in anchors]
-    origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed)
+    origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation)
     axis = torch.linspace(lo, hi, resolution)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
     z = origin + a.reshape(-1, 1) * u + b.reshape(-1, 1) * v  # (R*R, d)
@@ -120,7 +131,7 @@ def plane(
     m_axis = torch.linspace(lo, hi, mosaic)
     mb, ma = torch.meshgrid(m_axis, m_axis, indexing="ij")
     images = generate_and_classify(generator, classifier, origin + ma.reshape(-1, 1) * u + mb.reshape(-1, 1) * v).images
-    params = {"resolution": resolution, "seed": seed, "lo": lo, "hi": hi,
+    params = {"resolution": resolution, "seed": seed, "truncation": truncation, "lo": lo, "hi": hi,
               "anchors": list(anchors) if anchors is not None else None,
               "dims": list(dims) if anchors is None else None, **record}
     return PlaneResult(axis=axis.numpy(), probs=probs.reshape(resolution, resolution, -1).numpy(),

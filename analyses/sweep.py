@@ -25,7 +25,7 @@ from latentkit.generators import GeneratorLike
 from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_SWEEP_SAMPLES, MAX_VALUES, check_finite, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.results import StoredResult
-from latentkit.sampling import generate_and_classify, ready_models
+from latentkit.sampling import check_truncation, generate_and_classify, prior_latents, ready_models
 
 ANALYSIS = "sweep"
 MEASURES = {
@@ -100,8 +100,10 @@ def sweep(
     samples: int = 3,
     seed: int = 0,
     allow_mismatch: bool = False,
+    truncation: float = 1.0,
 ) -> SweepResult:
-    """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents."""
+    """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents,
+    drawn from the prior truncated by `truncation` (sampling.prior_latents)."""
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     d = generator.latent_dim
     dims = list(range(d)) if dims is None else [int(x) for x in dims]
@@ -116,10 +118,11 @@ def sweep(
     check_size("number of values", len(values), 1, MAX_VALUES)
     check_size("dims x samples x values images", len(dims) * samples * len(values), 1, MAX_IMAGES)
     check_seed(seed)
+    check_truncation(truncation)
     for v in values:
         check_finite("every value", v, -MAX_EXTENT, MAX_EXTENT)
 
-    base = generator.sample_latents(samples, seed=seed)  # (S, d)
+    base = prior_latents(generator, samples, seed, truncation)  # (S, d)
     vals = torch.tensor(values, dtype=torch.float32)
     z = base[None, :, None].repeat(len(dims), 1, len(vals), 1)  # (D, S, V, d)
     for i, dim in enumerate(dims):
@@ -131,7 +134,8 @@ def sweep(
         base_images=images[:samples].numpy(), base_probs=probs[:samples].numpy(),
         images=images[samples:].reshape(*shape, 28, 28).numpy(), probs=probs[samples:].reshape(*shape, -1).numpy(),
         class_names=classifier.classes,
-        params={"samples": samples, "seed": seed, "rank": dims == list(range(d)) and len(dims) > 1, **record},
+        params={"samples": samples, "seed": seed, "truncation": truncation,
+                "rank": dims == list(range(d)) and len(dims) > 1, **record},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from latentkit import limits
 from latentkit.cli.common import (
@@ -18,6 +19,9 @@ from latentkit.cli.common import (
 )
 from latentkit.names import CLASSES, class_choices
 
+# analyses/truncation.py's DEFAULT_PSIS, written out so --help needs no torch; tests/test_cli_defaults.py
+# holds them equal.
+TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 # Shown under the commands that take classes; the library resolves the names once the model's dataset is known.
 CLASS_NAMES_HELP = "A class is a number or a name, in any case: " + "; ".join(
     f"{dataset} {class_choices(names)}" for dataset, names in CLASSES.items()) + "."
@@ -155,26 +159,66 @@ def plane(ctx: click.Context, **options) -> None:
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
               help="Skip the real-data column (faster when comparing many generators).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@click.option("--truncation-sweep", is_flag=True,
+              help="Instead: FID, precision, recall and confident share at each --psis value (truncation.h5/.png).")
+@click.option("--psis", callback=float_list, default=",".join(map(str, TRUNCATION_PSIS)), show_default=True,
+              help="With --truncation-sweep: the ψ values, each in (0, 1].")
 @quiet_option
 @model_options
 @click.pass_context
-def evaluate(ctx: click.Context, as_json: bool, **options) -> None:
+def evaluate(ctx: click.Context, as_json: bool, truncation_sweep: bool, psis: tuple[float, ...], **options) -> None:
     """Score a generator: FID, KID, classifier score, class balance, precision/recall,
     density/coverage, path length, memorisation and Parzen log-likelihood, each beside
     the same number for real data (training images vs the test set).
 
+    --truncation-sweep scores the truncation trick's trade-off instead: the same samples
+    scaled toward the prior's mean by each ψ.
+
     \b
         latentkit eval
         latentkit eval --model runs/dcgan-mnist --samples 2000 --json
+        latentkit eval --truncation-sweep --psis 1,0.8,0.6,0.4
     """
     import json
 
-    from latentkit.analyses.evaluate import format_table, run
+    if truncation_sweep:
+        _check_sweep_options(ctx)
+        from latentkit.analyses.truncation import run as run_sweep
 
-    result, paths = run(command=command_line(ctx), **options)
-    click.echo(json.dumps(result.summary(), indent=2) if as_json else format_table(result))
+        for name in ("ppl_paths", "reachability", "truncation"):
+            options.pop(name)
+        result, paths = run_sweep(command=command_line(ctx), psis=psis, **options)
+        click.echo(json.dumps(result.summary(), indent=2) if as_json else _sweep_table(result))
+    else:
+        if ctx.get_parameter_source("psis") is ParameterSource.COMMANDLINE:
+            raise click.UsageError("--psis is for --truncation-sweep; add it, or use --truncation PSI for one ψ")
+        from latentkit.analyses.evaluate import format_table, run
+
+        result, paths = run(command=command_line(ctx), **options)
+        click.echo(json.dumps(result.summary(), indent=2) if as_json else format_table(result))
     if not as_json:
         print_paths(paths)
+
+
+def _check_sweep_options(ctx: click.Context) -> None:
+    """UsageError for an option --truncation-sweep would ignore."""
+    for name in ("ppl_paths", "reachability", "truncation"):
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            flag = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{flag} does not apply to --truncation-sweep, which scores every --psis value "
+                                   f"with FID, precision, recall and class metrics; drop {flag}")
+
+
+def _sweep_table(result) -> str:
+    """One row per ψ: the sweep's metrics, then the training images' when measured."""
+    names = list(result.metrics)
+    rows = [["psi", *names]]
+    rows += [[f"{psi:g}", *(f"{result.curve(n)[i]:.4g}" for n in names)] for i, psi in enumerate(result.psis)]
+    if all("real" in result.metrics[n] for n in names):
+        rows.append(["real", *(f"{result.metrics[n]['real']:.4g}" for n in names)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join([*lines, f"lowest FID at psi = {result.best_psi:g}"])
 
 
 @click.command()

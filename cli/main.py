@@ -161,7 +161,8 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"
     card = train_gan(cfg, out, resume=resume, command=command_line(ctx), log=click.echo, progress=not quiet)
-    click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({summary(card)})")
+    if card is not None:  # under torchrun, rank 0 writes the run and reports it
+        click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({summary(card)})")
 
 
 @cli.command("train-classifier")

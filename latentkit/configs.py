@@ -63,6 +63,8 @@ class TrainConfig:
     width: int | None = None  # channel/hidden multiplier; None = the architecture's default
     ema: float | None = None  # decay of the generator weight average saved at the end; 0 = off,
     # None = the architecture's default (dcgan 0.999; references 0, as published)
+    r1: float | None = None  # weight of the R1 penalty on D's gradient at real images (Mescheder et al.
+    # 2018), applied every training.R1_EVERY steps; 0 = off, None = the architecture's default
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
@@ -94,6 +96,10 @@ class TrainConfig:
             raise ConfigError(f"beta1 must be in [0, 1) (got {self.beta1!r})")
         if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
             raise ConfigError(f"ema must be in [0, 1) (got {self.ema!r}); 0 turns the weight average off")
+        if self.r1 is not None:
+            check_finite("r1", self.r1)
+            if not self.r1 >= 0:
+                raise ConfigError(f"r1 must be >= 0 (got {self.r1!r}); 0 turns the penalty off")
 
     @property
     def model_config(self):
@@ -107,6 +113,12 @@ class TrainConfig:
         from latentkit.models import get_arch
 
         return get_arch(self.arch).default_ema if self.ema is None else self.ema
+
+    @property
+    def r1_gamma(self) -> float:
+        from latentkit.models import get_arch
+
+        return get_arch(self.arch).default_r1 if self.r1 is None else self.r1
 
 
 @dataclass

@@ -85,6 +85,11 @@ class WrappedGenerator(nn.Module):
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         return torch.randn(n, self.latent_dim, generator=gen).to(device)
 
+    @property
+    def latent_mean(self) -> torch.Tensor:
+        """The prior's mean (latent_dim,): zero, as the prior is N(0, I)."""
+        return torch.zeros(self.latent_dim)
+
     def extra_repr(self) -> str:
         return f"latent_dim={self.latent_dim}, value_range={self.value_range}, dataset={self.dataset!r}"
 

@@ -21,6 +21,7 @@ from torch import nn
 
 from latentkit.errors import ConfigError
 from latentkit.generators import GeneratorLike, module_device
+from latentkit.sampling import prior_latents
 
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 _LINEAR_IN_Z = (nn.Linear, nn.ConvTranspose2d, nn.Conv2d)
@@ -157,10 +158,11 @@ def activations(generator: GeneratorLike, z: torch.Tensor, layer: str, batch: in
 
 
 def pca_directions(generator: GeneratorLike, layer: str | None, samples: int, top: int,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+                   seed: int = 0, truncation: float = 1.0) -> tuple[np.ndarray, np.ndarray, str]:
     """GANSpace: (unit z directions (top, d), explained variance ratio (top,), layer name).
     PCA of the activations at `layer` (None: the first hidden layer) over `samples` prior
-    latents; component i is mapped to z by regressing z on the PCA coordinates."""
+    latents (truncated by `truncation`, sampling.prior_latents); component i is mapped to z by
+    regressing z on the PCA coordinates."""
     from sklearn.decomposition import PCA
 
     probe = generator.sample_latents(2, seed=seed)
@@ -176,7 +178,7 @@ def pca_directions(generator: GeneratorLike, layer: str | None, samples: int, to
                           f"{width * samples:,} floats (limit {ACTIVATION_LIMIT:,}): lower --samples or pick "
                           "an earlier layer")
     top = min(top, width, generator.latent_dim)
-    z = generator.sample_latents(samples, seed=seed)
+    z = prior_latents(generator, samples, seed, truncation)
     pca = PCA(n_components=top, random_state=seed)
     coords = pca.fit_transform(activations(generator, z, layer))  # (N, top)
     to_z, *_ = np.linalg.lstsq(coords, z.double().numpy(), rcond=None)  # (top, d)

@@ -19,7 +19,7 @@ from latentkit.generators import GeneratorLike, module_device
 from latentkit.geometry import lerp, slerp
 from latentkit.models import Classifier
 from latentkit.progress import Phases, generate_with_progress
-from latentkit.sampling import BATCH
+from latentkit.sampling import BATCH, prior_latents
 
 # Goodfellow et al. 2014's sigma grid for MNIST (their parzen_ll.py: logspace(-1, 0, 10)).
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -187,13 +187,14 @@ def parzen_estimate(
 @torch.inference_mode()
 def path_lengths(
     generator: GeneratorLike, embed: Callable[[torch.Tensor], torch.Tensor], n: int, method: str = "slerp",
-    sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = BATCH,
+    sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = BATCH, truncation: float = 1.0,
 ) -> torch.Tensor:
     """Per-path perceptual path lengths (Karras et al. 2019, StyleGAN): d(G(p(t)), G(p(t + eps))) / eps²
-    for n random latent pairs, p their `method` path ("lerp"/"slerp"), t ~ U(0, 1) ("full") or
-    t = 0 ("end"), d the squared distance between `embed`dings of the images."""
+    for n random latent pairs (from the prior truncated by `truncation`), p their `method` path
+    ("lerp"/"slerp"), t ~ U(0, 1) ("full") or t = 0 ("end"), d the squared distance between
+    `embed`dings of the images."""
     interpolate = {"lerp": lerp, "slerp": slerp}[method]
-    z = generator.sample_latents(2 * n, seed=seed).view(2, n, -1)
+    z = prior_latents(generator, 2 * n, seed, truncation).view(2, n, -1)
     t0 = torch.rand(n, generator=torch.Generator().manual_seed(seed + 1)) * (sampling == "full")
     t = torch.stack([t0, t0 + eps], dim=1)  # (n, 2)
     generator.eval()

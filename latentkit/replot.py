@@ -18,6 +18,7 @@ _DRAWERS = {
     "latent_map": ("MapResult", "plot_result"),
     "plane": ("PlaneResult", "plot_plane"),
     "evaluate": ("EvalResult", "plot_eval"),
+    "truncation": ("TruncationResult", "plot_truncation"),
     "directions": ("DirectionsResult", "plot_directions"),
     "edit": ("EditResult", "plot_edit"),
     "invert": ("InvertResult", "plot_invert"),

@@ -17,6 +17,7 @@ from latentkit.registry import default_classifier
 # Images per forward pass. On 2 CPU cores generate + classify ran at 5,500-5,900 images/s with
 # 200-384 and 4,250 with 1,000, whose activations overflow the cache (benchmarks/README.md).
 BATCH = 256
+MEAN_DRAWS = 10_000  # prior draws that estimate the mean of a prior that does not state it
 
 
 class Generated(NamedTuple):
@@ -99,18 +100,51 @@ def check_class(classifier: Classifier, label: int | str) -> int:
     return index
 
 
-def latents_for_class(
-    generator: GeneratorLike, classifier: Classifier, label: int | str, n: int = 1, pool: int = 2048, seed: int = 0
+def check_truncation(psi: float) -> float:
+    """ψ of the truncation trick, or ConfigError: a finite number in (0, 1]."""
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 < psi <= 1:
+        raise ConfigError(f"truncation must be a number in (0, 1], 1 = the untruncated prior (got {psi!r})")
+    return float(psi)
+
+
+def latent_mean(generator: GeneratorLike) -> torch.Tensor:
+    """The mean (latent_dim,) of the generator's prior: its `latent_mean` when it has one (zero
+    for the zoo's and wrapped generators' N(0, I)), else the mean of MEAN_DRAWS seeded draws."""
+    known = getattr(generator, "latent_mean", None)
+    if known is not None:
+        return known.float().cpu()
+    return generator.sample_latents(MEAN_DRAWS, seed=0).float().mean(0).cpu()
+
+
+def prior_latents(
+    generator: GeneratorLike, n: int, seed: int | None = None, truncation: float = 1.0
 ) -> torch.Tensor:
-    """The n latents, out of `pool` prior samples, that the classifier reads as `label` (a number or
-    a class name, see `check_class`) most confidently.
+    """n latents (n, latent_dim) from the generator's prior, truncated by scaling toward its mean:
+    z' = mean + ψ (z - mean), StyleGAN's truncation trick (Karras et al. 2019) applied to z.
+    ψ = 1 is the prior itself; lower ψ trades variety for typical, cleaner samples.
+
+        z = prior_latents(g, 1000, seed=0, truncation=0.7)
+    """
+    z = generator.sample_latents(n, seed=seed)
+    if check_truncation(truncation) == 1:
+        return z
+    mean = latent_mean(generator).to(z.device, z.dtype)
+    return mean + truncation * (z - mean)
+
+
+def latents_for_class(
+    generator: GeneratorLike, classifier: Classifier, label: int | str, n: int = 1, pool: int = 2048, seed: int = 0,
+    truncation: float = 1.0,
+) -> torch.Tensor:
+    """The n latents, out of `pool` prior samples (truncated by `truncation`, see prior_latents),
+    that the classifier reads as `label` (a number or a class name, see `check_class`) most confidently.
 
         z9 = latents_for_class(g, clf, 9)        # (1, d): the most convincing 9 of 2048 draws
 
     Deterministic under `seed`; raises ConfigError if the pool holds fewer than n of the class.
     """
     label = check_class(classifier, label)
-    z = generator.sample_latents(pool, seed=seed)
+    z = prior_latents(generator, pool, seed, truncation)
     probs = generate_and_classify(generator, classifier, z, images=False).probs
     is_class = probs.argmax(1) == label
     if int(is_class.sum()) < n:

@@ -80,6 +80,14 @@ def _eval(r: Any) -> dict[str, Columns]:
                         "nn_distance": r.nn_distance, "nn_index": r.nn_index}}
 
 
+def _truncation(r: Any) -> dict[str, Columns]:
+    return {"psis": {"psi": r.psis, **{name: r.curve(name) for name in r.metrics}},
+            "classes": {"psi": np.repeat(r.psis, len(r.class_names)),
+                        "label": np.tile(np.arange(len(r.class_names)), len(r.psis)),
+                        "class": np.array(r.class_names * len(r.psis), dtype=object),
+                        "share": r.class_shares.ravel()}}
+
+
 def _directions(r: Any) -> dict[str, Columns]:
     scores = {name: getattr(r, name) for name in ("accuracy", "offsets", "singular_values", "explained_variance",
                                                   "lengths") if getattr(r, name) is not None}
@@ -118,5 +126,6 @@ def _invert(r: Any) -> dict[str, Columns]:
 # analysis name (a result's ANALYSIS) -> its tables; the first table is the default.
 TABLES: dict[str, Callable[[Any], dict[str, Columns]]] = {
     "interpolate": _interpolate, "sweep": _sweep, "map": _map, "plane": _plane, "eval": _eval,
+    "truncation": _truncation,
     "directions": _directions, "edit": _edit, "invert": _invert,
 }

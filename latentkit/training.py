@@ -13,14 +13,14 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from latentkit import run_artifacts
+from latentkit import distributed, run_artifacts
 from latentkit.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
 from latentkit.data import load_images
 from latentkit.device import pick_device
@@ -32,9 +32,13 @@ STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
 BAR_FORMAT = "{desc} |{bar}| {remaining} left{postfix}"
 EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's BatchNorm statistics
+# R1 is lazy, as StyleGAN2's: computed every R1_EVERY steps and weighted by R1_EVERY, which
+# keeps its effect and drops its double backward from the other steps.
+R1_EVERY = 16
+NOISE_RANK_STRIDE = 1_000_003  # rank r draws its noise from seed + r * this: each rank its own fakes
 
 __all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "STATS", "GANTrainer", "TrainConfig", "TrainState",
-           "epoch_permutation", "train_gan"]
+           "epoch_permutation", "rank_batch", "train_gan"]
 
 
 @dataclass
@@ -46,7 +50,8 @@ class TrainState:
     seconds: float = 0.0  # training wall time so far
     cpu_seconds: float = 0.0  # CPU time of this process spent training so far
     train_images: int = 0  # size of the training set used
-    history: dict | None = None  # name -> list of per-step floats, see STATS
+    world_size: int = 1  # processes training together (torchrun); a run resumes with as many
+    history: dict | None = None  # name -> list of per-step floats, see STATS (means over the ranks)
 
 
 class _StopFlag:
@@ -73,6 +78,26 @@ class _StopFlag:
         self.requested = True
 
 
+def rank_batch(perm: torch.Tensor, step: int, batch_size: int, rank: int = 0, world: int = 1) -> torch.Tensor:
+    """The indices rank `rank` of `world` trains on at `step` of an epoch whose data order is
+    `perm`: the step's global batch is perm's step-th run of batch_size * world indices, and
+    each rank takes its part of it, so the ranks together see what one process would with
+    batch_size * world."""
+    start = (step * world + rank) * batch_size
+    return perm[start:start + batch_size]
+
+
+class _Native(torch.nn.Module):
+    """G seen through its native output, the forward that DistributedDataParallel wraps."""
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator.native(z)
+
+
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The data order of one epoch, a function of (seed, epoch) alone so resuming needs no state."""
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
@@ -85,12 +110,15 @@ class GANTrainer:
         card = trainer.fit()
 
     train_gan() is the usual entry: it also checks the folder can be written and locks it.
+    Under torchrun (latentkit.distributed), construct it inside distributed.process_group:
+    every rank then trains its share of each global batch, and rank 0 alone writes the folder.
     """
 
     def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None):
         cfg.validate()
         self.cfg, self.out, self.command = cfg, Path(out), command
-        self.device = pick_device(cfg.device)
+        self.device = distributed.local_device(pick_device(cfg.device))
+        self.rank, self.world = distributed.rank(), distributed.world_size()
         ckpt_path = self.out / CHECKPOINT
         if resume and not ckpt_path.exists():
             raise CheckpointError(f"--resume: no {CHECKPOINT} in {self.out}; run without --resume to start it")
@@ -114,13 +142,17 @@ class GANTrainer:
         # better samples at no training cost; it is what the run saves as its generator.
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay > 0 else None
         self._ema_stats_step = -1  # the step at which G_ema's BatchNorm statistics were last set
-        self.noise = torch.Generator(self.device).manual_seed(cfg.seed)
+        self.noise = torch.Generator(self.device).manual_seed(cfg.seed + self.rank * NOISE_RANK_STRIDE)
         # A fixed noise batch makes the per-epoch grids comparable (dcgan's fixed_noise).
         self.fixed_noise = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
-        self.state = TrainState(history={k: [] for k in STATS})
+        self.state = TrainState(world_size=self.world, history={k: [] for k in STATS})
         self.saved_at: tuple[int, int] | None = None  # (epoch, step_in_epoch) of the checkpoint on disk
         if resume:
             self._load_checkpoint(ckpt_path)
+        # What the steps run: under torchrun, DistributedDataParallel copies that average the
+        # gradients over the ranks; alone, G's native output and D themselves.
+        self.G_step = distributed.wrap(_Native(self.G), self.device)
+        self.D_step = distributed.wrap(self.D, self.device)
 
     @property
     def classifier_name(self) -> str:
@@ -144,21 +176,25 @@ class GANTrainer:
     # --- checkpoints --------------------------------------------------------------
 
     def save_checkpoint(self) -> Path:
-        """Write OUT/checkpoint.pt atomically: state_dicts, RNG states, progress, history."""
+        """Write OUT/checkpoint.pt atomically: state_dicts, RNG states, progress, history.
+        Under torchrun every rank calls it (their RNG states are gathered) and rank 0 writes."""
+        rngs = distributed.gather((self.noise.get_state(), torch.get_rng_state()))
+        path = self.out / CHECKPOINT
+        self.saved_at = (self.state.epoch, self.state.step_in_epoch)
+        if self.rank != 0:
+            return path
         ckpt = {
             "config": asdict(self.cfg),
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "G_ema": self.G_ema.state_dict() if self.G_ema else {},
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
-            "noise_rng": self.noise.get_state(), "torch_rng": torch.get_rng_state(),
+            "noise_rng": rngs[0][0], "torch_rng": rngs[0][1], "rank_rngs": rngs,
             "state": asdict(self.state),
         }
-        path = self.out / CHECKPOINT
         # Through a file object: torch.save given a path reports a full disk as a RuntimeError
         # from its C++ writer, given a file it is the OSError that atomic_path turns into one line.
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             torch.save(ckpt, f)
-        self.saved_at = (self.state.epoch, self.state.step_in_epoch)
         return path
 
     def _load_checkpoint(self, path: Path) -> None:
@@ -176,6 +212,11 @@ class GANTrainer:
                 f"--resume with different {', '.join(changed)} than the run in {self.out} ({was}); "
                 "resume with the original settings (only --epochs may grow)"
             )
+        world = ckpt["state"].get("world_size", 1)
+        if world != self.world:
+            how = f"torchrun --nproc-per-node {world}" if world > 1 else "one process (no torchrun)"
+            raise ConfigError(f"--resume in {self.world} process(es), but the run in {self.out} was trained in "
+                              f"{world}: its data order and noise are split that way; resume it with {how}")
         try:
             self.G.load_state_dict(ckpt["G"])
             self.D.load_state_dict(ckpt["D"])
@@ -183,8 +224,9 @@ class GANTrainer:
                 self.G_ema.load_state_dict(ckpt["G_ema"])
             self.opt_G.load_state_dict(ckpt["opt_G"])
             self.opt_D.load_state_dict(ckpt["opt_D"])
-            self.noise.set_state(ckpt["noise_rng"].cpu())  # RNG states are CPU byte tensors on every device
-            torch.set_rng_state(ckpt["torch_rng"].cpu())
+            noise_rng, torch_rng = ckpt.get("rank_rngs", [(ckpt["noise_rng"], ckpt["torch_rng"])])[self.rank]
+            self.noise.set_state(noise_rng.cpu())  # RNG states are CPU byte tensors on every device
+            torch.set_rng_state(torch_rng.cpu())
             self.state = TrainState(**ckpt["state"])
         except Exception as err:
             raise self._unreadable(path, err) from None
@@ -205,12 +247,17 @@ class GANTrainer:
         b = real.shape[0]
         ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)
         z = torch.randn(b, self.cfg.latent_dim, generator=self.noise, device=self.device)
+        r1_now = self.cfg.r1_gamma > 0 and len(self.state.history["loss_D"]) % R1_EVERY == 0
+        real.requires_grad_(r1_now)
 
-        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
-        fake = self.G.native(z)
-        out_real, out_fake = self.D(real), self.D(fake.detach())
+        # (1) Update D: maximise log D(x) + log(1 - D(G(z))), minus R1's gamma/2 |grad_x D(x)|^2
+        fake = self.G_step(z)
+        out_real, out_fake = self.D_step(real), self.D_step(fake.detach())
         bce = F.binary_cross_entropy_with_logits
         loss_D = bce(out_real, ones) + bce(out_fake, zeros)
+        if r1_now:
+            (grad,) = torch.autograd.grad(out_real.sum(), real, create_graph=True)
+            loss_D = loss_D + self.cfg.r1_gamma / 2 * R1_EVERY * grad.square().sum((1, 2, 3)).mean()
         self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         self.opt_D.step()
@@ -218,6 +265,7 @@ class GANTrainer:
         # (2) Update G: maximise log D(G(z)) (the non-saturating loss). D's weights are frozen
         # meanwhile: the backward pass then skips D's weight gradients, which dcgan/main.py
         # computes and throws away (one of the step's three weight-gradient passes through D).
+        # D itself, not D_step: no gradient of D's is made here for the ranks to average.
         self.D.requires_grad_(False)
         out_after = self.D(fake)
         loss_G = bce(out_after, ones)
@@ -270,29 +318,39 @@ class GANTrainer:
         returning True finishes the run there (as if cfg.epochs were reached).
         """
         cfg, st = self.cfg, self.state
+        lead = self.rank == 0  # under torchrun, rank 0 alone logs and writes the run's files
+        log = log if lead else (lambda line: None)
         data = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(self.device)
         st.train_images = len(data)
-        steps = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
+        global_batch = cfg.batch_size * self.world
+        if self.world > 1 and len(data) < global_batch:
+            raise ConfigError(f"{len(data)} training images do not fill one global batch of {global_batch} "
+                              f"(--batch-size {cfg.batch_size} on each of {self.world} processes): train on more "
+                              "images or lower --batch-size")
+        steps = max(1, len(data) // global_batch)  # drop the ragged last batch: BatchNorm wants full ones
         if st.epoch >= cfg.epochs:
             log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")
         stop = _StopFlag()
         with stop.installed():
-            while st.epoch < cfg.epochs and not self.budget_spent:
+            while st.epoch < cfg.epochs and not self._spent_on_any_rank():
                 epoch, started = st.epoch + 1, time.perf_counter()
-                finished = self._run_epoch(data, epoch, steps, stop, progress)
+                finished = self._run_epoch(data, epoch, steps, stop, progress and lead)
                 if finished:
                     st.epoch, st.step_in_epoch = epoch, 0
                 self.save_checkpoint()
                 if not finished:  # the budget ran out mid-epoch
                     continue
-                run_artifacts.write_epoch(self.out, self.final_generator(), self.fixed_noise, st.history, epoch)
+                if lead:
+                    run_artifacts.write_epoch(self.out, self.final_generator(), self.fixed_noise, st.history, epoch)
                 log(self._epoch_line(epoch, steps, time.perf_counter() - started))
-                if on_epoch_end is not None and on_epoch_end(epoch, self):
+                if distributed.mean_and_any(torch.zeros(0), [bool(on_epoch_end and on_epoch_end(epoch, self))])[1][0]:
                     break
-        if self.budget_spent:
+        if self._spent_on_any_rank():
             log(f"stopped after {cfg.max_minutes:g} {cfg.clock} minutes at epoch {st.epoch + 1} "
                 f"step {st.step_in_epoch} ({len(st.history['loss_D'])} steps in all)")
-        return self._write_final(progress)
+        card = self._write_final(progress) if lead else None
+        distributed.barrier()  # the other ranks wait for rank 0's files
+        return card
 
     def _run_epoch(self, data, epoch: int, steps: int, stop: _StopFlag, progress: bool) -> bool:
         """Train from state.step_in_epoch to the end of `epoch` (or until the budget is spent),
@@ -308,24 +366,27 @@ class GANTrainer:
         clock = (time.perf_counter(), time.process_time())
         last_saved = clock[0]
         for step in bar:
-            idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            stats = self.train_step(data.images[idx]).tolist()
+            local = self.train_step(data.images[rank_batch(perm, step, cfg.batch_size, self.rank, self.world)])
+            clock = self._tick(clock)
+            due = clock[0] - last_saved >= cfg.checkpoint_seconds and step + 1 < steps
+            # One exchange a step: the ranks' mean stats, and whether any rank wants to stop or save.
+            stats, (interrupted, spent, save) = distributed.mean_and_any(local, [stop.requested, self.budget_spent,
+                                                                                 due])
             if not all(math.isfinite(v) for v in stats):
                 raise self._diverged(epoch, step + 1, stats)
             for k, v in zip(STATS, stats, strict=True):
                 st.history[k].append(v)
             st.step_in_epoch = step + 1
-            clock = self._tick(clock)
             if step % 10 == 0:
                 bar.set_postfix_str(_bar_numbers(stats))
-            if stop.requested:
+            if interrupted:
                 self.save_checkpoint()
                 raise TrainingError(
                     f"interrupted at epoch {epoch} step {step + 1}; checkpoint saved in {self.out}; "
                     "continue with the same command plus --resume", exit_code=130)
-            if self.budget_spent:
+            if spent:
                 break
-            if clock[0] - last_saved >= cfg.checkpoint_seconds and st.step_in_epoch < steps:
+            if save:
                 self.save_checkpoint()
                 # Writing the checkpoint is not training: start the clock again after it.
                 clock = (time.perf_counter(), time.process_time())
@@ -376,10 +437,15 @@ class GANTrainer:
 
     @property
     def budget_spent(self) -> bool:
+        """Whether this process has trained for cfg.max_minutes (see _spent_on_any_rank)."""
         if self.cfg.max_minutes is None:
             return False
         spent = self.state.cpu_seconds if self.cfg.clock == "cpu" else self.state.seconds
         return spent >= 60 * self.cfg.max_minutes
+
+    def _spent_on_any_rank(self) -> bool:
+        """budget_spent, agreed: each rank keeps its own clock, and all must stop at the same step."""
+        return distributed.mean_and_any(torch.zeros(0), [self.budget_spent])[1][0]
 
     def _summary_numbers(self, s: list[float]) -> str:
         return f"Loss-D {s[0]:.4f} Loss-G {s[1]:.4f} D(x) {s[2]:.3f} D(G(z)) {s[3]:.3f}/{s[4]:.3f}"
@@ -407,16 +473,22 @@ def train_gan(
     cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
     log: Callable[[str], None] = print, progress: bool = True,
     on_epoch_end: Callable[[int, GANTrainer], bool | None] | None = None,
-) -> dict:
+) -> dict | None:
     """Train a GAN into the run folder `out` (see run_artifacts for what it holds); returns the card.
 
         card = train_gan(TrainConfig(arch="r004-mlp", epochs=5), "runs/r004")
 
     The folder is checked writable before anything is loaded and stays locked while the run
     lasts, so a second process training into it fails at once. See GANTrainer.fit for `on_epoch_end`.
+
+    Launched by torchrun (`torchrun --nproc-per-node N -m latentkit train ...`), every process
+    calls this: they join one process group, train with DistributedDataParallel, and rank 0
+    locks and writes the folder and returns the card; the other ranks return None.
     """
     cfg.validate()
     out = check_writable(out)
-    with run_artifacts.locked_run_folder(out, "a training run"):
-        trainer = GANTrainer(cfg, out, resume=resume, command=command)
-        return trainer.fit(log=log, progress=progress, on_epoch_end=on_epoch_end)
+    with distributed.process_group(pick_device(cfg.device)):
+        lock = run_artifacts.locked_run_folder(out, "a training run") if distributed.rank() == 0 else nullcontext()
+        with lock:
+            trainer = GANTrainer(cfg, out, resume=resume, command=command)
+            return trainer.fit(log=log, progress=progress, on_epoch_end=on_epoch_end)

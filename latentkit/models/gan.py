@@ -54,6 +54,11 @@ class Generator(ZooNet):
     def dataset(self) -> str:
         return self.config.dataset
 
+    @property
+    def latent_mean(self) -> torch.Tensor:
+        """The prior's mean (latent_dim,): zero, as the prior is N(0, I)."""
+        return torch.zeros(self.latent_dim)
+
     def native(self, z: torch.Tensor) -> torch.Tensor:
         """(B, latent_dim) -> (B, 1, S, S) at the architecture's own size S and value range."""
         return self.net(z)

@@ -1,0 +1,103 @@
+"""Recipe race: training recipes take turns, one epoch each, in one process, and are scored
+on the leaderboard's sample metrics after every epoch.
+
+This machine's speed swings several-fold within seconds, so recipes trained one after the
+other cannot be compared by their minutes. Taking turns epoch by epoch gives every recipe
+the same machine on average; each is also reported by the work it did (training images
+seen) and by its own CPU seconds (training steps only, this process's time while it ran).
+Each entry is a real run folder (runs/race/NAME): the race resumes where it was killed, and
+a winner continues with `latentkit train --out runs/race/NAME --resume --epochs N`.
+
+Scores, from 10,000 samples of the run's saved generator (its weight average) read by the
+bundled classifier, as `latentkit eval` computes them against the test set: classifier-FID,
+precision and recall (k = 3), the share read with confidence >= 0.9, the classifier score,
+and the rarest and commonest class's share.
+
+    python benchmarks/recipe_race.py --epochs 4 --entry dcgan --entry mbstd-r1
+    python benchmarks/recipe_race.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from latentkit import metrics as M
+from latentkit.data import load_images
+from latentkit.registry import default_classifier, load_classifier
+from latentkit.sampling import classify_images, generate_and_classify
+from latentkit.training import GANTrainer, TrainConfig
+
+ENTRIES = {  # name -> TrainConfig overrides of the race's runs
+    "dcgan": dict(arch="dcgan"),
+    "dcgan-lr4e-4-ema.9995": dict(arch="dcgan", lr=4e-4, ema=0.9995),
+    "dcgan-w48-lr4e-4-ema.9995": dict(arch="dcgan", width=48, lr=4e-4, ema=0.9995),
+    "mbstd-lr4e-4-ema.9995": dict(arch="dcgan-mbstd", lr=4e-4, ema=0.9995),
+    "dcgan-lr4e-4-ema.9995-b128": dict(arch="dcgan", batch_size=128, lr=4e-4, ema=0.9995),
+}
+
+
+class Scorer:
+    """The leaderboard's sample metrics of a generator against one dataset's test set."""
+
+    def __init__(self, dataset: str, data_dir: str | None, samples: int = 10_000):
+        self.classifier = load_classifier(default_classifier(dataset))
+        self.test = classify_images(self.classifier, load_images(dataset, train=False, data_dir=data_dir).images)
+        self.radii = M.knn_radii(self.test.features, 3)
+        self.samples = samples
+
+    def __call__(self, generator) -> dict:
+        z = generator.sample_latents(self.samples, seed=0)
+        fake = generate_and_classify(generator, self.classifier, z, features=True, images=False)
+        quality = M.sample_quality(fake.probs)
+        precision, recall = M.precision_recall(self.test.features, fake.features, 3, self.radii)
+        return {"fid": round(M.frechet_distance(self.test.features, fake.features), 3),
+                "precision": round(precision, 4), "recall": round(recall, 4),
+                "confident": quality["confident_fraction"], "score": round(M.classifier_score(fake.probs)[0], 3),
+                "min_share": quality["min_class_share"], "max_share": max(quality["class_shares"])}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--entry", action="append", choices=list(ENTRIES), help="recipes to race (default: all)")
+    p.add_argument("--epochs", type=int, default=4, help="epochs each recipe trains in all")
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--limit", type=int, default=None, help="train on the first N images (a quick trial)")
+    p.add_argument("--out", default="runs/race")
+    p.add_argument("--list", action="store_true", help="print the entries and exit")
+    args = p.parse_args()
+    if args.list:
+        for name, overrides in ENTRIES.items():
+            print(name, overrides)
+        return
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    scorer = Scorer(args.dataset, args.data_dir)
+    trainers = {}
+    for name in args.entry or list(ENTRIES):
+        folder = Path(args.out) / args.dataset / name
+        cfg = TrainConfig(**ENTRIES[name], dataset=args.dataset, epochs=1, seed=0, eval_samples=0,
+                          data_dir=args.data_dir, limit=args.limit)
+        trainers[name] = GANTrainer(cfg, folder, resume=(folder / "checkpoint.pt").exists(),
+                                    command=f"python benchmarks/recipe_race.py --entry {name}")
+    for epoch in range(1, args.epochs + 1):
+        for name, trainer in trainers.items():
+            if trainer.state.epoch >= epoch:
+                continue  # done before the race was resumed
+            trainer.cfg.epochs = epoch
+            trainer.fit(log=lambda line: None, progress=False)
+            st = trainer.state
+            row = {"entry": name, "recipe": ENTRIES[name], "dataset": args.dataset, "epoch": st.epoch,
+                   "images": len(st.history["loss_D"]) * trainer.cfg.batch_size,
+                   "train_cpu_seconds": round(st.cpu_seconds, 1), "train_seconds": round(st.seconds, 1),
+                   "threads": torch.get_num_threads(), **scorer(trainer.final_generator())}
+            print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
