@@ -121,14 +121,15 @@ def training_options(config):
               help="Stop after this many minutes of training (before --epochs if that comes first).")
 @click.option("--clock", type=click.Choice(CLOCKS), default=TrainConfig.clock, show_default=True,
               help="What --max-minutes counts: wall time, or this process's CPU time (fair on a shared machine).")
-@click.option("--lr", type=FiniteFloat(0, lo_open=True), default=TrainConfig.lr, show_default=True)
+@click.option("--lr", type=FiniteFloat(0, lo_open=True), default=TrainConfig.lr,
+              help="Adam's learning rate [default: 0.0004 for dcgan; 0.0002, the write-ups', for r00x].")
 @click.option("--latent-dim", type=click.IntRange(1, MAX_LATENT_DIM), default=TrainConfig.latent_dim,
               show_default=True)
 @click.option("--width", type=click.IntRange(2, MAX_WIDTH), default=TrainConfig.width,
               help="Channel multiplier [default: 32 for dcgan; 64, the reference shapes, for r00x].")
 @click.option("--ema", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.ema,
               help="Decay of the generator weight average that is saved; 0 = off "
-                   "[default: 0.999 for dcgan, 0 for the r00x recipes].")
+                   "[default: 0.9995 for dcgan, 0 for the r00x recipes].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -137,6 +138,10 @@ def training_options(config):
               help="Also write the checkpoint mid-epoch after this many seconds of training.")
 @click.option("--eval-samples", type=click.IntRange(0, MAX_SAMPLES), default=TrainConfig.eval_samples,
               show_default=True, help="Samples classified at the end to measure quality (0 skips).")
+@click.option("--score-every", type=click.IntRange(0, MAX_EPOCHS), default=TrainConfig.score_every,
+              show_default=True, metavar="N",
+              help="Also score --eval-samples samples against the test set after every N epochs (FID, precision, "
+                   "recall, confident share; printed, and in card.json's progress); 0 = only at the end.")
 @click.option("--classifier", default=TrainConfig.classifier, shell_complete=complete_models("classifier"),
               help="Classifier for those metrics, checked before training [default: the bundled one "
                    "of --dataset].")

@@ -14,8 +14,7 @@ CLASSES = {
 }
 DATASETS = tuple(CLASSES)
 # Must match latentkit.models.zoo.ARCHS (a test checks it).
-ARCH_NAMES = ("dcgan", "dcgan-mbstd", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32",
-              "r004-mlp")
+ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 

@@ -112,12 +112,13 @@ def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, command:
     card = new_card("generator", generator.config, dataset=cfg.dataset, seed=cfg.seed,
                     command=command or " ".join(sys.argv), device=device)
     card.update(
-        latent_dim=cfg.latent_dim, epochs=state.epoch, batch_size=cfg.batch_size, lr=cfg.lr,
+        latent_dim=cfg.latent_dim, epochs=state.epoch, batch_size=cfg.batch_size, lr=cfg.learning_rate,
         world_size=state.world_size, global_batch_size=cfg.batch_size * state.world_size,
         train_images=state.train_images, steps=steps, train_seconds=round(state.seconds, 3),
         train_cpu_seconds=round(state.cpu_seconds, 3), max_minutes=cfg.max_minutes, clock=cfg.clock,
         images_per_second=round(steps * cfg.batch_size * state.world_size / max(state.seconds, 1e-9), 1),
-        parameters=sum(p.numel() for p in generator.parameters()), ema=cfg.ema_decay, r1=cfg.r1_gamma,
+        parameters=sum(p.numel() for p in generator.parameters()), ema=cfg.ema_decay,
+        **({"progress": state.scores} if state.scores else {}),
     )
     return card
 

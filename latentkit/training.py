@@ -32,9 +32,6 @@ STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
 BAR_FORMAT = "{desc} |{bar}| {remaining} left{postfix}"
 EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's BatchNorm statistics
-# R1 is lazy, as StyleGAN2's: computed every R1_EVERY steps and weighted by R1_EVERY, which
-# keeps its effect and drops its double backward from the other steps.
-R1_EVERY = 16
 NOISE_RANK_STRIDE = 1_000_003  # rank r draws its noise from seed + r * this: each rank its own fakes
 
 __all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "STATS", "GANTrainer", "TrainConfig", "TrainState",
@@ -52,6 +49,7 @@ class TrainState:
     train_images: int = 0  # size of the training set used
     world_size: int = 1  # processes training together (torchrun); a run resumes with as many
     history: dict | None = None  # name -> list of per-step floats, see STATS (means over the ranks)
+    scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.scoring)
 
 
 class _StopFlag:
@@ -135,7 +133,7 @@ class GANTrainer:
         if self.device.type == "cpu":
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
-        adam = dict(lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=self.device.type in ("cpu", "cuda") or None)
+        adam = dict(lr=cfg.learning_rate, betas=(cfg.beta1, 0.999), fused=self.device.type in ("cpu", "cuda") or None)
         self.opt_G = torch.optim.Adam(self.G.parameters(), **adam)
         self.opt_D = torch.optim.Adam(self.D.parameters(), **adam)
         # An exponential moving average of G's weights (Yazici et al. 2019) gives smoother,
@@ -145,7 +143,7 @@ class GANTrainer:
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed + self.rank * NOISE_RANK_STRIDE)
         # A fixed noise batch makes the per-epoch grids comparable (dcgan's fixed_noise).
         self.fixed_noise = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
-        self.state = TrainState(world_size=self.world, history={k: [] for k in STATS})
+        self.state = TrainState(world_size=self.world, history={k: [] for k in STATS}, scores=[])
         self.saved_at: tuple[int, int] | None = None  # (epoch, step_in_epoch) of the checkpoint on disk
         if resume:
             self._load_checkpoint(ckpt_path)
@@ -247,17 +245,12 @@ class GANTrainer:
         b = real.shape[0]
         ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)
         z = torch.randn(b, self.cfg.latent_dim, generator=self.noise, device=self.device)
-        r1_now = self.cfg.r1_gamma > 0 and len(self.state.history["loss_D"]) % R1_EVERY == 0
-        real.requires_grad_(r1_now)
 
-        # (1) Update D: maximise log D(x) + log(1 - D(G(z))), minus R1's gamma/2 |grad_x D(x)|^2
+        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
         fake = self.G_step(z)
         out_real, out_fake = self.D_step(real), self.D_step(fake.detach())
         bce = F.binary_cross_entropy_with_logits
         loss_D = bce(out_real, ones) + bce(out_fake, zeros)
-        if r1_now:
-            (grad,) = torch.autograd.grad(out_real.sum(), real, create_graph=True)
-            loss_D = loss_D + self.cfg.r1_gamma / 2 * R1_EVERY * grad.square().sum((1, 2, 3)).mean()
         self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         self.opt_D.step()
@@ -328,6 +321,7 @@ class GANTrainer:
                               f"(--batch-size {cfg.batch_size} on each of {self.world} processes): train on more "
                               "images or lower --batch-size")
         steps = max(1, len(data) // global_batch)  # drop the ragged last batch: BatchNorm wants full ones
+        scorer = self._scorer() if cfg.score_every and lead else None
         if st.epoch >= cfg.epochs:
             log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")
         stop = _StopFlag()
@@ -337,12 +331,17 @@ class GANTrainer:
                 finished = self._run_epoch(data, epoch, steps, stop, progress and lead)
                 if finished:
                     st.epoch, st.step_in_epoch = epoch, 0
+                    scored = scorer is not None and epoch % cfg.score_every == 0
+                    if scored:  # before the checkpoint, so a resumed run keeps the score
+                        st.scores.append(self._score(scorer, epoch))
                 self.save_checkpoint()
                 if not finished:  # the budget ran out mid-epoch
                     continue
                 if lead:
                     run_artifacts.write_epoch(self.out, self.final_generator(), self.fixed_noise, st.history, epoch)
                 log(self._epoch_line(epoch, steps, time.perf_counter() - started))
+                if scored:
+                    log(_score_line(st.scores[-1]))
                 if distributed.mean_and_any(torch.zeros(0), [bool(on_epoch_end and on_epoch_end(epoch, self))])[1][0]:
                     break
         if self._spent_on_any_rank():
@@ -351,6 +350,18 @@ class GANTrainer:
         card = self._write_final(progress) if lead else None
         distributed.barrier()  # the other ranks wait for rank 0's files
         return card
+
+    def _scorer(self):
+        from latentkit.scoring import Scorer
+
+        return Scorer(self.classifier, self.cfg.dataset, self.cfg.eval_samples, self.cfg.seed, self.cfg.data_dir)
+
+    def _score(self, scorer, epoch: int) -> dict:
+        """The saved generator's scores now, with the work done to get here: images seen and seconds."""
+        st = self.state
+        images = len(st.history["loss_D"]) * self.cfg.batch_size * self.world
+        return {"epoch": epoch, "images": images, "train_seconds": round(st.seconds, 1),
+                "train_cpu_seconds": round(st.cpu_seconds, 1), **scorer(self.final_generator())}
 
     def _run_epoch(self, data, epoch: int, steps: int, stop: _StopFlag, progress: bool) -> bool:
         """Train from state.step_in_epoch to the end of `epoch` (or until the budget is spent),
@@ -397,7 +408,7 @@ class GANTrainer:
     def _diverged(self, epoch: int, step: int, stats: list[float]) -> TrainingError:
         """The error for a NaN/inf loss, saying what the run folder actually holds."""
         numbers = ", ".join(f"{k}={v:.4g}" for k, v in zip(STATS, stats, strict=True))
-        retry = f"a lower --lr (now {self.cfg.lr:g}) or another --seed"
+        retry = f"a lower --lr (now {self.cfg.learning_rate:g}) or another --seed"
         if self.saved_at is None:
             return TrainingError(f"training diverged at epoch {epoch} step {step}: {numbers}. No checkpoint had "
                                  f"been written yet, so nothing was kept; run again with {retry}")
@@ -456,6 +467,12 @@ class GANTrainer:
         mean = [sum(h[k][-steps:]) / steps for k in STATS]
         return (f"Epoch [{epoch}/{self.cfg.epochs}] Step [{steps}/{steps}] "
                 f"{self._summary_numbers(mean)} Time {seconds:.1f}s")
+
+
+def _score_line(s: dict) -> str:
+    return (f"  scored after {s['images']:,} images: FID {s['fid']:.2f}, precision {s['precision']:.3f}, "
+            f"recall {s['recall']:.3f}, confident {s['confident']:.1%}, score {s['score']:.2f}, "
+            f"class shares {s['min_share']:.1%}-{s['max_share']:.1%}")
 
 
 def _bar_numbers(s: list[float]) -> str:

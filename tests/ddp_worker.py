@@ -22,7 +22,8 @@ class CheckedTrainer(GANTrainer):
 
     def train_step(self, real_uint8):
         stats = super().train_step(real_uint8)
-        mine = torch.cat([p.detach().flatten() for net in (self.G, self.D, self.G_ema) for p in net.parameters()])
+        nets = [self.G, self.D] + ([self.G_ema] if self.G_ema is not None else [])
+        mine = torch.cat([p.detach().flatten() for net in nets for p in net.parameters()])
         everyone = [torch.empty_like(mine) for _ in range(self.world)]
         dist.all_gather(everyone, mine)
         self.steps += 1

@@ -30,7 +30,8 @@ def test_cli_defaults_are_the_library_defaults(command, function, renamed):
 
 
 def test_finite_number_options_show_their_range_in_help(run_cli):
-    assert "[default: 0.0002; x>0]" in " ".join(run_cli("train", "--help").output.split())
+    train_help = " ".join(run_cli("train", "--help").output.split())
+    assert "[default: 120.0; x>0]" in train_help and "[default: 0.0004 for dcgan;" in train_help
     assert "0<x<=1000000.0" in run_cli("plane", "--help").output
 
 
@@ -50,6 +51,12 @@ def test_explore_defaults_are_the_librarys():
     library = importlib.import_module("latentkit.analyses.explore")
     for name in ("DEFAULT_DIMS", "DEFAULT_ANCHORS", "DEFAULT_TOP"):
         assert getattr(explore, name) == getattr(library, name), name
+
+
+def test_truncation_sweep_defaults_are_the_librarys():
+    import importlib
+
+    assert commands.TRUNCATION_PSIS == importlib.import_module("latentkit.analyses.truncation").DEFAULT_PSIS
 
 
 def test_invert_defaults_are_the_librarys():

@@ -32,7 +32,7 @@ def weights(folder: Path) -> dict[str, torch.Tensor]:
 
 
 @slow
-@pytest.mark.parametrize("arch", ["dcgan", "dcgan-mbstd"])
+@pytest.mark.parametrize("arch", ["dcgan", "r004-mlp"])
 def test_ranks_hold_identical_weights_after_every_step(tmp_path, arch):
     worker = Path(__file__).with_name("ddp_worker.py")
     torchrun(str(worker), str(tmp_path / "run"), arch)

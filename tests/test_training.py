@@ -192,7 +192,7 @@ def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
 
 def test_saved_generator_is_the_weight_average_when_ema_is_on(tmp_path):
     quiet = dict(progress=False, log=lambda s: None)
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "ema", **quiet)  # dcgan's default: 0.999
+    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "ema", **quiet)  # dcgan's default: 0.9995
     train_gan(TrainConfig(epochs=1, ema=0, **TINY), tmp_path / "plain", **quiet)
     for run, averaged in (("ema", True), ("plain", False)):
         live = torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["G"]["net.0.weight"]
@@ -299,3 +299,28 @@ def test_run_artifacts_take_data_not_a_trainer(tmp_path):
     assert g.training, "drawing the grid restores the generator's mode"
     assert (tmp_path / "samples" / "epoch_001.png").is_file()
     assert read_history(tmp_path / "history.h5")["loss_G"].tolist() == [0.5, 0.25]
+
+
+def test_arch_defaults_fill_the_recipe_unless_given():
+    from latentkit.models import get_arch
+
+    dcgan, r002 = TrainConfig(arch="dcgan"), TrainConfig(arch="r002-dcgan64")
+    assert (dcgan.learning_rate, dcgan.ema_decay) == (get_arch("dcgan").default_lr, get_arch("dcgan").default_ema)
+    assert (r002.learning_rate, r002.ema_decay) == (2e-4, 0.0), "the write-ups' recipes stay as published"
+    assert TrainConfig(arch="dcgan", lr=1e-3, ema=0.0).learning_rate == 1e-3
+
+
+def test_score_every_records_each_epoch_and_survives_a_resume(tmp_path, tiny_classifier):
+    import json
+
+    cfg = dict(TINY, eval_samples=50, score_every=1, classifier=str(tiny_classifier))
+    train_gan(TrainConfig(epochs=1, **cfg), tmp_path / "run", progress=False, log=lambda s: None)
+    lines = []
+    train_gan(TrainConfig(epochs=2, **cfg), tmp_path / "run", resume=True, progress=False, log=lines.append)
+    progress = json.loads((tmp_path / "run" / "card.json").read_text())["progress"]
+    assert [p["epoch"] for p in progress] == [1, 2] and [p["images"] for p in progress] == [256, 512]
+    assert all(p["fid"] >= 0 and 0 <= p["precision"] <= 1 and 0 <= p["confident"] <= 1 for p in progress)
+    assert progress[0]["train_cpu_seconds"] <= progress[1]["train_cpu_seconds"]
+    assert any(line.startswith("  scored after 512 images: FID") for line in lines)
+    with pytest.raises(ConfigError, match="--eval-samples is 0"):
+        TrainConfig(**{**cfg, "eval_samples": 0}).validate()

@@ -15,7 +15,6 @@ Why this shape (measured with benchmarks/default_arch.py on 2 CPU cores; README)
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from latentkit.models.config import GANConfig
@@ -42,37 +41,3 @@ def dcgan_discriminator(c: GANConfig) -> nn.Module:
         nn.Linear(8 * w, 1),
     )
 
-
-class MinibatchStd(nn.Module):
-    """Appends one channel: the features' standard deviation across groups of `group` samples,
-    averaged to one number per group (ProGAN, Karras et al. 2018; StyleGAN's grouping).
-
-    A batch of near-identical fakes gets a low value where real batches do not, so D can see
-    a lack of variety that no single image shows: against mode dropping and class imbalance.
-    (B, C, H, W) -> (B, C + 1, H, W); a batch not divisible by `group` is one group.
-    """
-
-    def __init__(self, group: int = 4):
-        super().__init__()
-        self.group = group
-
-    def forward(self, x):
-        b, c, h, w = x.shape
-        g = self.group if b % self.group == 0 else b
-        y = x.reshape(g, -1, c, h, w)  # sample i and i + B/g share a group
-        y = (y.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # (B/g,)
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)  # (B, 1, H, W)
-        return torch.cat([x, y], 1)
-
-
-def mbstd_discriminator(c: GANConfig) -> nn.Module:
-    """dcgan's D with a minibatch-std channel before the fully-connected layers."""
-    w = c.width
-    return nn.Sequential(
-        nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2, True),  # (B, 32, 14, 14)
-        nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, True),  # 7x7
-        MinibatchStd(),  # (B, 65, 7, 7)
-        nn.Flatten(),
-        nn.Linear((2 * w + 1) * 7 * 7, 8 * w), nn.LeakyReLU(0.2, True),
-        nn.Linear(8 * w, 1),
-    )

@@ -26,17 +26,15 @@ class Arch:
     source: str  # where it comes from, for `latentkit models` and cards
     default_width: int = 64  # 64 = the reference shapes; dcgan's is chosen by benchmarks/default_arch.py
     default_ema: float = 0.0  # generator weight averaging; 0 keeps the references' recipes as published
-    default_r1: float = 0.0  # R1 penalty weight on D (training.R1_EVERY); 0 as the references
+    default_lr: float = 2e-4  # Adam's, as all five references; dcgan's is chosen by benchmarks/recipe_race.py
 
 
 ARCHS: dict[str, Arch] = {
     a.name: a
     for a in [
         Arch("dcgan", dcgan.dcgan_generator, dcgan.dcgan_discriminator, 28, "symmetric", True,
-             "latentkit's first default: 28x28 DCGAN built for CPU training", default_width=32, default_ema=0.999),
-        Arch("dcgan-mbstd", dcgan.dcgan_generator, dcgan.mbstd_discriminator, 28, "symmetric", True,
-             "latentkit default: dcgan with a minibatch-std channel in D", default_width=32,
-             default_ema=0.999),
+             "latentkit default: 28x28 DCGAN built for CPU training", default_width=32, default_ema=0.9995,
+             default_lr=4e-4),
         Arch("r000-dcgan28", ref.r000_generator, ref.r000_discriminator, 28, "unit", False,
              "R000 GAN-MNIST DCGAN, 28x28, Sigmoid output"),
         Arch("r001-mlp", ref.r001_mlp_generator, ref.mlp_discriminator, 28, "symmetric", False,
