@@ -218,6 +218,20 @@ def _cases() -> list[Case]:
     add("map/with-real-huge", *ANALYSES["map"], "--with-real", BIG)
     add("eval/reachability-huge", *ANALYSES["eval"], "--reachability", BIG)
 
+    # truncation, the truncation sweep and per-epoch scores
+    for cmd in ANALYSES:
+        for value in ("0", "-0.5", "1.5", "nan", "inf", "x", ""):
+            add(f"{cmd}/truncation-{value or 'empty'}", *ANALYSES[cmd], "--truncation", value)
+    for psis in ("1", "1,1", "1,0", "1,2", "1,nan", "a,b", ",", ",".join(["1"] * 2000)):
+        add(f"eval/psis-{psis[:20]}", "eval", "--truncation-sweep", "--samples", "20", "--psis", psis)
+    for extra in (("--ppl-paths", "4"), ("--reachability", "10"), ("--truncation", "0.5")):
+        add(f"eval/truncation-sweep-with-{extra[0][2:]}", "eval", "--truncation-sweep", "--samples", "20", *extra)
+    add("eval/psis-without-sweep", "eval", "--samples", "20", "--psis", "1,0.5")
+    add("eval/truncation-sweep-samples-huge", "eval", "--truncation-sweep", "--samples", BIG)
+    for extra in (("--score-every", "-1"), ("--score-every", BIG), ("--score-every", "1", "--eval-samples", "0"),
+                  ("--score-every", "x")):
+        add(f"train/{'-'.join(a.strip('-') for a in extra)}", *TRAIN, *extra)
+
     # result files for show and plot
     for cmd in ("show", "plot"):
         for h5 in ("missing.h5", "notes.txt", "empty.h5", "trunc.h5", "foreign.h5", "afolder"):
