@@ -68,13 +68,19 @@ def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 def mean_and_any(values: torch.Tensor, flags: list[bool]) -> tuple[list[float], list[bool]]:
     """Every rank's `values` averaged, and each flag true if it is on any rank, in one all-reduce,
     so that every rank takes the same decision (stop, checkpoint) at the same step."""
-    packed = torch.cat([values.detach().float().flatten(), torch.tensor(flags, dtype=torch.float32,
-                                                                        device=values.device)])
+    packed = torch.cat([values.detach().float().flatten().cpu(), torch.tensor(flags, dtype=torch.float32)])
     if world_size() > 1:
+        if dist.get_backend() == "nccl":  # NCCL reduces tensors on this rank's GPU only
+            packed = packed.cuda()
         dist.all_reduce(packed)
         packed[:values.numel()] /= world_size()
     out = packed.tolist()
     return out[:values.numel()], [v > 0 for v in out[values.numel():]]
+
+
+def any_rank(flag: bool) -> bool:
+    """Whether `flag` is true on any rank (all ranks must call it)."""
+    return mean_and_any(torch.zeros(0), [flag])[1][0]
 
 
 def gather(obj: Any) -> list[Any]:

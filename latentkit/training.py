@@ -342,7 +342,8 @@ class GANTrainer:
                 log(self._epoch_line(epoch, steps, time.perf_counter() - started))
                 if scored:
                     log(_score_line(st.scores[-1]))
-                if distributed.mean_and_any(torch.zeros(0), [bool(on_epoch_end and on_epoch_end(epoch, self))])[1][0]:
+                finish = on_epoch_end is not None and bool(on_epoch_end(epoch, self))
+                if distributed.any_rank(finish):
                     break
         if self._spent_on_any_rank():
             log(f"stopped after {cfg.max_minutes:g} {cfg.clock} minutes at epoch {st.epoch + 1} "
@@ -456,7 +457,7 @@ class GANTrainer:
 
     def _spent_on_any_rank(self) -> bool:
         """budget_spent, agreed: each rank keeps its own clock, and all must stop at the same step."""
-        return distributed.mean_and_any(torch.zeros(0), [self.budget_spent])[1][0]
+        return distributed.any_rank(self.budget_spent)
 
     def _summary_numbers(self, s: list[float]) -> str:
         return f"Loss-D {s[0]:.4f} Loss-G {s[1]:.4f} D(x) {s[2]:.3f} D(G(z)) {s[3]:.3f}/{s[4]:.3f}"
