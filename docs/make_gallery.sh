@@ -33,6 +33,9 @@ run map --samples 3000 --space features --method umap --thumbnails --out $g/map-
 run plane --anchors 9,4,7 --out $g/plane-9-4-7
 run plane --dims 4,24 --extent 3 --out $g/plane-dims
 run eval --out $g/eval-mnist-dcgan
+# Issue 15: the truncation trick's trade-off, for both bundled generators.
+run eval --truncation-sweep --out $g/truncation
+run eval --model fashion-mnist-dcgan --truncation-sweep --out $g/truncation-fashion
 # Directions and edits (issue 12): the style grid, a 3->8 edit, the SeFa and classifier directions.
 run edit --toward all --samples 6 --out $g/edit-style-grid
 run edit --from 3 --toward 8 --out $g/edit-3-8
