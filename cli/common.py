@@ -82,7 +82,8 @@ model_options = stacked([
     seed_option(),
     click.option("--truncation", type=FiniteFloat(0, 1, lo_open=True), default=1.0, show_default=True,
                  help="ψ: draw latents from the prior scaled toward its mean, z = mean + ψ (z - mean) "
-                      "(StyleGAN's truncation trick); below 1, cleaner and less varied samples. Stored in the result."),
+                      "(StyleGAN's truncation trick); below 1, more typical, less varied samples. "
+                      "Stored in the result."),
     click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
     click.option("--out", type=click.Path(file_okay=False), default=None,
                  help="Output folder [default: ./latentkit-out/ANALYSIS-TIMESTAMP/]."),

@@ -153,7 +153,7 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     """Train a GAN generator; resumable, writes a run folder.
 
     \b
-        latentkit train --arch dcgan --dataset mnist --epochs 15
+        latentkit train --arch dcgan --dataset mnist --epochs 40
         latentkit train --arch r002-dcgan64 --dataset fashion-mnist --out runs/r002
         latentkit train --out runs/dcgan-mnist --epochs 20 --resume
 

@@ -121,7 +121,8 @@ def prior_latents(
 ) -> torch.Tensor:
     """n latents (n, latent_dim) from the generator's prior, truncated by scaling toward its mean:
     z' = mean + ψ (z - mean), StyleGAN's truncation trick (Karras et al. 2019) applied to z.
-    ψ = 1 is the prior itself; lower ψ trades variety for typical, cleaner samples.
+    ψ = 1 is the prior itself; lower ψ trades variety for more typical samples (eval --truncation-sweep
+    measures what that buys a given generator).
 
         z = prior_latents(g, 1000, seed=0, truncation=0.7)
     """

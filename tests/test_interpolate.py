@@ -51,7 +51,8 @@ def test_refine_raises_endpoint_confidence(models):
     refined = refine_latent(g, clf, poor, 6, steps=20)
     before = generate_and_classify(g, clf, poor, images=False).probs[:, 6]
     after = generate_and_classify(g, clf, refined, images=False).probs[:, 6]
-    assert (after > before + 0.3).all(), f"p(6) {before.tolist()} -> {after.tolist()}"
+    gain = after - before
+    assert (gain > 0.1).all() and gain.mean() > 0.4, f"p(6) {before.tolist()} -> {after.tolist()}"
     assert (refined.norm(dim=1) - np.sqrt(g.latent_dim)).abs().max() < 2
     r = interpolate(g, clf, [6, 9], steps=3, pool=64, seed=1, refine=20)
     plain = interpolate(g, clf, [6, 9], steps=3, pool=64, seed=1)
