@@ -202,7 +202,7 @@ class GANTrainer:
         except Exception as err:
             raise self._unreadable(path, err) from None
         changed = [f.name for f in fields(TrainConfig)
-                   if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(self.cfg, f.name)]
+                   if f.name not in RESUMABLE_CHANGES and _effective(saved, f.name) != _effective(self.cfg, f.name)]
         if changed:
             was = "; ".join(f"--{name.replace('_', '-')} was {_shown(getattr(saved, name))}, "
                             f"now {_shown(getattr(self.cfg, name))}" for name in changed)
@@ -480,6 +480,12 @@ def _bar_numbers(s: list[float]) -> str:
     """The STATS of a step, short enough for the progress bar at 80 columns."""
     d_x, before, after = (f"{v:.2f}".removeprefix("0") for v in s[2:])  # D outputs are in [0, 1]: ".51"
     return f"loss D/G {s[0]:.2f}/{s[1]:.2f} D(x) {d_x} D(G(z)) {before}/{after}"
+
+
+def _effective(cfg: TrainConfig, name: str):
+    """A config field's value as training uses it: a left-out lr, ema or width is the architecture's."""
+    used = {"lr": lambda: cfg.learning_rate, "ema": lambda: cfg.ema_decay, "width": lambda: cfg.model_config.width}
+    return used[name]() if name in used else getattr(cfg, name)
 
 
 def _shown(value) -> str:

@@ -67,3 +67,13 @@ def test_invert_defaults_are_the_librarys():
     for name in ("steps", "restarts", "lr", "feature_weight", "prior_weight", "init"):
         assert defaults[name] == getattr(InvertConfig(), name), name
     assert set(invert.INITS) == set(INITS)
+
+
+def test_train_help_states_the_architecture_defaults(run_cli):
+    from latentkit.models import get_arch
+
+    dcgan = get_arch("dcgan")
+    text = " ".join(run_cli("train", "--help").output.split())
+    assert f"[default: {dcgan.default_lr:g} for dcgan;" in text
+    assert f"{get_arch('r002-dcgan64').default_lr:g}, the write-ups'" in text
+    assert f"[default: {dcgan.default_ema:g} for dcgan" in text and f"[default: {dcgan.default_width} for dcgan" in text

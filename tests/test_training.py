@@ -324,3 +324,14 @@ def test_score_every_records_each_epoch_and_survives_a_resume(tmp_path, tiny_cla
     assert any(line.startswith("  scored after 512 images: FID") for line in lines)
     with pytest.raises(ConfigError, match="--eval-samples is 0"):
         TrainConfig(**{**cfg, "eval_samples": 0}).validate()
+
+
+def test_resume_compares_the_recipe_as_trained(tmp_path):
+    """Giving the architecture's default explicitly is the same run; changing what it trains with is not."""
+    from latentkit.models import get_arch
+
+    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "run", progress=False, log=lambda s: None)
+    same = dict(TINY, lr=get_arch("dcgan").default_lr, ema=get_arch("dcgan").default_ema)
+    GANTrainer(TrainConfig(epochs=2, **same), tmp_path / "run", resume=True)
+    with pytest.raises(ConfigError, match="--lr was not given, now 0.0002"):
+        GANTrainer(TrainConfig(epochs=2, **dict(TINY, lr=2e-4)), tmp_path / "run", resume=True)
