@@ -23,7 +23,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit import metrics as M
 from latentkit.analyses.evaluate import VALIDATION_START
 from latentkit.data import load_images
 from latentkit.errors import ConfigError
@@ -33,6 +32,7 @@ from latentkit.models import Classifier
 from latentkit.progress import Phases, generate_with_progress
 from latentkit.results import StoredResult
 from latentkit.sampling import classify_images, prior_latents, ready_models
+from latentkit.scoring import Scorer
 
 ANALYSIS = "truncation"
 DEFAULT_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
@@ -82,15 +82,6 @@ class TruncationResult(StoredResult):
         return {**self.params, "psis": self.psis.tolist(), "best_psi": self.best_psi, "metrics": self.metrics}
 
 
-def _scores(test_features: torch.Tensor, radii: torch.Tensor, probs: torch.Tensor,
-            features: torch.Tensor) -> dict[str, float]:
-    precision, recall = M.precision_recall(test_features, features, 3, radii)
-    quality = M.sample_quality(probs)
-    return {"fid": M.frechet_distance(test_features, features), "precision": precision, "recall": recall,
-            "confident_fraction": quality["confident_fraction"], "classifier_score": M.classifier_score(probs)[0],
-            "class_entropy": quality["class_entropy"], "min_class_share": quality["min_class_share"]}
-
-
 def check_psis(psis) -> list[float]:
     """The ψ values, each in (0, 1], distinct, at least two; ConfigError otherwise."""
     bad = [p for p in psis if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p <= 1]
@@ -114,29 +105,29 @@ def truncation_sweep(
     check_seed(seed)
     generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
     dataset = classifier.config.dataset
-    test = load_images(dataset, train=False, data_dir=data_dir)
     curves: dict[str, list[float]] = {name: [] for name in METRICS}
     images, shares = [], []
     with Phases("truncation sweep", len(psis) + 1 + yardstick, enabled=progress) as bar:
         bar.start("classifying the test set")
-        ref = classify_images(classifier, test.images)
-        radii = M.knn_radii(ref.features, 3)
+        scorer = Scorer(classifier, dataset, data_dir=data_dir)
         for psi in psis:
             bar.start(f"ψ = {psi:g}: {samples} samples")
             fake = generate_with_progress(generator, classifier, prior_latents(generator, samples, seed, psi), bar,
                                           features=True)
-            for name, value in _scores(ref.features, radii, fake.probs, fake.features).items():
-                curves[name].append(round(float(value), 6))
+            scores = scorer.scores(fake.probs, fake.features)
+            for name in METRICS:
+                curves[name].append(round(float(scores[name]), 6))
             images.append(fake.images[:SHOWN].numpy())
-            shares.append(M.sample_quality(fake.probs)["class_shares"])
+            shares.append(scores["class_shares"])
         metrics = {name: {"generated": values} for name, values in curves.items()}
         if yardstick:
             bar.start(f"{samples} training images (the yardstick)")
             # The training images eval's real column scores, so the two agree.
             pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
             real = classify_images(classifier, load_images(dataset, train=True, data_dir=data_dir).images[pick])
-            for name, value in _scores(ref.features, radii, real.probs, real.features).items():
-                metrics[name]["real"] = round(float(value), 6)
+            scores = scorer.scores(real.probs, real.features)
+            for name in METRICS:
+                metrics[name]["real"] = round(float(scores[name]), 6)
     return TruncationResult(
         psis=np.array(psis), images=np.stack(images), class_shares=np.array(shares), metrics=metrics,
         class_names=classifier.classes,

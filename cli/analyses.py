@@ -22,6 +22,7 @@ from latentkit.names import CLASSES, class_choices
 # analyses/truncation.py's DEFAULT_PSIS, written out so --help needs no torch; tests/test_cli_defaults.py
 # holds them equal.
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
+NOT_SWEPT = ("ppl_paths", "reachability", "truncation")  # eval's options that --truncation-sweep has no use for
 # Shown under the commands that take classes; the library resolves the names once the model's dataset is known.
 CLASS_NAMES_HELP = "A class is a number or a name, in any case: " + "; ".join(
     f"{dataset} {class_choices(names)}" for dataset, names in CLASSES.items()) + "."
@@ -185,7 +186,7 @@ def evaluate(ctx: click.Context, as_json: bool, truncation_sweep: bool, psis: tu
         _check_sweep_options(ctx)
         from latentkit.analyses.truncation import run as run_sweep
 
-        for name in ("ppl_paths", "reachability", "truncation"):
+        for name in NOT_SWEPT:
             options.pop(name)
         result, paths = run_sweep(command=command_line(ctx), psis=psis, **options)
         click.echo(json.dumps(result.summary(), indent=2) if as_json else _sweep_table(result))
@@ -202,7 +203,7 @@ def evaluate(ctx: click.Context, as_json: bool, truncation_sweep: bool, psis: tu
 
 def _check_sweep_options(ctx: click.Context) -> None:
     """UsageError for an option --truncation-sweep would ignore."""
-    for name in ("ppl_paths", "reachability", "truncation"):
+    for name in NOT_SWEPT:
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             flag = "--" + name.replace("_", "-")
             raise click.UsageError(f"{flag} does not apply to --truncation-sweep, which scores every --psis value "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+import torch
+
 from latentkit import metrics as M
 from latentkit.data import load_images
 from latentkit.generators import GeneratorLike
@@ -29,12 +31,21 @@ class Scorer:
         self.test = classify_images(classifier, load_images(dataset, train=False, data_dir=data_dir).images)
         self.radii = M.knn_radii(self.test.features, 3)
 
+    def scores(self, probs: torch.Tensor, features: torch.Tensor) -> dict:
+        """eval's metrics, by eval's names, of any images' class probabilities (N, C) and
+        classifier features (N, F) against the test set; plus the per-class shares."""
+        quality = M.sample_quality(probs)
+        precision, recall = M.precision_recall(self.test.features, features, 3, self.radii)
+        return {"fid": M.frechet_distance(self.test.features, features), "precision": precision, "recall": recall,
+                "confident_fraction": quality["confident_fraction"], "classifier_score": M.classifier_score(probs)[0],
+                "class_entropy": quality["class_entropy"], "min_class_share": quality["min_class_share"],
+                "class_shares": quality["class_shares"]}
+
     def __call__(self, generator: GeneratorLike) -> dict[str, float]:
+        """The scores of `samples` prior draws, short-named and rounded as a training card keeps them."""
         z = generator.sample_latents(self.samples, seed=self.seed)
         fake = generate_and_classify(generator, self.classifier, z, features=True, images=False)
-        quality = M.sample_quality(fake.probs)
-        precision, recall = M.precision_recall(self.test.features, fake.features, 3, self.radii)
-        return {"fid": round(M.frechet_distance(self.test.features, fake.features), 3),
-                "precision": round(precision, 4), "recall": round(recall, 4),
-                "confident": quality["confident_fraction"], "score": round(M.classifier_score(fake.probs)[0], 3),
-                "min_share": quality["min_class_share"], "max_share": max(quality["class_shares"])}
+        s = self.scores(fake.probs, fake.features)
+        return {"fid": round(s["fid"], 3), "precision": round(s["precision"], 4), "recall": round(s["recall"], 4),
+                "confident": s["confident_fraction"], "score": round(s["classifier_score"], 3),
+                "min_share": s["min_class_share"], "max_share": max(s["class_shares"])}
