@@ -54,6 +54,25 @@ def assert_one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
+def final_weights(out):
+    """A run folder's saved generator weights, by name."""
+    from safetensors.torch import load_file
+
+    return load_file(str(out / "generator.safetensors"))
+
+
+def assert_same_run(a, b):
+    """Two run folders hold the same generator weights and the same per-step history."""
+    import torch
+
+    from latentkit.training import CHECKPOINT
+
+    wa, wb = final_weights(a), final_weights(b)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    ha, hb = (torch.load(p / CHECKPOINT, weights_only=True)["state"]["history"] for p in (a, b))
+    assert ha == hb
+
+
 @pytest.fixture
 def tiny_generator_file(tmp_path):
     """A width-4 dcgan generator saved as latentkit weights (random init, seed 0)."""

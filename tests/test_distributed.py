@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, assert_same_run
 
 from latentkit.training import CHECKPOINT
 
@@ -23,12 +23,6 @@ def torchrun(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
     return done
-
-
-def weights(folder: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    return load_file(str(folder / "generator.safetensors"))
 
 
 @slow
@@ -48,10 +42,8 @@ def test_resumed_ddp_run_equals_an_uninterrupted_one(tmp_path):
     done = torchrun("-m", "latentkit", "train", *TINY, "--epochs", "2", "--out", str(resumed), "--resume")
     assert done.stdout.count(f"wrote {resumed}/generator.safetensors") == 1  # rank 0 alone reports
 
-    a, b = weights(straight), weights(resumed)
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    history = [torch.load(p / CHECKPOINT, weights_only=True)["state"]["history"] for p in (straight, resumed)]
-    assert history[0] == history[1] and len(history[0]["loss_D"]) == 16
+    assert_same_run(straight, resumed)
+    assert len(torch.load(straight / CHECKPOINT, weights_only=True)["state"]["history"]["loss_D"]) == 16
     card = json.loads((straight / "card.json").read_text())
     assert (card["world_size"], card["batch_size"], card["global_batch_size"], card["steps"]) == (2, 16, 32, 16)
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, assert_same_run, final_weights
 from PIL import Image
 
 from latentkit.errors import ConfigError, TrainingError
@@ -16,19 +16,6 @@ from latentkit.training import CHECKPOINT, STATS, GANTrainer, TrainConfig, train
 from latentkit.weights import save_weights
 
 TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
-
-
-def final_weights(out):
-    from safetensors.torch import load_file
-
-    return load_file(str(out / "generator.safetensors"))
-
-
-def assert_same_run(a, b):
-    wa, wb = final_weights(a), final_weights(b)
-    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
-    ha, hb = (torch.load(p / CHECKPOINT, weights_only=True)["state"]["history"] for p in (a, b))
-    assert ha == hb
 
 
 @pytest.fixture
