@@ -27,9 +27,15 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit import boundaries, layers
 from latentkit.errors import ConfigError, ResultFileError
-from latentkit.generators import GeneratorLike
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
+    check_class,
+    check_truncation,
+    generate_and_classify,
+    prior_latents,
+)
 from latentkit.limits import (
     MAX_EXTENT,
     MAX_IMAGES,
@@ -41,8 +47,11 @@ from latentkit.limits import (
     check_size,
 )
 from latentkit.models import Classifier
-from latentkit.results import StoredResult, damaged
-from latentkit.sampling import check_class, check_truncation, generate_and_classify, prior_latents, ready_models
+from latentkit.results.stored import StoredResult, damaged
+from latentkit.results.tables import Columns
+from latentkit.space import boundaries, layers
+
+__all__ = ["DirectionsResult", "find_directions"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "directions"
 METHODS = ("classifier", "sefa", "pca", "mean")
@@ -150,6 +159,17 @@ class DirectionsResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {m: getattr(self, m) for m in ("pixel_change", "prob_shift", "flip_rate", "transitions")}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        scores = {name: getattr(self, name) for name in ("accuracy", "offsets", "singular_values", "explained_variance",
+                                                      "lengths") if getattr(self, name) is not None}
+        return {"directions": {"key": np.array(self.keys, dtype=object), "name": np.array(self.names, dtype=object),
+                               "rank": np.argsort(self.ranking()), **scores, "pixel_change": self.pixel_change,
+                               "prob_shift": self.prob_shift, "flip_rate": self.flip_rate}}
+
+    def draw(self):
+        return plot_directions(self)
+
 
 def name_direction(transitions: np.ndarray, class_names: list[str], probes: int) -> str:
     """A readable name from one direction's transition counts (2, C, C): at each end, the class
@@ -235,7 +255,8 @@ def _check(method: str, samples: int | None, top: int | None, pairs, condition_o
 
 
 def find_directions(
-    generator: GeneratorLike, classifier: Classifier, method: str = "classifier", samples: int | None = None,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None,
+    method: str = "classifier", samples: int | None = None,
     top: int | None = None, pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
     layer: str | None = None, probes: int = 64, strength: float = 3.0, steps: int = 7, seed: int = 0,
     allow_mismatch: bool = False, truncation: float = 1.0,
@@ -245,8 +266,8 @@ def find_directions(
     are labelled (classifier, mean) or traced (pca); `truncation` truncates them and the probes
     (sampling.prior_latents); `top` (default 10) caps sefa and pca's
     directions. A direction's key selects it later: "8" (one-vs-rest), "3:8", "sefa0", "pc0", "mean8"."""
-    original = generator
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     classes = classifier.classes
     pairs = [(check_class(classifier, a), check_class(classifier, b)) for a, b in pairs]
     condition_on = [check_class(classifier, c) for c in condition_on]
@@ -287,11 +308,11 @@ def find_directions(
                  "lengths": lengths[present]}
         params.update(skipped_classes=np.flatnonzero(~present).tolist(), labelled=len(z))
     elif method == "sefa":
-        vectors, singular, where = layers.sefa_directions(original, top)
+        vectors, singular, where = layers.sefa_directions(models.loaded, top)
         found = {"keys": [f"sefa{i}" for i in range(len(vectors))], "vectors": vectors, "singular_values": singular}
         params.update(layer=where)
     else:
-        vectors, explained, where = layers.pca_directions(original, layer, samples_used, top, seed, truncation)
+        vectors, explained, where = layers.pca_directions(models.loaded, layer, samples_used, top, seed, truncation)
         found = {"keys": [f"pc{i}" for i in range(len(vectors))], "vectors": vectors, "explained_variance": explained}
         params.update(layer=where)
 
@@ -332,7 +353,7 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     class-probability shift. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     order = result.ranking()
     shown = order[:top]
@@ -390,9 +411,10 @@ def run(
     allow_mismatch: bool = False, **params,
 ) -> tuple[DirectionsResult, list[Path]]:
     """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    result = find_directions(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    result = find_directions(models, seed=seed, **params)
     return result, write_outputs(result, plot_directions(result), folder, ANALYSIS, provenance, seed, command)

@@ -29,10 +29,17 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit import boundaries
 from latentkit.analyses.directions import CONFIDENT, labelled_latents
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
+    BATCH,
+    check_class,
+    check_truncation,
+    generate_and_classify,
+    prior_latents,
+)
 from latentkit.limits import (
     MAX_EXTENT,
     MAX_IMAGES,
@@ -44,10 +51,13 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
+from latentkit.measure.style import STYLE_FEATURES, style_features, style_kept
 from latentkit.models import Classifier
-from latentkit.results import StoredResult
-from latentkit.sampling import BATCH, check_class, check_truncation, generate_and_classify, prior_latents, ready_models
-from latentkit.style import STYLE_FEATURES, style_features, style_kept
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified, grid
+from latentkit.space import boundaries
+
+__all__ = ["EditResult", "edit"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "edit"
 BOUNDARIES = ("one-vs-rest", "pair")  # the target's boundary against every class, or against --from's
@@ -144,11 +154,31 @@ class EditResult(StoredResult):
         return style_features(self.edited_images)
 
     def style_kept(self) -> dict[str, float]:
-        """Per style feature, the correlation across base latents between base and edit (see latentkit.style)."""
+        """Per style feature, the correlation across base latents between base and edit (measure/style.py)."""
         return dict(zip(STYLE_FEATURES, style_kept(self.base_style, self.edited_style).tolist(), strict=True))
 
     def derived(self) -> dict[str, np.ndarray]:
         return {m: getattr(self, m) for m in ("flip_step", "latent_norm", "base_style", "edited_style")}
+
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        samples, targets, steps = self.labels.shape
+        sample, target, step = grid(samples, targets, steps)
+        flip = self.flip_step[sample, target]
+        return {"steps": {"sample": sample, "target": self.targets[target], "step": step,
+                          "strength": self.strengths.ravel(), "norm": self.latent_norm.ravel(),
+                          **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names),
+                          "base_label": self.base_probs.argmax(-1)[sample], "flipped": (flip >= 0) & (step >= flip)},
+                "edits": {"sample": grid(samples, targets)[0], "target": np.tile(self.targets, samples),
+                          "flip_step": self.flip_step.ravel(), "flip_strength": self.flip_strength.ravel(),
+                          "success": self.success.ravel(),
+                          **{f"{name}_base": np.repeat(self.base_style[:, i], targets)
+                             for i, name in enumerate(STYLE_FEATURES)},
+                          **{f"{name}_edited": self.edited_style[..., i].ravel()
+                             for i, name in enumerate(STYLE_FEATURES)}}}
+
+    def draw(self):
+        return plot_edit(self)
 
 
 def confident_latents(generator: GeneratorLike, classifier: Classifier, label: int, n: int, pool: int,
@@ -213,7 +243,7 @@ def _boundaries(z, labels, start, toward: list[int], boundary: str, condition_on
 
 
 def edit(
-    generator: GeneratorLike, classifier: Classifier, *, start: int | str | None = None,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None, *, start: int | str | None = None,
     toward: int | str | None = None, direction: np.ndarray | None = None, direction_label: str = "a given direction",
     z: np.ndarray | None = None, samples: int | None = None, steps: int = 9,
     strength: Sequence[float] | None = None, boundary: str | None = None, condition_on: Sequence[int | str] = (),
@@ -227,7 +257,8 @@ def edit(
     prior latents. `truncation` truncates the prior (sampling.prior_latents) for the drawn base
     latents and the fitted ones; latents given as `z` are used as they are."""
     mode = _mode(toward, direction)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     classes = classifier.classes
     start = None if start is None else check_class(classifier, start)
     target = check_class(classifier, toward) if mode == "toward" else None
@@ -323,7 +354,7 @@ def _tile(ax, image, title: str, color: str) -> None:
 def _plot_paths(result: EditResult, max_rows: int, fig):
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     rows = min(len(result.base_z), max_rows)
     steps = result.strengths.shape[-1]
@@ -365,7 +396,7 @@ def _path_title(result: EditResult) -> str:
 def _plot_grid(result: EditResult, max_rows: int, fig):
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     rows, cols = min(len(result.base_z), max_rows), len(result.targets) + 1
     fig = fig or plt.figure(figsize=(0.95 * cols + 0.6, 1.1 * rows + 1.3), layout="constrained")
@@ -397,7 +428,7 @@ def run(
     are inverted first), edit, write edit.h5 + edit.png into `out`."""
     from latentkit.analyses.directions import load_direction
     from latentkit.analyses.interpolate import load_latent
-    from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
 
     if z is not None and image is not None:
         raise ConfigError("give --z (latents) or --image (pictures to invert), not both")
@@ -407,16 +438,16 @@ def run(
     latents = load_latent(z).numpy() if z is not None else None  # flat; edit() reshapes it to (n, d)
     real = None
     if image is not None:
-        from latentkit.images import load_image_files
+        from latentkit.data.images import load_image_files
 
         real = load_image_files([image])
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
     if real is not None:
         from latentkit.analyses.invert import invert_real
 
-        latents = invert_real(g, clf, model, real.images, allow_mismatch).numpy()
-    result = edit(g, clf, direction=vector, direction_label=label, z=latents, seed=seed,
-                  allow_mismatch=allow_mismatch, **params)
+        latents = invert_real(models, model, real.images).numpy()
+    result = edit(models, direction=vector, direction_label=label, z=latents, seed=seed, **params)
     if real is not None:
         result.params.update(images=real.names)
     return write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)

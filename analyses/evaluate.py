@@ -20,17 +20,21 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit import boundaries
-from latentkit import metrics as M
-from latentkit.data import load_images
-from latentkit.generators import GeneratorLike, module_device
+from latentkit.data.datasets import load_images
+from latentkit.data.pixels import to_native
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.quality import verdict
+from latentkit.generator.sampling import check_truncation, classify_images, generate_and_classify, prior_latents
 from latentkit.limits import MAX_PPL_PATHS, check_seed, check_size
+from latentkit.measure import metrics as M
 from latentkit.models import Classifier
-from latentkit.pixels import to_native
-from latentkit.progress import Phases, generate_with_progress
-from latentkit.quality import verdict
-from latentkit.results import StoredResult
-from latentkit.sampling import check_truncation, classify_images, prior_latents, ready_models
+from latentkit.progress import Phases
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified
+from latentkit.space import boundaries
+
+__all__ = ["EvalResult", "evaluate"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "eval"
 VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
@@ -110,6 +114,23 @@ class EvalResult(StoredResult):
         """What `latentkit eval --json` prints: the parameters and the metric table."""
         return {**self.params, "metrics": self.metrics}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        def column(key: str) -> np.ndarray:
+            values = [self.metrics[m].get(key) for m in self.metrics]
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+        return {"metrics": {"metric": np.array(list(self.metrics), dtype=object),
+                            **{key: column(key) for key in ("generated", "generated_error", "real", "real_error")}},
+                "classes": {"label": np.arange(len(self.class_names)),
+                            "class": np.array(self.class_names, dtype=object), "share": self.class_shares,
+                            "real_share": self.real_class_shares},
+                "samples": {"sample": np.arange(len(self.probs)), **classified(self.probs, self.class_names),
+                            "nn_distance": self.nn_distance, "nn_index": self.nn_index}}
+
+    def draw(self):
+        return plot_eval(self)
+
 
 def _pixels(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 images (N, 28, 28) -> (N, 784) floats in [0, 1] on `device`."""
@@ -154,7 +175,8 @@ def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, 
 
 
 def evaluate(
-    generator: GeneratorLike, classifier: Classifier, samples: int = 10_000, ppl_paths: int = 2_000,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None,
+    samples: int = 10_000, ppl_paths: int = 2_000,
     seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
     progress: bool = True, reachability: int = 0, encoder: str | os.PathLike | None = None,
     truncation: float = 1.0,
@@ -174,7 +196,8 @@ def evaluate(
     check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
     check_seed(seed)
     check_truncation(truncation)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     dataset = classifier.config.dataset
     train = load_images(dataset, train=True, data_dir=data_dir)
     test = load_images(dataset, train=False, data_dir=data_dir)
@@ -185,7 +208,7 @@ def evaluate(
     with Phases("eval", phases, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
         z = prior_latents(generator, samples, seed, truncation)
-        fake = generate_with_progress(generator, classifier, z, bar, features=True)
+        fake = generate_and_classify(generator, classifier, z, bar=bar, features=True)
         pick = torch.randperm(VALIDATION_START, generator=torch.Generator().manual_seed(seed))[:samples]
         stand_in = train.images[pick]
         bar.start("classifying the test set")
@@ -269,8 +292,8 @@ def evaluate(
 def _reachability(generator, classifier, test, n: int, encoder, seed: int) -> dict[str, np.ndarray]:
     """Per class: how often the inversions of n balanced test digits read as their class, and their MSE."""
     from latentkit.analyses.invert import invert
-    from latentkit.images import RealImages
-    from latentkit.inversion import InvertConfig
+    from latentkit.data.images import RealImages
+    from latentkit.space.inversion import InvertConfig
 
     classes = len(classifier.classes)
     per_class = max(1, n // classes)
@@ -310,7 +333,7 @@ def plot_eval(result: EvalResult, fig=None):
     samples closest to a training image beside that image. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import grid_image
+    from latentkit.results.plotting import grid_image
 
     fig = fig or plt.figure(figsize=(13, 8.5), layout="constrained")
     (ax_grid, ax_share), (ax_nn, ax_pairs) = fig.subplots(2, 2)
@@ -359,11 +382,12 @@ def run(
 ) -> tuple[EvalResult, list[Path]]:
     """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
     from latentkit.analyses.invert import default_encoder
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
     encoder = default_encoder(str(model), required=False) if params.get("reachability") else None
-    result = evaluate(g, clf, seed=seed, data_dir=data_dir, allow_mismatch=allow_mismatch, encoder=encoder, **params)
+    result = evaluate(models, seed=seed, data_dir=data_dir, encoder=encoder, **params)
     result.params.update(model=str(model), classifier=provenance["classifier"])
     return result, write_outputs(result, plot_eval(result), folder, ANALYSIS, provenance, seed, command)

@@ -1,5 +1,5 @@
 """Explore: one latent, moved by hand, drawn and read at every move; the model behind
-`latentkit explore` (latentkit/explore_app.py is its page).
+`latentkit explore` (latentkit/web/explore_page.py is its page).
 
     setup = prepare(g, clf)                     # directions, confident latents, a plane
     state = Explorer(setup)
@@ -25,20 +25,28 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from latentkit.data.pixels import to_uint8
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
-from latentkit.geometry import slerp
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
+    check_class,
+    check_truncation,
+    generate_and_classify,
+    prior_latents,
+)
 from latentkit.limits import MAX_POOL, check_seed, check_size
 from latentkit.models import Classifier
-from latentkit.pixels import to_uint8
-from latentkit.results import StoredResult
-from latentkit.sampling import check_class, check_truncation, generate_and_classify, prior_latents, ready_models
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns
+from latentkit.space.geometry import slerp
+
+__all__ = ["ExploreResult"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "explore"
 DEFAULT_DIMS = (4, 24, 44)  # R001's coordinates 5, 25, 45 (counted from 1)
 DEFAULT_ANCHORS = (9, 4, 7)  # the plane the README shows
 DEFAULT_TOP = 4  # SeFa directions beside the ten one-vs-rest ones
-SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 the prior has no mass
 PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
 PICKS = 8  # confident latents kept per class; "pick a digit" cycles through them
 
@@ -68,6 +76,15 @@ class ExploreResult(StoredResult):
     probs: np.ndarray  # (C,)
     class_names: list[str]
     params: dict = field(default_factory=dict)
+
+    def tables(self) -> dict[str, Columns]:
+        """"sliders": each slider's key and offset; "classes": the shown image's class probabilities."""
+        return {"sliders": {"key": np.array(self.keys, dtype=object), "offset": self.offsets},
+                "classes": {"label": np.arange(len(self.class_names)),
+                            "class": np.array(self.class_names, dtype=object), "probability": self.probs}}
+
+    def draw(self):
+        return plot_explore(self)
 
 
 @dataclass
@@ -100,7 +117,8 @@ def short_name(name: str) -> str:
 
 
 def prepare(
-    generator: GeneratorLike, classifier: Classifier, dims: tuple[int, ...] = DEFAULT_DIMS, top: int = DEFAULT_TOP,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None,
+    dims: tuple[int, ...] = DEFAULT_DIMS, top: int = DEFAULT_TOP,
     anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
     pool: int = 2048, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> Setup:
@@ -113,7 +131,8 @@ def prepare(
     check_seed(seed)
     check_truncation(truncation)
     check_size("pool", pool, 10, MAX_POOL)
-    fast_g, fast_c, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    fast_g, fast_c, record = models.generator, models.classifier, models.record
     d = fast_g.latent_dim
     bad = [x for x in dims if not 0 <= x < d]
     if bad:
@@ -121,11 +140,10 @@ def prepare(
     if directions is not None:
         found = [DirectionsResult.load(directions)]
     else:  # few probes: names only need the commonest class changes, and startup stays short
-        found = [find_directions(fast_g, fast_c, method="classifier", samples=4000, probes=16, seed=seed,
-                                 allow_mismatch=allow_mismatch, truncation=truncation)]
+        found = [find_directions(models, method="classifier", samples=4000, probes=16, seed=seed,
+                                 truncation=truncation)]
         try:
-            found.append(find_directions(generator, classifier, method="sefa", top=top, probes=16, seed=seed,
-                                         allow_mismatch=allow_mismatch, truncation=truncation))
+            found.append(find_directions(models, method="sefa", top=top, probes=16, seed=seed, truncation=truncation))
         except ConfigError:
             pass  # no first layer linear in z (e.g. your own generator): the classifier's directions remain
     sliders = []
@@ -218,7 +236,7 @@ class Explorer:
 
     def save(self, folder: str | os.PathLike, command: str | None = None) -> list[Path]:
         """Write the current state as FOLDER/explore-NNN.h5 + .png (NNN counts this session's saves)."""
-        from latentkit.analysis_run import write_outputs
+        from latentkit.results.output import write_outputs
 
         self.saves += 1
         name = f"{ANALYSIS}-{self.saves:03d}"
@@ -231,7 +249,7 @@ def plot_explore(result: ExploreResult, fig=None):
     """The saved state: the image beside its class probabilities, the sliders that moved listed."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     fig = fig or plt.figure(figsize=(8, 3.6))
     ax_image, ax_bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
@@ -257,13 +275,15 @@ def run(
     """Load and check the models, prepare the sliders and plane, then serve the explorer until
     Ctrl-C; `ready(url)` is called once it listens. Saves go to `out` (default
     ./latentkit-out/explore-TIMESTAMP/), which is returned."""
-    from latentkit.analysis_run import load_models, output_dir
-    from latentkit.explore_app import check_port, serve
+    from latentkit.generator.handle import Models
+    from latentkit.results.output import output_dir
+    from latentkit.web.explore_page import check_port, serve
 
     check_port(host, port)  # before the models load: a taken port is known at once
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    setup = prepare(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    setup = prepare(models, seed=seed, **params)
     setup.provenance = {**provenance, **setup.provenance}
-    serve(setup, folder, host, port, open_browser, command, ready)
+    serve(setup, lambda: Explorer(setup), folder, host, port, open_browser, command, ready)
     return folder

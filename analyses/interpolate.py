@@ -22,12 +22,21 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError, first_line
-from latentkit.generators import GeneratorLike, module_device
-from latentkit.geometry import lerp, slerp
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
+    check_class,
+    check_truncation,
+    generate_and_classify,
+    latents_for_class,
+)
 from latentkit.limits import MAX_IMAGES, MAX_PAIRS, MAX_POOL, MAX_REFINE, MAX_STEPS, check_seed, check_size
 from latentkit.models import Classifier
-from latentkit.results import StoredResult
-from latentkit.sampling import check_class, check_truncation, generate_and_classify, latents_for_class, ready_models
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified, grid
+from latentkit.space.geometry import lerp, slerp
+
+__all__ = ["InterpolationResult", "interpolate"]  # what `latentkit.analyses` exports
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 ANALYSIS = "interpolate"
@@ -79,6 +88,16 @@ class InterpolationResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {"labels": self.labels}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        paths, frames = self.labels.shape
+        path, frame = grid(paths, frames)
+        return {"frames": {"path": path, "frame": frame, "norm": self.norms.ravel(),
+                           **classified(self.probs.reshape(paths * frames, -1), self.class_names)}}
+
+    def draw(self):
+        return plot_interpolation(self)
+
 
 def refine_latent(
     generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, label: int, steps: int = 20, lr: float = 0.05,
@@ -113,9 +132,9 @@ def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine, trun
 
 
 def interpolate(
-    generator: GeneratorLike,
-    classifier: Classifier,
-    waypoints: Sequence[int | str | torch.Tensor],
+    generator: Models | GeneratorLike,
+    classifier: Classifier | None = None,
+    waypoints: Sequence[int | str | torch.Tensor] = (),
     steps: int = 10,
     method: str = "slerp",
     pairs: int = 1,
@@ -144,7 +163,8 @@ def interpolate(
     check_seed(seed)
     check_truncation(truncation)
     check_size("pairs x frames", pairs * (len(waypoints) - 1) * steps, 1, MAX_IMAGES)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     for w in waypoints:
         if isinstance(w, torch.Tensor):
             check_latent(w, generator.latent_dim)
@@ -202,7 +222,7 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     P, S = result.labels.shape
     width = max(8.0, 0.8 * S)
@@ -301,8 +321,8 @@ def run(
     real image file (`start_image`) or a test-split index (`start_test`), which are inverted
     (latentkit invert's defaults) and drawn beside the path. Returns the paths written.
     """
-    from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
-    from latentkit.plotting import save_frames_gif
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.plotting import save_frames_gif
 
     for name, ways in (("from", (start, start_z, start_image, start_test)), ("to", (end, end_z, end_image, end_test))):
         given = sum(w is not None for w in ways)
@@ -314,31 +334,32 @@ def run(
     refuse_overwriting_inputs(folder, ANALYSIS, [start_z, end_z, start_image, end_image])
     first = load_latent(start_z) if start_z else start
     last = load_latent(end_z) if end_z else end
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    real = _real_ends(g, clf, model, (start_image, start_test), (end_image, end_test), data_dir, allow_mismatch)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    real = _real_ends(models, model, (start_image, start_test), (end_image, end_test), data_dir)
     first = real["start"][0] if "start" in real else first
     last = real["end"][0] if "end" in real else last
-    result = interpolate(g, clf, [first, *via, last], seed=seed, allow_mismatch=allow_mismatch, **params)
+    result = interpolate(models, waypoints=[first, *via, last], seed=seed, **params)
     result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
     extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
     return write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
 
 
-def _real_ends(g, clf, model: str, start: tuple, end: tuple, data_dir, allow_mismatch: bool) -> dict:
+def _real_ends(models: Models, model: str, start: tuple, end: tuple, data_dir) -> dict:
     """{"start"/"end": (latent (d,), real image (28, 28))} for the ends given as an image file or
     a test index, all inverted in one batch."""
     from latentkit.analyses.invert import invert_real
-    from latentkit.images import load_dataset_images, load_image_files
+    from latentkit.data.images import load_dataset_images, load_image_files
 
     wanted = {side: spec for side, spec in (("start", start), ("end", end)) if any(v is not None for v in spec)}
     if not wanted:
         return {}
     images = []
     for path, index in wanted.values():
-        real = load_image_files([path]) if path is not None else load_dataset_images(g.dataset, "test", [index],
+        real = load_image_files([path]) if path is not None else load_dataset_images(models.dataset, "test", [index],
                                                                                      data_dir)
         if len(real) != 1:
             raise ConfigError(f"{path} holds {len(real)} images; give one picture per end")
         images.append(real.images[0])
-    z = invert_real(g, clf, model, np.stack(images), allow_mismatch)
+    z = invert_real(models, model, np.stack(images))
     return {side: (z[i], images[i]) for i, side in enumerate(wanted)}

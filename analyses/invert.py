@@ -1,6 +1,6 @@
 """Invert: real digits into the latent space, and how well the generator can draw them.
 
-Every image is inverted (latentkit/inversion.py) and then compared three ways: the
+Every image is inverted (latentkit/space/inversion.py) and then compared three ways: the
 reconstruction's pixel error and PSNR; whether the classifier reads the reconstruction as
 the real digit (its true label when known, else the classifier's reading of the real
 image); and a yardstick, the nearest of 10,000 generated samples in pixels, which
@@ -24,14 +24,23 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from latentkit.data.images import RealImages
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike, module_device
-from latentkit.images import RealImages
-from latentkit.inversion import InvertConfig, invert_images
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
+    check_truncation,
+    classify_images,
+    generate_and_classify,
+    prior_latents,
+)
 from latentkit.limits import MAX_SAMPLES, check_seed, check_size
 from latentkit.models import Classifier
-from latentkit.results import StoredResult
-from latentkit.sampling import check_truncation, classify_images, generate_and_classify, prior_latents, ready_models
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns
+from latentkit.space.inversion import InvertConfig, invert_images
+
+__all__ = ["InvertResult", "invert"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "invert"
 NEAREST_POOL = 10_000  # generated samples the nearest-sample yardstick searches
@@ -123,6 +132,22 @@ class InvertResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {"mse": self.mse, "psnr": self.psnr, "nearest_mse": self.nearest_mse}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        n = len(self.targets)
+        true = self.true_labels if self.true_labels is not None else np.full(n, -1)
+        reach = self.reachability()
+        return {"images": {"image": np.arange(n), "name": np.array(self.names, dtype=object), "true_label": true,
+                           "target_label": self.target_probs.argmax(1), "recon_label": self.recon_probs.argmax(1),
+                           "recon_confidence": self.recon_probs.max(1), "agrees": self.agrees, "mse": self.mse,
+                           "psnr": self.psnr,
+                           "nearest_label": self.nearest_probs.argmax(1), "nearest_mse": self.nearest_mse},
+                "classes": {"label": np.arange(len(self.class_names)),
+                            "class": np.array(self.class_names, dtype=object), **reach}}
+
+    def draw(self):
+        return plot_invert(self)
+
 
 def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (((a.astype(np.float32) - b.astype(np.float32)) / 255) ** 2).mean(axis=(1, 2))
@@ -130,8 +155,8 @@ def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def encoder_start(encoder_path: str | os.PathLike, generator: GeneratorLike, targets: torch.Tensor) -> torch.Tensor:
     """An encoder's guess of each target's latent (N, d), for InvertConfig(init="encoder")."""
-    from latentkit.encoder import load_encoder
-    from latentkit.pixels import to_native
+    from latentkit.data.pixels import to_native
+    from latentkit.training.encoder import load_encoder
 
     encoder = load_encoder(encoder_path, latent_dim=generator.latent_dim)  # refuses another latent size
     with torch.inference_mode():
@@ -139,7 +164,8 @@ def encoder_start(encoder_path: str | os.PathLike, generator: GeneratorLike, tar
 
 
 def invert(
-    generator: GeneratorLike, classifier: Classifier, real: RealImages, config: InvertConfig | None = None,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None,
+    real: RealImages | None = None, config: InvertConfig | None = None,
     encoder: str | os.PathLike | None = None, nearest_pool: int = NEAREST_POOL, allow_mismatch: bool = False,
     progress=None, truncation: float = 1.0,
 ) -> InvertResult:
@@ -153,13 +179,16 @@ def invert(
     if config.init == "encoder" and encoder is None:
         raise ConfigError("init 'encoder' needs an encoder: pass one (--encoder PATH, made by latentkit "
                           "train-encoder) or use --init random")
+    if real is None:
+        raise ConfigError("give the real images to invert: invert(models, real=RealImages(...))")
     check_size("images", len(real.images), 1, MAX_SAMPLES)
     check_size("steps", config.steps, 0, 100_000)
     check_size("restarts", config.restarts, 1, 1_000)
     check_size("nearest pool", nearest_pool, 1, MAX_SAMPLES)
     check_seed(config.seed)
     check_truncation(truncation)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     targets = torch.as_tensor(real.images)
     start = encoder_start(encoder, generator, targets) if config.init == "encoder" else None
     z, recon, loss = invert_images(generator, classifier, targets, config, start=start, progress=progress)
@@ -168,7 +197,7 @@ def invert(
 
     pool = generate_and_classify(generator, classifier, prior_latents(generator, nearest_pool, config.seed,
                                                                         truncation))
-    from latentkit.metrics import nearest_neighbours
+    from latentkit.measure.metrics import nearest_neighbours
 
     device = module_device(classifier)
     flat = lambda x: x.to(device).flatten(1).float() / 255  # noqa: E731
@@ -188,7 +217,7 @@ def plot_invert(result: InvertResult, fig=None):
     the worst by pixel error, with labels and errors; beside them, per-class reachability."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     n = len(result.targets)
     first = list(range(min(SHOWN, n)))
@@ -248,38 +277,38 @@ def run(
     """Load models and the real images (files, or a dataset split by `indices`; the generator's
     dataset by default), invert them, write invert.h5, invert.png and invert.npy (the latents,
     for `edit --z` and `interpolate --from-z`) into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, refuse_overwriting_inputs, write_outputs
     from latentkit.progress import Phases
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
 
     cfg = InvertConfig(seed=seed, **config)
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, list(files))
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    if dataset is not None and dataset != g.dataset and not allow_mismatch:
-        raise ConfigError(f"the generator draws {g.dataset}, so it cannot draw {dataset} images: drop --dataset "
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    if dataset is not None and dataset != models.dataset and not allow_mismatch:
+        raise ConfigError(f"the generator draws {models.dataset}, so it cannot draw {dataset} images: drop --dataset "
                           "(or --allow-mismatch to invert them anyway)")
-    real = load_real(files, dataset or g.dataset, split, indices, data_dir)
+    real = load_real(files, dataset or models.dataset, split, indices, data_dir)
     if encoder is None and cfg.init != "random":
         encoder = default_encoder(model, required=cfg.init == "encoder")
     if encoder is not None:  # a bad encoder file is named before the work, not after
-        from latentkit.encoder import load_encoder
+        from latentkit.training.encoder import load_encoder
 
-        load_encoder(encoder, latent_dim=g.latent_dim)
+        load_encoder(encoder, latent_dim=models.latent_dim)
     with Phases("invert", 1, enabled=progress) as bar:
         bar.start(f"{len(real)} images, {cfg.steps} steps")
-        result = invert(g, clf, real, cfg, encoder=encoder, allow_mismatch=allow_mismatch, truncation=truncation,
+        result = invert(models, real=real, config=cfg, encoder=encoder, truncation=truncation,
                         progress=lambda done: bar.advance(done - bar.done))
     extras = {".npy": lambda path: _save_npy(path, result.z)}
     return result, write_outputs(result, plot_invert(result), folder, ANALYSIS, provenance, seed, command, extras)
 
 
-def invert_real(generator: GeneratorLike, classifier: Classifier, model: str, images: np.ndarray,
-                allow_mismatch: bool = False) -> torch.Tensor:
+def invert_real(models: Models, model: str, images: np.ndarray) -> torch.Tensor:
     """Latents (N, d) of uint8 real images (N, 28, 28) with `latentkit invert`'s defaults (the
     bundled encoder of `model` when there is one): for the analyses that start from real digits."""
     real = RealImages(images, [f"image {i}" for i in range(len(images))], None, [])
-    result = invert(generator, classifier, real, InvertConfig(), encoder=default_encoder(model, required=False),
-                    nearest_pool=1, allow_mismatch=allow_mismatch)
+    result = invert(models, real=real, config=InvertConfig(), encoder=default_encoder(model, required=False),
+                    nearest_pool=1)
     return torch.from_numpy(result.z)
 
 
@@ -291,7 +320,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 def load_real(files: Sequence[str], dataset: str, split: str, indices: str | None,
               data_dir: str | os.PathLike | None = None) -> RealImages:
     """The real images a command names: files, or a dataset split by indices (not both)."""
-    from latentkit.images import load_dataset_images, load_image_files
+    from latentkit.data.images import load_dataset_images, load_image_files
 
     if files and indices is not None:
         raise ConfigError("give image files or --indices of a dataset split, not both")
@@ -305,7 +334,7 @@ def load_real(files: Sequence[str], dataset: str, split: str, indices: str | Non
 def default_encoder(model: str, required: bool = True) -> Path | None:
     """The bundled encoder of a bundled generator (trained/NAME-encoder.safetensors); None, or
     a ConfigError when `required`, if there is none."""
-    from latentkit.registry import bundled_dir
+    from latentkit.generator.registry import bundled_dir
 
     path = bundled_dir() / f"{model}-encoder.safetensors"
     if path.is_file():

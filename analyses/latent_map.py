@@ -21,13 +21,17 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
-from latentkit.map_html import MAX_HOVER_IMAGES, generate_images, write_map_html
 from latentkit.models import Classifier
-from latentkit.progress import Phases, generate_with_progress
-from latentkit.results import StoredResult
-from latentkit.sampling import check_truncation, prior_latents, ready_models
+from latentkit.progress import Phases
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified
+from latentkit.web.map_page import MAX_HOVER_IMAGES, generate_images, write_map_html
+
+__all__ = ["MapResult", "latent_map"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "map"
 EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
@@ -80,6 +84,14 @@ class MapResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {"labels": self.labels, "confidence": self.confidence}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        return {"samples": {"sample": np.arange(len(self.probs)), "x": self.embedding[:, 0], "y": self.embedding[:, 1],
+                            **classified(self.probs, self.class_names)}}
+
+    def draw(self):
+        return plot_result(self)
+
 
 def sample_points(
     generator: GeneratorLike, classifier: Classifier, n: int, seed: int = 0, space: str = "latent",
@@ -88,7 +100,7 @@ def sample_points(
     """(z (n, d), probs (n, C), the points to embed (z, or features (n, F)), uint8 images or None)
     for n prior samples truncated by `truncation`; `bar` (if given) advances as they are generated."""
     z = prior_latents(generator, n, seed, truncation)
-    images, probs, feats = generate_with_progress(generator, classifier, z, bar, images=keep_images,
+    images, probs, feats = generate_and_classify(generator, classifier, z, bar=bar, images=keep_images,
                                                   features=space == "features")
     return z, probs, feats if space == "features" else z, None if images is None else images.numpy()
 
@@ -132,8 +144,8 @@ def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def latent_map(
-    generator: GeneratorLike,
-    classifier: Classifier,
+    generator: Models | GeneratorLike,
+    classifier: Classifier | None = None,
     samples: int = 10_000,
     method: str = "umap",
     space: str = "latent",
@@ -156,7 +168,8 @@ def latent_map(
     check_size("samples", samples, 10, MAX_IMAGES if store_images else MAX_SAMPLES)
     check_seed(seed)
     check_truncation(truncation)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     with Phases("map", 2, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
         z, probs, points, images = sample_points(generator, classifier, samples, seed, space, store_images, bar,
@@ -179,7 +192,7 @@ def latent_map(
 def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | None, space: str,
                  latent_dim: int) -> dict[str, np.ndarray]:
     """The real digits' points to embed (their latents, or their images' features) and probabilities."""
-    from latentkit.sampling import classify_images
+    from latentkit.generator.sampling import classify_images
 
     if z is None or len(z) != len(images) or np.shape(z)[1:] != (latent_dim,):
         raise ConfigError(f"real_z must hold one {latent_dim}-d latent per real image")
@@ -193,7 +206,7 @@ def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = 
     in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import UNSURE_COLOR, class_color
+    from latentkit.results.plotting import UNSURE_COLOR, class_color
 
     ax = ax or plt.subplots(figsize=(8.5, 7.5))[1]
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
@@ -253,24 +266,24 @@ def run(
 ) -> list[Path]:
     """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
     inverts the first N test digits of the generator's dataset and draws them on the map."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     check_size("with-real", with_real, 0, 10_000)
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
     real = {}
     if with_real:
         from latentkit.analyses.invert import invert_real
-        from latentkit.images import load_dataset_images
+        from latentkit.data.images import load_dataset_images
 
-        images = load_dataset_images(g.dataset, "test", f"0:{with_real}", data_dir).images
-        real = {"real_images": images, "real_z": invert_real(g, clf, model, images, allow_mismatch).numpy()}
-    result = latent_map(g, clf, store_images=store_images or thumbnails, seed=seed, allow_mismatch=allow_mismatch,
-                        **real, **params)
+        images = load_dataset_images(models.dataset, "test", f"0:{with_real}", data_dir).images
+        real = {"real_images": images, "real_z": invert_real(models, model, images).numpy()}
+    result = latent_map(models, store_images=store_images or thumbnails, seed=seed, **real, **params)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
     # map.html shows every sample's image on hover, also when the file keeps none.
     images = result.images
     if images is None and len(result.z) <= MAX_HOVER_IMAGES:
-        images = generate_images(g, result.z)
+        images = generate_images(models.generator, result.z)
     html = {".html": lambda path: write_map_html(result, path, images)}
     return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command, extras=html)

@@ -20,18 +20,21 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
-from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
-from latentkit.models import Classifier
-from latentkit.results import StoredResult
-from latentkit.sampling import (
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import (
     check_class,
     check_truncation,
     generate_and_classify,
     latents_for_class,
     prior_latents,
-    ready_models,
 )
+from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
+from latentkit.models import Classifier
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified, grid
+
+__all__ = ["PlaneResult", "plane"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "plane"
 DEFAULT_EXTENT = 3.0  # with --dims: the grid runs from -3 to 3, where nearly all of N(0, 1) lies
@@ -67,6 +70,15 @@ class PlaneResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {"labels": self.labels}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        rows, cols = grid(len(self.axis), len(self.axis))  # probs[i, j]: row i follows the second axis
+        return {"grid": {"a": self.axis[cols], "b": self.axis[rows],
+                         **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names)}}
+
+    def draw(self):
+        return plot_plane(self)
+
 
 def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation):
     """(origin (d,), u (d,), v (d,), lo, hi): grid point (a, b) is origin + a u + b v."""
@@ -96,8 +108,8 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
 
 
 def plane(
-    generator: GeneratorLike,
-    classifier: Classifier,
+    generator: Models | GeneratorLike,
+    classifier: Classifier | None = None,
     anchors: Sequence[int | str] | None = None,
     dims: Sequence[int] | None = None,
     resolution: int = 64,
@@ -119,7 +131,8 @@ def plane(
     check_finite("margin", margin, 0, MAX_EXTENT)
     check_seed(seed)
     check_truncation(truncation)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     if anchors is not None:  # names -> numbers here: which names exist depends on the classifier's dataset
         anchors = [check_class(classifier, c) for c in anchors]
     origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation)
@@ -145,7 +158,7 @@ def plot_plane(result: PlaneResult, fig=None):
     from matplotlib.colors import to_rgb
     from matplotlib.patches import Patch
 
-    from latentkit.plotting import CLASS_COLORS
+    from latentkit.results.plotting import CLASS_COLORS
 
     fig = fig or plt.figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
@@ -182,9 +195,10 @@ def run(
     allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    result = plane(g, clf, seed=seed, allow_mismatch=allow_mismatch, **params)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    result = plane(models, seed=seed, **params)
     return write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)

@@ -21,11 +21,15 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_SWEEP_SAMPLES, MAX_VALUES, check_finite, check_seed, check_size
 from latentkit.models import Classifier
-from latentkit.results import StoredResult
-from latentkit.sampling import check_truncation, generate_and_classify, prior_latents, ready_models
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns, classified, grid
+
+__all__ = ["SweepResult", "sweep"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "sweep"
 MEASURES = {
@@ -91,10 +95,28 @@ class SweepResult(StoredResult):
     def derived(self) -> dict[str, np.ndarray]:
         return {m: getattr(self, m) for m in MEASURES}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        n_dims, samples, n_values = self.labels.shape
+        dim, sample, value = grid(n_dims, samples, n_values)
+        change = np.abs(self.images.astype(np.float32) - self.base_images[None, :, None].astype(np.float32)) / 255
+        base_labels = self.base_probs.argmax(-1)
+        images = {"dim": self.dims[dim], "sample": sample, "value": self.values[value],
+                  "pixel_change": change.mean(axis=(-2, -1)).ravel(),
+                  **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names),
+                  "base_label": base_labels[sample]}
+        images["flipped"] = images["label"] != images["base_label"]
+        return {"dims": {"dim": self.dims, "pixel_change": self.pixel_change, "prob_shift": self.prob_shift,
+                         "flip_rate": self.flip_rate},
+                "images": images}
+
+    def draw(self):
+        return plot_result(self)
+
 
 def sweep(
-    generator: GeneratorLike,
-    classifier: Classifier,
+    generator: Models | GeneratorLike,
+    classifier: Classifier | None = None,
     dims: Sequence[int] | None = None,
     values: Sequence[float] = (-3.0, 0.0, 3.0),
     samples: int = 3,
@@ -104,7 +126,8 @@ def sweep(
 ) -> SweepResult:
     """Set each coordinate in `dims` (0-based; None = all) to each value for `samples` base latents,
     drawn from the prior truncated by `truncation` (sampling.prior_latents)."""
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     d = generator.latent_dim
     dims = list(range(d)) if dims is None else [int(x) for x in dims]
     bad = [x for x in dims if not 0 <= x < d]
@@ -144,7 +167,7 @@ def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     each tile titled with its predicted class and confidence. Shows the first `max_dims` dims."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     D, S, V = result.labels.shape
     shown = min(D, max_dims)
@@ -176,7 +199,7 @@ def plot_ranking(result: SweepResult, top: int = 15, shown: int = 5, fig=None):
     (at most 5 values). Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import class_color
+    from latentkit.results.plotting import class_color
 
     rows = min(top, len(result.dims))
     fig = fig or plt.figure(figsize=(11, 0.28 * rows + 3.8), layout="constrained")
@@ -222,13 +245,14 @@ def run(
     dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     if rank and dims:
         raise ConfigError("give --dims or --rank (which sweeps every coordinate), not both")
     if not rank and not dims:
         raise ConfigError("give --dims (e.g. --dims 5,25,45) or --rank to sweep every coordinate")
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    result = sweep(g, clf, dims=None if rank else dims, seed=seed, allow_mismatch=allow_mismatch, **params)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    result = sweep(models, dims=None if rank else dims, seed=seed, **params)
     return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)

@@ -24,15 +24,19 @@ import numpy as np
 import torch
 
 from latentkit.analyses.evaluate import VALIDATION_START
-from latentkit.data import load_images
+from latentkit.data.datasets import load_images
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.handle import Models, as_models
+from latentkit.generator.sampling import classify_images, generate_and_classify, prior_latents
 from latentkit.limits import MAX_VALUES, check_seed, check_size
+from latentkit.measure.scoring import Scorer
 from latentkit.models import Classifier
-from latentkit.progress import Phases, generate_with_progress
-from latentkit.results import StoredResult
-from latentkit.sampling import classify_images, prior_latents, ready_models
-from latentkit.scoring import Scorer
+from latentkit.progress import Phases
+from latentkit.results.stored import StoredResult
+from latentkit.results.tables import Columns
+
+__all__ = ["TruncationResult", "truncation_sweep"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "truncation"
 DEFAULT_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
@@ -81,6 +85,17 @@ class TruncationResult(StoredResult):
         """What `latentkit eval --truncation-sweep --json` prints."""
         return {**self.params, "psis": self.psis.tolist(), "best_psi": self.best_psi, "metrics": self.metrics}
 
+    def tables(self) -> dict[str, Columns]:
+        """The result's tables (name -> columns), the default first: see results/tables.py."""
+        return {"psis": {"psi": self.psis, **{name: self.curve(name) for name in self.metrics}},
+                "classes": {"psi": np.repeat(self.psis, len(self.class_names)),
+                            "label": np.tile(np.arange(len(self.class_names)), len(self.psis)),
+                            "class": np.array(self.class_names * len(self.psis), dtype=object),
+                            "share": self.class_shares.ravel()}}
+
+    def draw(self):
+        return plot_truncation(self)
+
 
 def check_psis(psis) -> list[float]:
     """The ψ values, each in (0, 1], distinct, at least two; ConfigError otherwise."""
@@ -95,7 +110,8 @@ def check_psis(psis) -> list[float]:
 
 
 def truncation_sweep(
-    generator: GeneratorLike, classifier: Classifier, psis=DEFAULT_PSIS, samples: int = 10_000, seed: int = 0,
+    generator: Models | GeneratorLike, classifier: Classifier | None = None,
+    psis=DEFAULT_PSIS, samples: int = 10_000, seed: int = 0,
     data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
     progress: bool = True,
 ) -> TruncationResult:
@@ -103,7 +119,8 @@ def truncation_sweep(
     psis = check_psis(psis)
     check_size("samples", samples, 10, VALIDATION_START)
     check_seed(seed)
-    generator, classifier, record = ready_models(generator, classifier, allow_mismatch)
+    models = as_models(generator, classifier, allow_mismatch)
+    generator, classifier, record = models.generator, models.classifier, models.record
     dataset = classifier.config.dataset
     curves: dict[str, list[float]] = {name: [] for name in METRICS}
     images, shares = [], []
@@ -112,7 +129,7 @@ def truncation_sweep(
         scorer = Scorer(classifier, dataset, data_dir=data_dir)
         for psi in psis:
             bar.start(f"ψ = {psi:g}: {samples} samples")
-            fake = generate_with_progress(generator, classifier, prior_latents(generator, samples, seed, psi), bar,
+            fake = generate_and_classify(generator, classifier, prior_latents(generator, samples, seed, psi), bar=bar,
                                           features=True)
             scores = scorer.scores(fake.probs, fake.features)
             for name in METRICS:
@@ -141,7 +158,7 @@ def plot_truncation(result: TruncationResult, fig=None):
     right: the same prior draws at every ψ, one row each. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import grid_image
+    from latentkit.results.plotting import grid_image
 
     fig = fig or plt.figure(figsize=(13, 5.2), layout="constrained")
     ax_fid, ax_pr, ax_img = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.1]})
@@ -176,11 +193,12 @@ def run(
     data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[TruncationResult, list[Path]]:
     """Load models, sweep ψ, write truncation.h5 + truncation.png into `out`; returns the result and the paths."""
-    from latentkit.analysis_run import load_models, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
     check_psis(params.get("psis", DEFAULT_PSIS))  # before the models load
     folder = output_dir(out, ANALYSIS)
-    g, clf, provenance = load_models(model, classifier, device, allow_mismatch)
-    result = truncation_sweep(g, clf, seed=seed, data_dir=data_dir, allow_mismatch=allow_mismatch, **params)
+    models = Models.load(model, classifier, device, allow_mismatch)
+    provenance = models.provenance
+    result = truncation_sweep(models, seed=seed, data_dir=data_dir, **params)
     result.params.update(model=str(model), classifier=provenance["classifier"])
     return result, write_outputs(result, plot_truncation(result), folder, ANALYSIS, provenance, seed, command)

@@ -13,10 +13,10 @@ import argparse
 import json
 import time
 
-from latentkit.data import load_images
-from latentkit.metrics import classify_samples, sample_quality
-from latentkit.registry import load_classifier
-from latentkit.training import GANTrainer, TrainConfig, epoch_permutation
+from latentkit.data.datasets import load_images
+from latentkit.generator.registry import load_classifier
+from latentkit.measure.metrics import classify_samples, sample_quality
+from latentkit.training.gan import GANTrainer, TrainConfig, epoch_permutation
 
 CANDIDATES = [
     dict(arch="dcgan", width=32, batch_size=64),

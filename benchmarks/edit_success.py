@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 import latentkit
-from latentkit import boundaries
 from latentkit.analyses import edit
-from latentkit.sampling import generate_and_classify, ready_models
+from latentkit.generator.handle import Models
+from latentkit.generator.sampling import generate_and_classify
+from latentkit.space import boundaries
 
 
 def success_table(g, clf, samples: int, strength: float, steps: int, fit_samples: int, seed: int,
@@ -47,7 +48,8 @@ def success_table(g, clf, samples: int, strength: float, steps: int, fit_samples
 
 
 def separability(g, clf, samples: int, seed: int) -> float:
-    g, clf, _ = ready_models(g, clf)
+    models = Models.of(g, clf)
+    g, clf = models.generator, models.classifier
     z = g.sample_latents(samples, seed=seed)
     probs = generate_and_classify(g, clf, z, images=False).probs.numpy()
     return boundaries.linear_separability(z.double().numpy(), probs, seed=seed)[0]
@@ -56,7 +58,7 @@ def separability(g, clf, samples: int, seed: int) -> float:
 def heatmap(table: dict, class_names: list[str], title: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from latentkit.plotting import save_figure
+    from latentkit.results.plotting import save_figure
 
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.4), layout="constrained")
     for ax, key, label, cmap in ((axes[0], "read_as_b_at_end", "share read as b at the end", "viridis"),

@@ -38,7 +38,7 @@ MOVE_JS = """async ([key, value]) => {
 
 def server_times(setup, moves: int, rng) -> list[float]:
     from latentkit.analyses.explore import Explorer
-    from latentkit.map_html import png_data_uri
+    from latentkit.web.map_page import png_data_uri
 
     state = Explorer(setup)
     times = []

@@ -19,8 +19,8 @@ import time
 import latentkit
 from latentkit.analyses import invert
 from latentkit.analyses.invert import default_encoder
-from latentkit.images import load_dataset_images
-from latentkit.inversion import InvertConfig
+from latentkit.data.images import load_dataset_images
+from latentkit.space.inversion import InvertConfig
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from latentkit.training import TrainConfig, train_gan
+from latentkit.training.gan import TrainConfig, train_gan
 
 ENTRIES = {  # row name -> TrainConfig overrides
     "dcgan": dict(arch="dcgan"),
@@ -87,8 +87,8 @@ def evaluate_all(out: Path, samples: int, data_dir: str | None, reachability: in
     keeping the others (an earlier bundled model's row too); the yardstick row is measured with the
     `dcgan` entry."""
     from latentkit.analyses.evaluate import evaluate
-    from latentkit.cards import read_card
-    from latentkit.registry import bundled_dir, load_classifier, load_generator
+    from latentkit.generator.cards import read_card
+    from latentkit.generator.registry import bundled_dir, load_classifier, load_generator
 
     clf = load_classifier("mnist-classifier")
     models = {name: (run_dir(out, name), run_dir(out, name) / "card.json") for name in ENTRIES}

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import torch
 
-from latentkit.registry import default_classifier, load_classifier
-from latentkit.scoring import Scorer
-from latentkit.training import GANTrainer, TrainConfig
+from latentkit.generator.registry import default_classifier, load_classifier
+from latentkit.measure.scoring import Scorer
+from latentkit.training.gan import GANTrainer, TrainConfig
 
 ENTRIES = {  # name -> TrainConfig overrides of the race's runs
     "dcgan": dict(arch="dcgan", lr=2e-4, ema=0.999),  # the first default recipe

@@ -2,7 +2,7 @@
 
 Prints one JSON line per measurement:
 - generate_classify: images/s of the bundled generator + classifier, the plain modules
-  against `latentkit.sampling.generate_and_classify`, at several batch sizes;
+  against `latentkit.generator.sampling.generate_and_classify`, at several batch sizes;
 - each command's wall time and peak memory (max RSS), run as a fresh process the way a
   user runs it: `latentkit --help` (best of 5), interpolate, sweep --rank, map at 10k and
   100k samples (UMAP, and PCA to see sampling's own share), eval.
@@ -54,7 +54,7 @@ def generate_classify(n: int = 20_000, batch_sizes: tuple[int, ...] = (128, 256,
     import torch
 
     import latentkit
-    from latentkit.sampling import generate_and_classify
+    from latentkit.generator.sampling import generate_and_classify
 
     g, clf = latentkit.load_generator().eval(), latentkit.load_classifier().eval()
     z = g.sample_latents(n, seed=0)

@@ -1,7 +1,7 @@
 """Time to quality: how much training the default recipe needs before its samples reach a
 classifier score >= 9 and a confident fraction >= 0.9 (10,000 samples, bundled classifier).
 
-Trains `latentkit train`'s default recipe with `score_every=1` (latentkit/scoring.py: the
+Trains `latentkit train`'s default recipe with `score_every=1` (latentkit/measure/scoring.py: the
 run's saved generator scored after every epoch) and stops once the target or the time limit
 is reached. Each row reports the work done, in training images seen, and the run's training
 wall and CPU seconds (steps only, not the scoring). `--set field=value` tries another recipe
@@ -21,7 +21,7 @@ import shutil
 
 import torch
 
-from latentkit.training import GANTrainer, TrainConfig, train_gan
+from latentkit.training.gan import GANTrainer, TrainConfig, train_gan
 
 SCORE, CONFIDENT, IMAGES = 9.0, 0.9, 600_000
 

@@ -26,10 +26,10 @@ import torchvision
 from torch import nn
 from torchvision import transforms
 
-from latentkit.data import data_root, load_images
+from latentkit.data.datasets import data_root, load_images
 from latentkit.models import Discriminator, Generator, get_arch
 from latentkit.names import ARCH_NAMES
-from latentkit.training import GANTrainer, TrainConfig, epoch_permutation
+from latentkit.training.gan import GANTrainer, TrainConfig, epoch_permutation
 
 # The write-ups' batch sizes (REFERENCE_SYSTEMS.md); R000 and R001 state none, so 64.
 REFERENCE_BATCH = {"r000-dcgan28": 64, "r001-mlp": 64, "r001-dcgan32": 64, "r002-dcgan64": 128,

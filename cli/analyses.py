@@ -232,7 +232,7 @@ def show(file: str) -> None:
     \b
         latentkit show latentkit-out/interpolate-*/interpolate.h5
     """
-    from latentkit.results import describe_result
+    from latentkit.results.stored import describe_result
 
     click.echo(describe_result(file))
 
@@ -249,6 +249,7 @@ def plot(file: str, out_png: str | None, html: bool) -> None:
         latentkit plot run/interpolate.h5 --out figure.png
         latentkit plot run/map.h5 --html --out map.html
     """
-    from latentkit.replot import replot, replot_html
+    from latentkit.results.replot import replot
+    from latentkit.web.map_page import replot_html
 
     print_paths([(replot_html if html else replot)(file, out_png)])

@@ -59,8 +59,8 @@ def complete_models(kind: str, runs_dir: str = "runs"):
     file.py:function paths. Reads JSON cards only, so a TAB answers without importing torch."""
 
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-        from latentkit.quality import summary
-        from latentkit.registry import list_models
+        from latentkit.generator.quality import summary
+        from latentkit.generator.registry import list_models
 
         found = [CompletionItem(e.name, help=summary(e.card)) for e in list_models(runs_dir)
                  if e.kind == kind and e.name.startswith(incomplete)]

@@ -8,7 +8,7 @@ from latentkit.cli.common import command_line, complete_models, data_dir_option,
 from latentkit.limits import MAX_BATCH
 from latentkit.names import DEVICES
 
-# EncoderTrainConfig's defaults, written out so `--help` needs no torch (latentkit/encoder.py imports
+# EncoderTrainConfig's defaults, written out so `--help` needs no torch (latentkit/training/encoder.py imports
 # it); tests/test_encoder.py holds them equal.
 STEPS = 1500
 BATCH_SIZE = 64
@@ -40,7 +40,7 @@ def train_encoder(ctx: click.Context, model: str, out: str | None, device: str, 
         latentkit train-encoder
         latentkit train-encoder --model runs/dcgan-mnist --steps 500 --out runs/enc
     """
-    from latentkit.encoder import EncoderTrainConfig, encoder_summary, train_encoder_run
+    from latentkit.training.encoder import EncoderTrainConfig, encoder_summary, train_encoder_run
 
     out = out or f"runs/encoder-{_folder_name(model)}"
     weights, card_path, card = train_encoder_run(model, out, EncoderTrainConfig(**options), device=device,

@@ -1,4 +1,4 @@
-"""`latentkit explore`: serve the interactive explorer (analyses/explore.py, latentkit/explore_app.py)."""
+"""`latentkit explore`: serve the interactive explorer (analyses/explore.py, latentkit/web/explore_page.py)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import click
 from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, model_options, print_paths, quiet_option
 from latentkit.names import DATASETS
 
-# The library's InvertConfig defaults (latentkit/inversion.py), written out so --help needs no
+# The library's InvertConfig defaults (latentkit/space/inversion.py), written out so --help needs no
 # torch; tests/test_cli_defaults.py holds them equal.
 INITS = ("auto", "encoder", "random")
 

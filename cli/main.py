@@ -12,7 +12,6 @@ import sys
 import click
 
 from latentkit import __version__
-from latentkit.cli import analyses, directions, encoder, explore, invert
 from latentkit.cli.common import (
     FiniteFloat,
     command_line,
@@ -21,11 +20,11 @@ from latentkit.cli.common import (
     seed_option,
     stacked,
 )
-from latentkit.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 from latentkit.errors import Interrupted, LatentkitError
+from latentkit.generator.quality import summary
 from latentkit.limits import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LATENT_DIM, MAX_SAMPLES, MAX_WIDTH
 from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
-from latentkit.quality import summary
+from latentkit.training.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 
 
 class LatentkitGroup(click.Group):
@@ -92,7 +91,7 @@ def models(runs_dir: str, archs: bool) -> None:
         latentkit models --runs-dir runs
         latentkit models --archs
     """
-    from latentkit.registry import archs_table, models_table
+    from latentkit.generator.registry import archs_table, models_table
 
     click.echo(archs_table() if archs else models_table(runs_dir))
 
@@ -161,7 +160,7 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     history.h5, per-epoch sample grids, generator.safetensors, card.json, loss.png,
     d_outputs.png, samples.png and progress.gif.
     """
-    from latentkit.training import train_gan
+    from latentkit.training.gan import train_gan
 
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"
@@ -186,7 +185,7 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
         latentkit train-classifier --dataset mnist
         latentkit train-classifier --dataset fashion-mnist --out runs/fashion-clf
     """
-    from latentkit.classifier_training import train_classifier as run
+    from latentkit.training.classifier import train_classifier as run
 
     cfg = ClassifierTrainConfig(**options)
     out = out or f"runs/{cfg.dataset}-classifier"
@@ -194,10 +193,24 @@ def train_classifier(ctx: click.Context, out: str | None, quiet: bool, **options
     click.echo(f"wrote {out}/classifier.safetensors and {out}/card.json ({summary(card)})")
 
 
-for command in (analyses.interpolate, analyses.sweep, analyses.latent_map, analyses.plane, analyses.evaluate,
-                directions.directions, directions.edit, invert.invert, encoder.train_encoder, explore.explore,
-                analyses.show, analyses.plot):
-    cli.add_command(command)
+def add_commands(group: click.Group) -> None:
+    """Add every command the modules of latentkit.cli define: a new command is found by being
+    defined in one, so no list here needs an edit. Commands keep their place in their module."""
+    import importlib
+    import pkgutil
+
+    from latentkit import cli as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value is not group \
+                    and getattr(value.callback, "__module__", None) == module.__name__ \
+                    and value.name not in group.commands:
+                group.add_command(value)
+
+
+add_commands(cli)
 
 
 def main() -> None:

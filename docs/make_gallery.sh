@@ -10,8 +10,8 @@ python - <<'PY'
 import torch
 
 import latentkit
-from latentkit.plotting import save_grid
-from latentkit.run_artifacts import native_grid_images
+from latentkit.results.plotting import save_grid
+from latentkit.training.artifacts import native_grid_images
 
 g = latentkit.load_generator("mnist-dcgan")
 noise = torch.randn(100, g.latent_dim, generator=torch.Generator().manual_seed(0 + 1))  # as GANTrainer.fixed_noise

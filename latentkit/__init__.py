@@ -24,11 +24,11 @@ __all__ = ["GeneratorLike", "__version__", "load_classifier", "load_generator", 
 def __getattr__(name: str):
     # Lazy so `import latentkit` (and `latentkit --help`) does not import torch.
     if name in ("load_generator", "load_classifier"):
-        from latentkit import registry
+        from latentkit.generator import registry
 
         return getattr(registry, name)
     if name in ("wrap_generator", "GeneratorLike"):
-        from latentkit import generators
+        from latentkit.generator import contract as generators
 
         return getattr(generators, name)
     raise AttributeError(f"module 'latentkit' has no attribute {name!r}")

@@ -2,20 +2,13 @@
 CLI's -q. Bars are cleared when done, so a finished command leaves only its own output.
 
     with Phases("eval", 3, enabled=True) as bar:
-        fake = generate_with_progress(g, clf, z, bar)      # phase 1, advanced chunk by chunk
+        fake = models.generate(z, bar=bar)                 # phase 1, advanced batch by batch
         bar.start("fid")                                   # phase 2 ...
 """
 
 from __future__ import annotations
 
 import sys
-
-import torch
-
-from latentkit.sampling import Generated, generate_and_classify
-
-# Latents per progress update: 8 of generate_and_classify's batches, about 0.4 s on 2 CPU cores.
-CHUNK = 2048
 
 
 class Phases:
@@ -57,14 +50,3 @@ class Phases:
     def __exit__(self, *exc) -> None:
         self.finish()
         self.bar.close()
-
-
-def generate_with_progress(generator, classifier, z: torch.Tensor, bar: Phases | None, **kwargs) -> Generated:
-    """generate_and_classify (same arguments) in chunks of CHUNK latents, advancing `bar` (if any)
-    by the fraction each chunk is of `z`; the arrays are the same as one call's."""
-    parts = []
-    for chunk in z.split(CHUNK):
-        parts.append(generate_and_classify(generator, classifier, chunk, **kwargs))
-        if bar is not None:
-            bar.advance(len(chunk) / len(z))
-    return Generated(*(None if p[0] is None else torch.cat(p) for p in zip(*parts, strict=True)))

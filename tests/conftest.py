@@ -65,7 +65,7 @@ def assert_same_run(a, b):
     """Two run folders hold the same generator weights and the same per-step history."""
     import torch
 
-    from latentkit.training import CHECKPOINT
+    from latentkit.training.gan import CHECKPOINT
 
     wa, wb = final_weights(a), final_weights(b)
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
@@ -78,8 +78,8 @@ def tiny_generator_file(tmp_path):
     """A width-4 dcgan generator saved as latentkit weights (random init, seed 0)."""
     import torch
 
+    from latentkit.generator.weights import save_weights
     from latentkit.models import GANConfig, Generator
-    from latentkit.weights import save_weights
 
     torch.manual_seed(0)
     g = Generator(GANConfig("dcgan", latent_dim=16, width=4))

@@ -10,8 +10,8 @@ import sys
 import torch
 import torch.distributed as dist
 
-from latentkit import distributed
-from latentkit.training import GANTrainer, TrainConfig
+from latentkit.training import distributed
+from latentkit.training.gan import GANTrainer, TrainConfig
 
 
 class CheckedTrainer(GANTrainer):

@@ -3,10 +3,10 @@
 import pytest
 
 import latentkit
-from latentkit.classifier_training import accuracy
-from latentkit.data import load_images
-from latentkit.metrics import classify_samples, sample_quality
-from latentkit.registry import bundled_dir, bundled_names, list_models
+from latentkit.data.datasets import load_images
+from latentkit.generator.registry import bundled_dir, bundled_names, list_models
+from latentkit.measure.metrics import classify_samples, sample_quality
+from latentkit.training.classifier import accuracy
 
 BUNDLED = {"mnist-classifier", "fashion-mnist-classifier", "mnist-dcgan", "mnist-r004-mlp", "fashion-mnist-dcgan"}
 

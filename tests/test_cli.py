@@ -46,14 +46,14 @@ def test_missing_data_dir_offline(run_cli, tmp_path, offline):
 @pytest.fixture
 def no_data(monkeypatch):
     """Make loading the training data fail loudly: what a test runs must be refused before it."""
-    import latentkit.classifier_training
-    import latentkit.training
+    import latentkit.training.classifier
+    import latentkit.training.gan
 
     def refuse(*args, **kwargs):
         raise AssertionError("the data was loaded before the bad option was refused")
 
-    monkeypatch.setattr(latentkit.training, "load_images", refuse)
-    monkeypatch.setattr(latentkit.classifier_training, "load_images", refuse)
+    monkeypatch.setattr(latentkit.training.gan, "load_images", refuse)
+    monkeypatch.setattr(latentkit.training.classifier, "load_images", refuse)
 
 
 @pytest.mark.parametrize(
@@ -83,12 +83,12 @@ def test_allow_mismatch_measures_and_records_it(run_cli, tmp_path):
 
 
 def test_eval_samples_0_loads_no_classifier(run_cli, tmp_path, monkeypatch):
-    import latentkit.registry
+    import latentkit.generator.registry
 
     def refuse(*args, **kwargs):
         raise AssertionError("a classifier was loaded for --eval-samples 0")
 
-    monkeypatch.setattr(latentkit.registry, "load_classifier", refuse)
+    monkeypatch.setattr(latentkit.generator.registry, "load_classifier", refuse)
     result = run_cli(*TINY_TRAIN, "--epochs", "1", "--classifier", "nope", "--out", "run")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "run" / "card.json").read_text())["metrics"] == {}
@@ -128,16 +128,16 @@ def test_huge_and_non_finite_options_give_one_line(run_cli, no_data, args, optio
     ],
 )
 def test_configs_refuse_huge_and_non_finite_values(config, field, value):
-    import latentkit.configs
+    import latentkit.training.configs
     from latentkit.errors import ConfigError
 
     with pytest.raises(ConfigError, match=field.replace("_", "-") if field != "checkpoint_seconds" else "checkpoint"):
-        getattr(latentkit.configs, config)(**{field: value}).validate()
+        getattr(latentkit.training.configs, config)(**{field: value}).validate()
 
 
 def test_cli_defaults_come_from_the_configs():
     from latentkit.cli.main import cli
-    from latentkit.configs import ClassifierTrainConfig, TrainConfig
+    from latentkit.training.configs import ClassifierTrainConfig, TrainConfig
 
     for command, config in (("train", TrainConfig), ("train-classifier", ClassifierTrainConfig)):
         params = {p.name: p for p in cli.commands[command].params}
@@ -149,8 +149,8 @@ def test_cli_defaults_come_from_the_configs():
 
 
 def test_classifier_defaults_are_the_bundled_recipe():
-    from latentkit.configs import ClassifierTrainConfig
-    from latentkit.registry import bundled_dir
+    from latentkit.generator.registry import bundled_dir
+    from latentkit.training.configs import ClassifierTrainConfig
 
     for dataset in ("mnist", "fashion-mnist"):
         card = json.loads((bundled_dir() / f"{dataset}-classifier.json").read_text())

@@ -61,7 +61,7 @@ def test_truncation_sweep_defaults_are_the_librarys():
 
 def test_invert_defaults_are_the_librarys():
     from latentkit.cli import invert
-    from latentkit.inversion import INITS, InvertConfig
+    from latentkit.space.inversion import INITS, InvertConfig
 
     defaults = {p.name: p.default for p in invert.invert.params}
     for name in ("steps", "restarts", "lr", "feature_weight", "prior_weight", "init"):

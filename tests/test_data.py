@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA_DIR
 
-from latentkit.data import DATA_ENV, data_root, load_images
+from latentkit.data.datasets import DATA_ENV, data_root, load_images
 from latentkit.errors import ConfigError, DataError
 
 RAW_NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]

@@ -9,11 +9,11 @@ from conftest import assert_one_line_error
 from torch import nn
 
 import latentkit
-from latentkit import boundaries, layers
 from latentkit.analyses import DirectionsResult, find_directions
 from latentkit.analyses.directions import classifier_directions
 from latentkit.errors import ConfigError
 from latentkit.models import Classifier, ClassifierConfig
+from latentkit.space import boundaries, layers
 
 D = 8
 
@@ -207,7 +207,7 @@ def bundled():
 
 @pytest.mark.parametrize("method", ["classifier", "sefa", "pca", "mean"])
 def test_every_method_on_the_bundled_model_round_trips(bundled, method, tmp_path):
-    from latentkit.replot import replot
+    from latentkit.results.replot import replot
 
     kwargs = {"samples": 2000} if method != "sefa" else {"top": 4}
     r = find_directions(*bundled, method=method, probes=4, steps=3, **kwargs)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import assert_one_line_error, assert_same_run
 
-from latentkit.training import CHECKPOINT
+from latentkit.training.gan import CHECKPOINT
 
 slow = pytest.mark.slow  # each of these starts three Python processes that import torch
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
@@ -57,7 +57,7 @@ def test_a_ddp_run_is_not_the_single_process_run_and_says_so_on_resume(tmp_path,
 
 
 def test_the_ranks_parts_of_a_step_are_the_single_process_global_batch():
-    from latentkit.training import epoch_permutation, rank_batch
+    from latentkit.training.gan import epoch_permutation, rank_batch
 
     perm = epoch_permutation(100, seed=3, epoch=1)
     for step in range(3):

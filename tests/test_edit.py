@@ -10,7 +10,7 @@ from test_directions import planted_direction, sign_classifier, sign_generator
 import latentkit
 from latentkit.analyses import EditResult, edit
 from latentkit.errors import ConfigError
-from latentkit.style import style_features
+from latentkit.measure.style import style_features
 
 
 def test_flip_step_matches_the_closed_form():
@@ -53,7 +53,7 @@ def bundled():
 
 
 def test_style_grid_on_the_bundled_model(bundled, tmp_path):
-    from latentkit.replot import replot
+    from latentkit.results.replot import replot
 
     r = edit(*bundled, toward="all", samples=3, steps=7, fit_samples=3000)
     assert r.images.shape == (3, 10, 7, 28, 28) and r.targets.tolist() == list(range(10))

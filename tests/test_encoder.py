@@ -8,7 +8,9 @@ import pytest
 import torch
 from conftest import assert_one_line_error
 
-from latentkit.encoder import (
+from latentkit.errors import CheckpointError, ConfigError
+from latentkit.generator.inference import inference_copy
+from latentkit.training.encoder import (
     Encoder,
     EncoderConfig,
     EncoderTrainConfig,
@@ -17,8 +19,6 @@ from latentkit.encoder import (
     save_encoder,
     train_encoder,
 )
-from latentkit.errors import CheckpointError, ConfigError
-from latentkit.inference import inference_copy
 
 QUICK = EncoderTrainConfig(steps=150, batch_size=32, image_weight=0.0, width=4, hidden=32, held_out=300,
                            real_images=0)

@@ -8,7 +8,7 @@ from conftest import DATA_DIR, assert_one_line_error
 
 from latentkit.analyses.evaluate import METRICS, EvalResult, evaluate, format_table
 from latentkit.errors import ConfigError
-from latentkit.weights import save_weights
+from latentkit.generator.weights import save_weights
 
 
 @pytest.fixture(scope="module")

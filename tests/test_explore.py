@@ -17,7 +17,7 @@ from conftest import assert_one_line_error
 from latentkit import load_classifier, load_generator
 from latentkit.analyses.explore import Explorer, ExploreResult, prepare, short_name
 from latentkit.errors import ConfigError
-from latentkit.explore_app import check_port, plane_rgba
+from latentkit.web.explore_page import check_port, plane_rgba
 
 page = browser.page  # the fixture, by the name the tests ask for
 

@@ -9,7 +9,7 @@ from torch import nn
 
 import latentkit
 from latentkit.errors import CheckpointError, ConfigError
-from latentkit.generators import GeneratorLike, load_python_generator, wrap_generator
+from latentkit.generator.contract import GeneratorLike, load_python_generator, wrap_generator
 
 # Three generators a user might have written, none importing latentkit: a pytorch/examples
 # dcgan/main.py generator (64x64, Tanh, z as (B, nz, 1, 1)), a flat MLP with Tanh, and a
@@ -77,7 +77,7 @@ def classifier():
 def _two_classes(g, clf) -> list[int]:
     """The two classes this generator's samples are most often read as (a random generator's
     images are not every digit)."""
-    from latentkit.sampling import generate_and_classify
+    from latentkit.generator.sampling import generate_and_classify
 
     labels = generate_and_classify(g, clf, g.sample_latents(256, seed=0), images=False).probs.argmax(1)
     counts = torch.bincount(labels, minlength=10)
@@ -118,8 +118,8 @@ def test_user_generators_go_through_every_analysis_from_the_cli(run_cli, user_fi
         "plane": ["--dims", "0,1", "--resolution", 4],
         "eval": ["--samples", 20, "--ppl-paths", 2],
     }
-    from latentkit.results import read_attrs
-    from latentkit.weights import sha256
+    from latentkit.generator.weights import sha256
+    from latentkit.results.stored import read_attrs
 
     for command, args in runs.items():
         result = run_cli(command, "--model", spec, *args, "--out", f"out/{command}")
@@ -219,7 +219,7 @@ def test_bad_python_generators_give_one_line(run_cli, tmp_path, body, match):
 def test_the_classifier_follows_the_generators_dataset(run_cli, tmp_path):
     result = run_cli("sweep", "--model", "fashion-mnist-dcgan", "--dims", "3", "--out", "o")
     assert result.exit_code == 0, result.output
-    from latentkit.results import read_attrs
+    from latentkit.results.stored import read_attrs
 
     attrs = read_attrs(tmp_path / "o" / "sweep.h5")
     assert attrs["classifier"] == "fashion-mnist-classifier" and attrs["generator_dataset"] == "fashion-mnist"
@@ -238,7 +238,7 @@ def test_a_classifier_of_another_dataset_is_refused_unless_allowed(run_cli, tmp_
     if command == "sweep":
         allowed = run_cli(command, *mismatch, *args, "--allow-mismatch", "--out", "o")
         assert allowed.exit_code == 0, allowed.output
-        from latentkit.results import read_attrs
+        from latentkit.results.stored import read_attrs
 
         attrs = read_attrs(tmp_path / "o" / "sweep.h5")
         assert attrs["allow_mismatch"] == 1 and attrs["classifier_dataset"] == "mnist"
@@ -283,8 +283,8 @@ def test_the_plain_torch_example_loads_through_mygen(run_cli, tmp_path, monkeypa
 
 
 def test_new_weights_carry_their_dataset_without_a_card(tmp_path):
+    from latentkit.generator.weights import read_weights, save_weights
     from latentkit.models import GANConfig, Generator
-    from latentkit.weights import read_weights, save_weights
 
     path = save_weights(Generator(GANConfig("r004-mlp", 8, 4, dataset="fashion-mnist")), tmp_path / "g.safetensors",
                         "generator")

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from latentkit.geometry import lerp, slerp
+from latentkit.space.geometry import lerp, slerp
 
 T = torch.linspace(0, 1, 11)
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from latentkit.data import load_images
+from latentkit.data.datasets import load_images
+from latentkit.data.images import RealImages, load_dataset_images, load_image_files, preprocess
 from latentkit.errors import ConfigError
-from latentkit.images import RealImages, load_dataset_images, load_image_files, preprocess
 
 
 def draw_nine(side: int, box: tuple[int, int, int, int], ink: int, paper: int) -> Image.Image:

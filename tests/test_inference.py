@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from latentkit.inference import fold_batchnorm, inference_copy
+from latentkit.generator.inference import fold_batchnorm, inference_copy
 from latentkit.models import ARCHS, Classifier, ClassifierConfig, GANConfig, Generator
 
 
@@ -62,7 +62,7 @@ def test_batchnorm_after_an_activation_is_kept():
     (4, 2, (4, 3), (2, 1), (1, 0), True, 6),  # rectangular kernel, stride and padding
 ])
 def test_image_conv_transpose_as_matmul_equals_the_layer(c_in, c_out, kernel, stride, padding, bias, size):
-    from latentkit.inference import ImageConvTranspose2d
+    from latentkit.generator.inference import ImageConvTranspose2d
 
     torch.manual_seed(0)
     conv = nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=bias)

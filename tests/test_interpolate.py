@@ -41,7 +41,7 @@ def test_refine_raises_endpoint_confidence(models):
     """From latents the classifier reads as 6 with little confidence, refining must raise it a lot
     (a no-op refine fails this) and keep the latent near the prior's typical norm."""
     from latentkit.analyses.interpolate import refine_latent
-    from latentkit.sampling import generate_and_classify
+    from latentkit.generator.sampling import generate_and_classify
 
     g, clf = models
     z = g.sample_latents(512, seed=1)

@@ -9,9 +9,9 @@ from conftest import assert_one_line_error
 
 import latentkit
 from latentkit.analyses import InvertResult, invert
+from latentkit.data.images import RealImages, load_dataset_images
 from latentkit.errors import ConfigError
-from latentkit.images import RealImages, load_dataset_images
-from latentkit.inversion import InvertConfig, invert_images, learning_rate
+from latentkit.space.inversion import InvertConfig, invert_images, learning_rate
 
 
 def test_learning_rate_warms_up_and_ramps_down():
@@ -30,9 +30,11 @@ def bundled():
 @pytest.mark.slow
 def test_images_the_generator_drew_are_recovered(bundled):
     """Inverting G(z*) for random z* gives back G(z*) at PSNR >= 30 dB."""
-    from latentkit.sampling import generate_and_classify, ready_models
+    from latentkit.generator.handle import Models
+    from latentkit.generator.sampling import generate_and_classify
 
-    g, clf, _ = ready_models(*bundled)
+    models = Models.of(*bundled)
+    g, clf = models.generator, models.classifier
     targets = generate_and_classify(g, clf, g.sample_latents(6, seed=11)).images
     _, recon, _ = invert_images(g, clf, targets, InvertConfig(steps=300, restarts=4, feature_weight=0, seed=1))
     mse = ((recon.float() - targets.float()) / 255).pow(2).mean((1, 2))
@@ -77,7 +79,7 @@ def test_measures_and_reachability_known_answers():
 
 
 def test_invert_test_digits_round_trip_and_replot(bundled, tmp_path):
-    from latentkit.replot import replot
+    from latentkit.results.replot import replot
 
     real = load_dataset_images("mnist", "test", "0:6")
     r = invert(*bundled, real, InvertConfig(steps=20, restarts=1), nearest_pool=200)

@@ -5,7 +5,7 @@ from conftest import assert_one_line_error
 
 from latentkit.analyses.latent_map import MapResult, latent_map
 from latentkit.errors import ConfigError
-from latentkit.weights import save_weights
+from latentkit.generator.weights import save_weights
 
 
 def test_pca_map_of_the_latent_space(known_generator, random_classifier):

@@ -7,8 +7,8 @@ from browser import bokeh_ready, on_screen
 from conftest import assert_one_line_error
 
 from latentkit.analyses.latent_map import MapResult
-from latentkit.map_html import generate_images, map_page, png_data_uri, write_map_html
-from latentkit.weights import save_weights
+from latentkit.generator.weights import save_weights
+from latentkit.web.map_page import generate_images, map_page, png_data_uri, write_map_html
 
 page = browser.page  # the fixture, by the name the tests ask for
 
@@ -119,7 +119,7 @@ def test_map_html_in_chromium_offline_renders_points_and_hover_images(page, tmp_
 def test_generated_images_match_the_generator(known_generator, n):
     import torch
 
-    from latentkit.pixels import to_uint8
+    from latentkit.data.pixels import to_uint8
 
     z = known_generator.sample_latents(5, seed=n).numpy()
     with torch.no_grad():

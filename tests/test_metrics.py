@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from latentkit import metrics as M
-from latentkit.geometry import slerp
+from latentkit.measure import metrics as M
+from latentkit.space.geometry import slerp
 
 
 def _clusters(n_per: int, centres: int = 10, dim: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

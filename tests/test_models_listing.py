@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from latentkit.generator.quality import summary, verdict
 from latentkit.names import ARCH_NAMES
-from latentkit.quality import summary, verdict
 
 BALANCED = {"confident_fraction": 0.85, "class_entropy": 0.99, "min_class_share": 0.056,
             "class_shares": [0.1] * 10}

@@ -3,8 +3,8 @@
 import pytest
 
 from latentkit.errors import ConfigError
+from latentkit.generator.sampling import check_class
 from latentkit.names import CLASSES, class_choices, class_index
-from latentkit.sampling import check_class
 
 FASHION = CLASSES["fashion-mnist"]
 

@@ -32,12 +32,12 @@ def test_unwritable_output_folders_are_named_before_any_work(tmp_path, out, matc
 @pytest.mark.parametrize("command", [FAST_SWEEP, ["interpolate", "--from", "1", "--to", "2"],
                                      ["map", "--samples", "20"], ["plane", "--dims", "1,2"], ["eval"]])
 def test_cli_refuses_an_unwritable_out_before_loading_models(run_cli, tmp_path, monkeypatch, command):
-    import latentkit.analysis_run
+    from latentkit.generator.handle import Models
 
     def fail(*args, **kwargs):
         raise AssertionError("models were loaded before the output folder was checked")
 
-    monkeypatch.setattr(latentkit.analysis_run, "load_models", fail)
+    monkeypatch.setattr(Models, "load", fail)
     (tmp_path / "afile").write_text("")
     assert_one_line_error(run_cli(*command, "--out", "afile/o"), "afile is a file, not a folder")
 
@@ -61,7 +61,7 @@ def test_ctrl_c_is_held_until_the_block_ends():
 
 def test_ctrl_c_while_writing_the_result_leaves_nothing(run_cli, tmp_path, monkeypatch):
     """The h5 is being written when Ctrl-C comes: nothing is committed, exit 130, one line."""
-    from latentkit.results import StoredResult
+    from latentkit.results.stored import StoredResult
 
     save = StoredResult.save
 
@@ -77,15 +77,15 @@ def test_ctrl_c_while_writing_the_result_leaves_nothing(run_cli, tmp_path, monke
 
 
 def test_ctrl_c_while_drawing_the_figure_leaves_no_lone_h5(run_cli, tmp_path, monkeypatch):
-    import latentkit.plotting
+    import latentkit.results.plotting
 
-    save_figure = latentkit.plotting.save_figure
+    save_figure = latentkit.results.plotting.save_figure
 
     def interrupted(fig, path, dpi=120):
         os.kill(os.getpid(), signal.SIGINT)
         return save_figure(fig, path, dpi)
 
-    monkeypatch.setattr(latentkit.plotting, "save_figure", interrupted)
+    monkeypatch.setattr(latentkit.results.plotting, "save_figure", interrupted)
     assert run_cli(*FAST_SWEEP, "--out", "o").exit_code == 130
     assert not (tmp_path / "o" / "sweep.h5").exists() and not (tmp_path / "o" / "sweep.png").exists()
 

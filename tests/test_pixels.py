@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from latentkit.pixels import to_native, to_uint8, to_unit28
+from latentkit.data.pixels import to_native, to_uint8, to_unit28
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def test_padding_round_trip_is_exact(digits, size, value_range):
 
 
 def test_64_resize_round_trip_is_close():
-    from latentkit.data import load_images
+    from latentkit.data.datasets import load_images
 
     digits = load_images("mnist", train=False, limit=64).images
     back = to_unit28(to_native(digits, "symmetric", 64), "symmetric", 64)

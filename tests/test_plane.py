@@ -5,8 +5,8 @@ from conftest import assert_one_line_error
 import latentkit
 from latentkit.analyses.plane import PlaneResult, plane
 from latentkit.errors import ConfigError
-from latentkit.sampling import generate_and_classify
-from latentkit.weights import save_weights
+from latentkit.generator.sampling import generate_and_classify
+from latentkit.generator.weights import save_weights
 
 
 def test_dims_plane_sets_the_two_coordinates(known_generator, random_classifier):

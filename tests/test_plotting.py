@@ -8,7 +8,7 @@ import torch
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from latentkit import plotting
+from latentkit.results import plotting
 
 
 def test_class_palette_has_ten_distinct_colours_and_no_grey():
@@ -44,7 +44,7 @@ def test_sample_grids_are_black_ink_on_white(tmp_path, ink, expected):
 def test_progress_gif_frames_carry_their_label(tmp_path):
     from PIL import Image
 
-    from latentkit.plotting import LABEL_STRIP, save_gif
+    from latentkit.results.plotting import LABEL_STRIP, save_gif
 
     frames = []
     for i in range(2):

@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 
-from latentkit.progress import Phases, generate_with_progress
-from latentkit.sampling import generate_and_classify
-from latentkit.weights import save_weights
+from latentkit.generator.sampling import generate_and_classify
+from latentkit.generator.weights import save_weights
+from latentkit.progress import Phases
 
 TINY_TRAIN = ["train", "--width", "4", "--limit", "512", "--batch-size", "64", "--epochs", "1", "--out", "run"]
 
@@ -27,12 +27,12 @@ def test_phases_count_each_phase_once_whatever_fractions_were_reported():
     assert bar.done == pytest.approx(3.0)
 
 
-def test_chunked_generation_gives_the_same_arrays(known_generator, random_classifier, monkeypatch):
-    monkeypatch.setattr("latentkit.progress.CHUNK", 100)  # 3 chunks, the last one short
+def test_generation_with_a_bar_gives_the_same_arrays_and_fills_it(known_generator, random_classifier):
     z = known_generator.sample_latents(250, seed=0)
     with Phases("x", 1, enabled=False) as bar:
         bar.start("generating")
-        chunked = generate_with_progress(known_generator, random_classifier, z, bar, features=True)
+        chunked = generate_and_classify(known_generator, random_classifier, z, batch_size=100, features=True,
+                                        bar=bar)  # 3 batches, the last one short
         assert bar.done == pytest.approx(1.0)
     whole = generate_and_classify(known_generator, random_classifier, z, features=True)
     for a, b in zip(chunked, whole, strict=True):

@@ -4,7 +4,7 @@ import pytest
 from conftest import assert_one_line_error
 
 from latentkit.errors import ResultFileError
-from latentkit.results import describe_result, load_result, save_result
+from latentkit.results.stored import describe_result, load_result, save_result
 
 PROV = {"seed": 3, "command": "latentkit test", "generator": "g", "generator_sha256": "ab", "classifier": None}
 
@@ -85,7 +85,7 @@ def _edit(path, **changes):
 
 def test_truncated_file_is_refused_by_every_reader(sweep_file):
     from latentkit.analyses.sweep import SweepResult
-    from latentkit.results import read_attrs
+    from latentkit.results.stored import read_attrs
 
     data = sweep_file.read_bytes()
     sweep_file.write_bytes(data[: len(data) // 2])
@@ -144,7 +144,7 @@ def test_interpolation_frames_must_agree_with_latents(interpolation_result, tmp_
 
 
 def test_optional_arrays_may_be_absent():
-    from latentkit.results import check_shapes
+    from latentkit.results.stored import check_shapes
 
     shapes = {"z": ("samples", "latent_dim"), "images": ("samples", 28, 28)}
     check_shapes("m.h5", shapes, {"z": np.zeros((5, 3)), "images": None}, ["a"])
@@ -223,7 +223,7 @@ def test_replot_turns_drawing_errors_into_result_file_errors(interpolation_resul
 
     import matplotlib.pyplot as plt
 
-    from latentkit.replot import replot
+    from latentkit.results.replot import replot
 
     path = interpolation_result.save(tmp_path / "i.h5")
     with h5py.File(path, "r") as f:

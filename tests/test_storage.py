@@ -17,7 +17,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
 
 
 def test_written_files_follow_the_umask(tmp_path, tiny_generator_file):
-    from latentkit.weights import load_weights, save_weights
+    from latentkit.generator.weights import load_weights, save_weights
 
     old = os.umask(0o022)
     try:

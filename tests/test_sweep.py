@@ -4,7 +4,7 @@ from conftest import assert_one_line_error
 
 from latentkit.analyses.sweep import SweepResult, sweep
 from latentkit.errors import ConfigError
-from latentkit.weights import save_weights
+from latentkit.generator.weights import save_weights
 
 
 def test_shapes_and_the_swept_coordinate(known_generator, random_classifier):

@@ -9,11 +9,11 @@ from conftest import assert_one_line_error, assert_same_run, final_weights
 from PIL import Image
 
 from latentkit.errors import ConfigError, TrainingError
+from latentkit.generator.registry import load_generator
+from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
-from latentkit.registry import load_generator
-from latentkit.run_artifacts import read_history
-from latentkit.training import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
-from latentkit.weights import save_weights
+from latentkit.training.artifacts import read_history
+from latentkit.training.gan import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
 
 TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
 
@@ -239,9 +239,9 @@ class _FakeClock:
 
 
 def test_max_minutes_stops_on_the_cpu_clock_and_resume_grants_more(tmp_path, monkeypatch):
-    import latentkit.training
+    import latentkit.training.gan
 
-    monkeypatch.setattr(latentkit.training, "time", _FakeClock())
+    monkeypatch.setattr(latentkit.training.gan, "time", _FakeClock())
     quiet = dict(progress=False, log=lambda s: None)
     budget = dict(TINY, epochs=100, clock="cpu")
     card = train_gan(TrainConfig(**budget, max_minutes=0.1), tmp_path / "run", **quiet)  # 6 s = 3 steps
@@ -276,8 +276,8 @@ def test_on_epoch_end_sees_each_epoch_and_can_finish_the_run(tmp_path):
 
 
 def test_run_artifacts_take_data_not_a_trainer(tmp_path):
-    from latentkit import run_artifacts
     from latentkit.models import GANConfig, Generator
+    from latentkit.training import artifacts as run_artifacts
 
     torch.manual_seed(0)
     g = Generator(GANConfig("dcgan", latent_dim=16, width=4)).train()

@@ -10,8 +10,8 @@ from conftest import DATA_DIR, assert_one_line_error
 
 from latentkit.analyses.truncation import METRICS, TruncationResult, truncation_sweep
 from latentkit.errors import ConfigError
-from latentkit.sampling import check_truncation, latent_mean, prior_latents
-from latentkit.weights import save_weights
+from latentkit.generator.sampling import check_truncation, latent_mean, prior_latents
+from latentkit.generator.weights import save_weights
 
 
 def test_prior_latents_scale_the_zoo_prior_toward_zero(known_generator):
@@ -76,7 +76,7 @@ def swept(known_generator, random_classifier):
 
 
 def test_sweep_scores_the_same_draws_at_every_psi(swept, known_generator, random_classifier):
-    from latentkit.sampling import generate_and_classify
+    from latentkit.generator.sampling import generate_and_classify
 
     assert swept.psis.tolist() == [1.0, 0.5, 0.02] and set(swept.metrics) == set(METRICS)
     for i, psi in enumerate(swept.psis):
@@ -95,7 +95,7 @@ def test_strong_truncation_collapses_variety(swept):
 
 
 def test_sweep_round_trip_tables_and_replot(swept, tmp_path):
-    from latentkit.replot import replot
+    from latentkit.results.replot import replot
 
     swept.save(tmp_path / "t.h5", {"seed": 0})
     back = TruncationResult.load(tmp_path / "t.h5")

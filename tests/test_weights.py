@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from latentkit.errors import CheckpointError
+from latentkit.generator.weights import load_weights, read_weights, save_weights
 from latentkit.models import Classifier, ClassifierConfig, Generator
-from latentkit.weights import load_weights, read_weights, save_weights
 
 
 def test_generator_round_trip_rebuilds_from_metadata(tiny_generator_file):
@@ -73,7 +73,7 @@ def test_a_full_disk_while_saving_weights_is_one_error_and_no_file(tmp_path):
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "from latentkit.errors import OutputError\n"
         "from latentkit.models import GANConfig, Generator\n"
-        "from latentkit.weights import save_weights\n"
+        "from latentkit.generator.weights import save_weights\n"
         "try:\n"
         "    save_weights(Generator(GANConfig('dcgan', 100, 32)), sys.argv[1] + '/g.safetensors', 'generator')\n"
         "except OutputError as err:\n"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from latentkit.data import check_dataset
+from latentkit.data.datasets import check_dataset
 from latentkit.names import CLASSES
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from latentkit.data import check_dataset
+from latentkit.data.datasets import check_dataset
+from latentkit.data.pixels import to_native, to_unit28
 from latentkit.errors import ConfigError
 from latentkit.models.config import GANConfig
 from latentkit.models.zoo import dcgan_init_, get_arch
-from latentkit.pixels import to_native, to_unit28
 
 
 class ZooNet(nn.Module):

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentkit import plotting
-from latentkit.cards import new_card, write_card
-from latentkit.configs import TrainConfig
-from latentkit.pixels import to_unit_range
+from latentkit.data.pixels import to_unit_range
+from latentkit.generator.cards import new_card, write_card
+from latentkit.generator.weights import save_weights
 from latentkit.progress import Phases
+from latentkit.results import plotting
 from latentkit.storage import atomic_path, folder_lock, missing_folders, remove_empty_folders
-from latentkit.weights import save_weights
+from latentkit.training.configs import TrainConfig
 
 HISTORY_ATTRS = {
     "loss_D": "discriminator BCE loss on a real + a fake batch, per step",
@@ -97,7 +97,7 @@ def sample_metrics(generator: torch.nn.Module, classifier: torch.nn.Module, samp
                    classifier_name: str, allow_mismatch: bool = False, bar: Phases | None = None) -> dict:
     """Classifier-read quality of `samples` seeded samples, with the classifier that read them;
     `bar` (if given) advances as they are generated."""
-    from latentkit.metrics import classify_samples, sample_quality
+    from latentkit.measure.metrics import classify_samples, sample_quality
 
     probs = classify_samples(generator, classifier, samples, seed=seed, bar=bar)
     return {"classifier": classifier_name, "classifier_dataset": classifier.config.dataset,

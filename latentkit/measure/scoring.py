@@ -15,11 +15,11 @@ import os
 
 import torch
 
-from latentkit import metrics as M
-from latentkit.data import load_images
-from latentkit.generators import GeneratorLike
+from latentkit.data.datasets import load_images
+from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.sampling import classify_images, generate_and_classify
+from latentkit.measure import metrics as M
 from latentkit.models import Classifier
-from latentkit.sampling import classify_images, generate_and_classify
 
 
 class Scorer:

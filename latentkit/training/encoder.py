@@ -23,11 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentkit.cards import new_card, write_card
-from latentkit.data import check_dataset
+from latentkit.data.datasets import check_dataset
 from latentkit.errors import CheckpointError, ConfigError, LatentkitError, TrainingError, first_line
-from latentkit.generators import GeneratorLike, check_interface, module_device
-from latentkit.inference import inference_copy
+from latentkit.generator.cards import new_card, write_card
+from latentkit.generator.contract import GeneratorLike, check_interface, module_device
+from latentkit.generator.inference import inference_copy
 from latentkit.limits import MAX_BATCH, MAX_LATENT_DIM, MAX_WIDTH, check_finite, check_seed, check_size
 from latentkit.storage import atomic_paths, check_writable
 
@@ -197,8 +197,8 @@ def measure(encoder: Encoder, generator: nn.Module, config: EncoderTrainConfig) 
 
 
 def _real_metrics(encoder: Encoder, generator: nn.Module, config: EncoderTrainConfig) -> dict:
-    from latentkit.data import load_images
-    from latentkit.pixels import to_native
+    from latentkit.data.datasets import load_images
+    from latentkit.data.pixels import to_native
 
     real = load_images(encoder.config.dataset, train=False, data_dir=config.data_dir, limit=config.real_images)
     x = to_native(real.images).to(module_device(generator))  # (N, 1, 28, 28) in [0, 1]
@@ -229,7 +229,7 @@ def save_encoder(encoder: Encoder, path: str | os.PathLike, card: dict | None = 
 
         save_encoder(enc, "trained/mnist-dcgan-encoder.safetensors", card)   # + mnist-dcgan-encoder.json
     """
-    from latentkit.weights import save_weights
+    from latentkit.generator.weights import save_weights
 
     path = Path(path)
     paths = [path] if card is None else [path, Path(card_path or path.with_suffix(".json"))]
@@ -263,7 +263,7 @@ def load_encoder(path: str | os.PathLike, latent_dim: int | None = None,
 
 def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Tensors and metadata of an encoder file, with finite weights."""
-    from latentkit.weights import read_weights
+    from latentkit.generator.weights import read_weights
 
     state, meta = read_weights(path, kinds=(KIND,), maker="`latentkit train-encoder`")
     broken = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
@@ -282,9 +282,9 @@ def train_encoder_run(
         weights, card_path, card = train_encoder_run("mnist-dcgan", "runs/encoder-mnist-dcgan", EncoderTrainConfig())
     """
     from latentkit.device import pick_device
-    from latentkit.registry import load_generator, resolve
-    from latentkit.run_artifacts import locked_run_folder
-    from latentkit.weights import sha256
+    from latentkit.generator.registry import load_generator, resolve
+    from latentkit.generator.weights import sha256
+    from latentkit.training.artifacts import locked_run_folder
 
     config.validate()
     out = check_writable(out)

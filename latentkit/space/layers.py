@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike, module_device
-from latentkit.sampling import prior_latents
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.sampling import prior_latents
 
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 _LINEAR_IN_Z = (nn.Linear, nn.ConvTranspose2d, nn.Conv2d)

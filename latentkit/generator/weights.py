@@ -93,7 +93,7 @@ def load_weights(path: str | os.PathLike, expect: str | None = None, device: str
 
 def _card_dataset(path: Path) -> str:
     """The dataset named by the card beside a weights file (NAME.json or the run's card.json), else mnist."""
-    from latentkit.cards import read_card
+    from latentkit.generator.cards import read_card
 
     for card_path in (path.with_suffix(".json"), path.parent / "card.json"):
         card = read_card(card_path)

@@ -17,16 +17,16 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from latentkit.cards import read_card
 from latentkit.errors import CheckpointError
-from latentkit.quality import card_verdict, summary
+from latentkit.generator.cards import read_card
+from latentkit.generator.quality import card_verdict, summary
 
 # Listing models and completing their names read only JSON cards: torch (and everything that
 # imports it) is imported by the functions that load weights, so `latentkit models` is instant.
 if TYPE_CHECKING:
     import torch
 
-    from latentkit.generators import GeneratorLike
+    from latentkit.generator.contract import GeneratorLike
     from latentkit.models import Classifier
 
 DEFAULT_GENERATOR = "mnist-dcgan"
@@ -52,7 +52,7 @@ def default_classifier(dataset: str) -> str:
 def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
     """Turn a bundled name, run folder or file path into the file to load (for a
     `file.py:function` generator, the Python file)."""
-    from latentkit.generators import is_python_spec
+    from latentkit.generator.contract import is_python_spec
 
     text = str(name_or_path)
     if not text.strip():
@@ -89,13 +89,13 @@ def load_generator(
         g = latentkit.load_generator()                  # bundled MNIST dcgan
         images = g(g.sample_latents(16, seed=0))        # (16, 1, 28, 28) in [0, 1]
     """
-    from latentkit.generators import (
+    from latentkit.generator.contract import (
         is_python_spec,
         is_torchscript,
         load_python_generator,
         load_torchscript_generator,
     )
-    from latentkit.weights import load_weights
+    from latentkit.generator.weights import load_weights
 
     path = resolve(name_or_path, "generator")
     if is_python_spec(str(name_or_path)):
@@ -113,7 +113,7 @@ def load_classifier(
         clf = latentkit.load_classifier("fashion-mnist-classifier")
         labels = clf(images).argmax(1)
     """
-    from latentkit.weights import load_weights
+    from latentkit.generator.weights import load_weights
 
     return load_weights(resolve(name_or_path, "classifier"), expect="classifier", device=device)
 

@@ -15,17 +15,17 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from latentkit.cards import new_card, write_card
-from latentkit.configs import ClassifierTrainConfig
-from latentkit.data import load_images
+from latentkit.data.datasets import load_images
+from latentkit.data.pixels import to_native
 from latentkit.device import pick_device
 from latentkit.errors import TrainingError
+from latentkit.generator.cards import new_card, write_card
+from latentkit.generator.sampling import BATCH
+from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
-from latentkit.pixels import to_native
-from latentkit.run_artifacts import locked_run_folder
-from latentkit.sampling import BATCH
 from latentkit.storage import check_writable
-from latentkit.weights import save_weights
+from latentkit.training.artifacts import locked_run_folder
+from latentkit.training.configs import ClassifierTrainConfig
 
 __all__ = ["ClassifierTrainConfig", "accuracy", "augment", "train_classifier"]
 

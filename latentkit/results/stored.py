@@ -268,6 +268,24 @@ def _matches(value: Any, hint: Any) -> bool:
     return True  # arrays and anything exotic are checked elsewhere
 
 
+# analysis name -> its result class; each class adds itself when its module is imported.
+RESULT_CLASSES: dict[str, type[StoredResult]] = {}
+
+
+def result_class(analysis: str) -> type[StoredResult]:
+    """The result class of an analysis name ("sweep", "map", ...), as a file's `analysis` attribute
+    gives it. The analyses register themselves: importing the `latentkit.analyses` package imports
+    every analysis module in it (by name, as a plugin is found), so a new module needs no list here."""
+    if analysis not in RESULT_CLASSES:
+        import importlib
+
+        importlib.import_module("latentkit.analyses")
+    if analysis not in RESULT_CLASSES:
+        raise ResultFileError(f"{safe_text(analysis, 60)} results cannot be read by this version of latentkit; "
+                              f"it reads {', '.join(sorted(RESULT_CLASSES))}")
+    return RESULT_CLASSES[analysis]
+
+
 class StoredResult:
     """Mixin for analysis result dataclasses: one result <-> one HDF5 file.
 
@@ -290,6 +308,8 @@ class StoredResult:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "ANALYSIS" in cls.__dict__:  # an analysis' result class: findable by its name from a file
+            RESULT_CLASSES[cls.ANALYSIS] = cls
         # @dataclass adds a __repr__ that prints every array in full (tens of kB); it keeps
         # one the class already has, so the short one is put on each subclass before that.
         if "__repr__" not in cls.__dict__:
@@ -355,10 +375,12 @@ class StoredResult:
 
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
         """The result's tabular parts: table name -> columns (name -> (rows,) array), the default
-        table first. Which tables each analysis has is in latentkit/tables.py and the README."""
-        from latentkit.tables import TABLES
+        table first. Each analysis' result class defines its own (the README lists them)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no tables")
 
-        return TABLES[self.ANALYSIS](self)
+    def draw(self):
+        """The analysis' figure of this result (a matplotlib Figure, or an Axes on one)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no figure")
 
     def to_dataframe(self, table: str | None = None):
         """One table as a pandas DataFrame (default: the first of `tables()`); needs pandas.
@@ -395,9 +417,7 @@ class StoredResult:
         """The figure the analysis draws for this result (matplotlib Figure), as `latentkit plot` saves it."""
         from matplotlib.figure import Figure
 
-        from latentkit.replot import renderer
-
-        drawn = renderer(self.ANALYSIS)[1](self)
+        drawn = self.draw()
         return drawn if isinstance(drawn, Figure) else drawn.figure
 
     def _short_repr(self) -> str:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import torch
 
+from latentkit.data.pixels import to_native
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike, module_device
-from latentkit.inference import inference_copy
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.inference import inference_copy
 from latentkit.models import Classifier
-from latentkit.pixels import to_native
 
 INITS = ("auto", "encoder", "random")
 
@@ -73,7 +73,7 @@ def invert_images(
     Works on inference copies of both models (made here unless given), never on the originals.
     `start` (N, d) replaces the first restart's random start (an encoder's guess). `progress`,
     if given, is called with the fraction done."""
-    from latentkit.pixels import to_uint8
+    from latentkit.data.pixels import to_uint8
 
     if config.init not in INITS:
         raise ConfigError(f"init must be one of {', '.join(INITS)}, got {config.init!r}")

@@ -63,7 +63,7 @@ def load_dataset_images(
 
     Raises ConfigError for an unknown split or an index outside it (naming the split's size).
     """
-    from latentkit.data import load_images  # torch loads only when a dataset is asked for
+    from latentkit.data.datasets import load_images  # torch loads only when a dataset is asked for
 
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from latentkit.generators import module_device
+from latentkit.generator.contract import module_device
 
 _FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 

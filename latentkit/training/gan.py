@@ -20,13 +20,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from latentkit import distributed, run_artifacts
-from latentkit.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
-from latentkit.data import load_images
+from latentkit.data.datasets import load_images
 from latentkit.device import pick_device
 from latentkit.errors import CheckpointError, ConfigError, TrainingError
 from latentkit.models import Classifier, Discriminator, Generator
 from latentkit.storage import atomic_path, check_writable
+from latentkit.training import artifacts as run_artifacts
+from latentkit.training import distributed
+from latentkit.training.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
 
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
 CHECKPOINT = "checkpoint.pt"
@@ -49,7 +50,7 @@ class TrainState:
     train_images: int = 0  # size of the training set used
     world_size: int = 1  # processes training together (torchrun); a run resumes with as many
     history: dict | None = None  # name -> list of per-step floats, see STATS (means over the ranks)
-    scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.scoring)
+    scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.measure.scoring)
 
 
 class _StopFlag:
@@ -108,7 +109,7 @@ class GANTrainer:
         card = trainer.fit()
 
     train_gan() is the usual entry: it also checks the folder can be written and locks it.
-    Under torchrun (latentkit.distributed), construct it inside distributed.process_group:
+    Under torchrun (latentkit.training.distributed), construct it inside distributed.process_group:
     every rank then trains its share of each global batch, and rank 0 alone writes the folder.
     """
 
@@ -154,12 +155,12 @@ class GANTrainer:
 
     @property
     def classifier_name(self) -> str:
-        from latentkit.registry import default_classifier
+        from latentkit.generator.registry import default_classifier
 
         return default_classifier(self.cfg.dataset) if self.cfg.classifier is None else self.cfg.classifier
 
     def _load_classifier(self) -> Classifier:
-        from latentkit.registry import default_classifier, load_classifier
+        from latentkit.generator.registry import default_classifier, load_classifier
 
         name, dataset = self.classifier_name, self.cfg.dataset
         clf = load_classifier(name, device=self.device)
@@ -353,7 +354,7 @@ class GANTrainer:
         return card
 
     def _scorer(self):
-        from latentkit.scoring import Scorer
+        from latentkit.measure.scoring import Scorer
 
         return Scorer(self.classifier, self.cfg.dataset, self.cfg.eval_samples, self.cfg.seed, self.cfg.data_dir)
 

@@ -4,7 +4,10 @@ Why a Bokeh server: every control calls back into Python over one websocket (no 
 ours), BokehJS is served by the process itself (nothing fetched from the internet), and it is the
 library map.html is drawn with, so explore adds no dependency.
 
-    serve(setup, folder, "127.0.0.1", 8765, open_browser=True)   # blocks until Ctrl-C
+    serve(setup, lambda: Explorer(setup), folder, "127.0.0.1", 8765)   # blocks until Ctrl-C
+
+The page is handed what it shows (the setup) and how to make one tab's state (an Explorer of
+analyses/explore.py): it reads their attributes and calls their methods, and imports neither.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ import socket
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from latentkit.analyses.explore import SLIDER_RANGE, Explorer, Setup
 from latentkit.errors import ConfigError, LatentkitError
-from latentkit.map_html import png_data_uri
-from latentkit.plotting import class_color
+from latentkit.results.plotting import class_color
+from latentkit.web.map_page import png_data_uri
 
 IMAGE_PX = 224  # the 28x28 digit drawn 8x, pixels kept sharp
+
+SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 the prior has no mass
 
 
 def check_port(host: str, port: int) -> None:
@@ -52,14 +57,14 @@ def plane_rgba(probs: np.ndarray) -> np.ndarray:
     return (rgba * 255).round().astype(np.uint8).view(np.uint32)[..., 0]
 
 
-def build_document(doc, setup: Setup, folder: Path, command: str | None) -> None:
-    """Lay out one session's page on `doc` and wire its controls to a fresh Explorer."""
+def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, command: str | None) -> None:
+    """Lay out one session's page on `doc` and wire its controls to a fresh state (an Explorer)."""
     from bokeh.events import Tap
     from bokeh.layouts import column, row
     from bokeh.models import Button, ColumnDataSource, Div, Select, Slider, TapTool
     from bokeh.plotting import figure
 
-    state = Explorer(setup)
+    state = new_state()
     names = setup.classifier.classes
     quiet = [False]  # True while sliders are zeroed by code, so each zeroing does not redraw
 
@@ -157,15 +162,15 @@ def build_document(doc, setup: Setup, folder: Path, command: str | None) -> None
     redraw()
 
 
-def serve(setup: Setup, folder: Path, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True,
-          command: str | None = None, ready: Callable[[str], None] | None = None) -> None:
+def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.0.1", port: int = 8765,
+          open_browser: bool = True, command: str | None = None, ready: Callable[[str], None] | None = None) -> None:
     """Serve the explorer on http://host:port/ until Ctrl-C, then stop cleanly. `ready(url)` is
     called once the server listens (the CLI prints the address)."""
     from bokeh.application import Application
     from bokeh.application.handlers.function import FunctionHandler
     from bokeh.server.server import Server
 
-    app = Application(FunctionHandler(lambda doc: build_document(doc, setup, folder, command)))
+    app = Application(FunctionHandler(lambda doc: build_document(doc, setup, new_state, folder, command)))
     try:
         server = Server({"/": app}, address=host, port=port, num_procs=1,
                         allow_websocket_origin=[f"{host}:{port}", f"localhost:{port}"])

@@ -6,13 +6,12 @@ from typing import NamedTuple
 
 import torch
 
+from latentkit.data.pixels import to_native, to_uint8
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike, check_interface, check_outputs, module_device
-from latentkit.inference import inference_copy
+from latentkit.generator.contract import WRAP_HINT, GeneratorLike, module_device
+from latentkit.generator.inference import inference_copy
 from latentkit.models import Classifier
 from latentkit.names import class_choices, class_index
-from latentkit.pixels import to_native, to_uint8
-from latentkit.registry import default_classifier
 
 # Images per forward pass. On 2 CPU cores generate + classify ran at 5,500-5,900 images/s with
 # 200-384 and 4,250 with 1,000, whose activations overflow the cache (benchmarks/README.md).
@@ -26,34 +25,16 @@ class Generated(NamedTuple):
     features: torch.Tensor | None  # (N, F) classifier penultimate features, or None
 
 
-def ready_models(generator: GeneratorLike, classifier: Classifier, allow_mismatch: bool = False):
-    """(generator, classifier, record): inference copies of both, made once for a whole analysis,
-    after checking the generator contract and that the classifier reads the generator's dataset.
-    `record` (datasets, allow_mismatch) goes into the result's params."""
-    check_interface(generator)
-    if not isinstance(classifier, Classifier):
-        raise ConfigError(f"{type(classifier).__name__} is not a latentkit classifier; "
-                          "load one with latentkit.load_classifier()")
-    g_data, c_data = generator.dataset, classifier.config.dataset
-    if g_data != c_data and not allow_mismatch:
-        raise ConfigError(
-            f"the generator draws {g_data} but the classifier reads {c_data}: its labels would be meaningless; "
-            f"use the {default_classifier(g_data)} classifier (or --allow-mismatch to analyse it anyway)"
-        )
-    fast = inference_copy(generator)
-    check_outputs(fast)
-    record = {"generator_dataset": g_data, "classifier_dataset": c_data, "allow_mismatch": bool(allow_mismatch)}
-    return fast, inference_copy(classifier), record
-
-
 @torch.inference_mode()
 def generate_and_classify(
     generator: GeneratorLike, classifier: Classifier, z: torch.Tensor, batch_size: int = BATCH,
-    images: bool = True, features: bool = False,
+    images: bool = True, features: bool = False, bar=None,
 ) -> Generated:
     """Latents (N, d) -> uint8 images, class probabilities and (optionally) features, on CPU.
 
-    Works in batches and keeps images only as uint8, so memory stays small:
+    Works in batches and keeps images only as uint8, so memory stays small; every batch is
+    checked finite (a generator can be fine on a few latents and NaN on others); `bar`
+    (progress.Phases), if given, advances by each batch's share of `z`:
 
         images, probs, _ = generate_and_classify(g, clf, g.sample_latents(16, seed=0))
     """
@@ -61,14 +42,30 @@ def generate_and_classify(
     kept_images, probs, feats = [], [], []
     for zb in z.split(batch_size):
         x = generator(zb.to(module_device(generator))).to(module_device(classifier))
+        check_finite_images(generator, x, zb)
         f = classifier.features(x)
         probs.append(classifier.head(f).softmax(-1).cpu())
         if features:
             feats.append(f.cpu())
         if images:
             kept_images.append(to_uint8(x[:, 0]).cpu())
+        if bar is not None:
+            bar.advance(len(zb) / len(z))
     return Generated(torch.cat(kept_images) if images else None, torch.cat(probs),
                      torch.cat(feats) if features else None)
+
+
+def check_finite_images(generator: GeneratorLike, x: torch.Tensor, z: torch.Tensor) -> None:
+    """ConfigError if the images `x` drawn from latents `z` hold NaN or infinite pixels."""
+    if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != (1, 28, 28) or len(x) != len(z):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ConfigError(f"{type(generator).__name__} returned {shape} for {len(z)} latents, not images "
+                          f"({len(z)}, 1, 28, 28); " + WRAP_HINT)
+    bad = ~torch.isfinite(x).flatten(1).all(1)
+    if bad.any():
+        raise ConfigError(f"{type(generator).__name__} draws NaN or infinite pixels for {int(bad.sum())} of {len(z)} "
+                          "latents: its weights are broken (a diverged run?) or it fails on some inputs; "
+                          "pass another model")
 
 
 @torch.inference_mode()

@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from latentkit.generators import GeneratorLike, module_device
-from latentkit.geometry import lerp, slerp
+from latentkit.generator.contract import GeneratorLike, module_device
+from latentkit.generator.sampling import BATCH, generate_and_classify, prior_latents
 from latentkit.models import Classifier
-from latentkit.progress import Phases, generate_with_progress
-from latentkit.sampling import BATCH, prior_latents
+from latentkit.progress import Phases
+from latentkit.space.geometry import lerp, slerp
 
 # Goodfellow et al. 2014's sigma grid for MNIST (their parzen_ll.py: logspace(-1, 0, 10)).
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -33,7 +33,7 @@ def classify_samples(
     """Class probabilities (n, C) of n samples drawn from the prior with `seed`; `bar` (if given)
     advances as they are generated."""
     z = generator.sample_latents(n, seed=seed)
-    return generate_with_progress(generator, classifier, z, bar, batch_size=batch_size, images=False).probs
+    return generate_and_classify(generator, classifier, z, bar=bar, batch_size=batch_size, images=False).probs
 
 
 def sample_quality(probs: torch.Tensor, threshold: float = 0.9) -> dict:

@@ -1,5 +1,5 @@
-"""What every analysis command shares: load the models with provenance, check the output
-folder before any work, and write the HDF5 result with its figure as one unit.
+"""What every analysis command shares: check the output folder before any work, and write the
+HDF5 result with its figure as one unit (the models come from generator/handle.py's Models).
 """
 
 from __future__ import annotations
@@ -9,49 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from latentkit.device import pick_device
 from latentkit.errors import ConfigError
-from latentkit.generators import GeneratorLike
-from latentkit.models import Classifier
-from latentkit.registry import (
-    DEFAULT_GENERATOR,
-    default_classifier,
-    load_classifier,
-    load_generator,
-    resolve,
-)
-from latentkit.sampling import ready_models
 from latentkit.storage import atomic_paths, check_writable, folder_lock, same_file
-from latentkit.weights import sha256
 
 # Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png; a rerun into the same
 # folder removes the ones it does not write again, so no file outlives the result it came with.
 EXTRA_SUFFIXES = (".gif", ".html", ".npy")
-
-
-def load_models(
-    model: str | os.PathLike = DEFAULT_GENERATOR,
-    classifier: str | os.PathLike | None = None,
-    device: str = "auto",
-    allow_mismatch: bool = False,
-) -> tuple[GeneratorLike, Classifier, dict[str, Any]]:
-    """(generator, classifier, provenance), checked against each other before any work.
-
-    `classifier` None is the bundled classifier of the generator's dataset. Provenance names
-    both models, hashes the files they came from and records both datasets. The models are
-    returned as loaded (each analysis makes its own inference copies), so layer names are
-    the ones `print(generator)` shows (directions --layer).
-    """
-    dev = pick_device(device)
-    g_path = resolve(model, "generator")
-    g = load_generator(model, device=dev)
-    classifier = default_classifier(g.dataset) if classifier is None else classifier
-    c_path = resolve(classifier, "classifier")
-    clf = load_classifier(c_path, device=dev)
-    record = ready_models(g, clf, allow_mismatch)[2]
-    provenance = {"generator": str(model), "generator_sha256": sha256(g_path),
-                  "classifier": str(classifier), "classifier_sha256": sha256(c_path), **record}
-    return g, clf, provenance
 
 
 def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
@@ -80,7 +43,7 @@ def write_outputs(
     FOLDER/ANALYSIS.png and each extra (suffix -> writer(path)) beside them, all or nothing,
     while holding the folder's lock. Extras of an earlier run that this one does not write
     are removed."""
-    from latentkit.plotting import save_figure
+    from latentkit.results.plotting import save_figure
 
     extras = extras or {}
     paths = [folder / f"{analysis}.h5", folder / f"{analysis}.png", *(folder / f"{analysis}{s}" for s in extras)]

@@ -22,9 +22,9 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
+from latentkit.data.pixels import SIZES, to_unit28
 from latentkit.errors import CheckpointError, ConfigError, first_line
 from latentkit.names import CLASSES
-from latentkit.pixels import SIZES, to_unit28
 
 WRAP_HINT = "adapt it with latentkit.wrap_generator(module, latent_dim, value_range=(-1, 1), dataset='mnist')"
 

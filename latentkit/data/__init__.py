@@ -1,0 +1,1 @@
+"""Datasets, real images and pixel conversions."""

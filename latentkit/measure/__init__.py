@@ -1,0 +1,1 @@
+"""Measuring generators: metrics, scoring during training, handwriting style."""

@@ -1,0 +1,1 @@
+"""Results on disk and on screen: stored HDF5 results, tables, figures, replotting."""

@@ -1,0 +1,1 @@
+"""Latent geometry: paths, class boundaries, directions from layers, inversion."""

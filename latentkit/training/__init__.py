@@ -1,0 +1,1 @@
+"""Training: GANs, the classifier, the encoder, their configs, artefacts and torchrun."""

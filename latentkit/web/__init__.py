@@ -1,0 +1,1 @@
+"""Pages served or written for the browser: map.html and the explore app."""
