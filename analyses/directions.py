@@ -137,6 +137,16 @@ class DirectionsResult(StoredResult):
                 np.add.at(counts[i, end], (base[i], self.labels[i, :, step]), 1)
         return counts
 
+    def unit_vector(self, i: int, source: str) -> np.ndarray:
+        """Direction i as a float64 unit vector (d,); ResultFileError naming `source` if it is not
+        one (NaN, infinite, or another length: the file was damaged)."""
+        vector = self.vectors[i].astype(np.float64)
+        norm = float(np.linalg.norm(vector))
+        if not np.isfinite(norm) or abs(norm - 1) > 1e-3:
+            raise ResultFileError(f"{source}: direction {self.keys[i]} is not a unit vector (length {norm:.3g}); "
+                                  "re-run the analysis that wrote it")
+        return vector / norm
+
     def ranking(self) -> np.ndarray:
         """Indices of the directions, the one that shifts class probabilities most first."""
         return np.lexsort((-self.pixel_change, -self.prob_shift))
@@ -250,6 +260,11 @@ def _check(method: str, samples: int | None, top: int | None, pairs, condition_o
     for a, b in pairs:
         if a == b:
             raise ConfigError(f"pair {a}:{b} goes from a class to itself; give two different classes, e.g. 3:8")
+    for c in condition_on:
+        crossing = [f"{a}:{b}" for a, b in pairs if c in (a, b)]
+        if crossing:
+            raise ConfigError(f"--condition-on {c} is a class of --pairs {crossing[0]}: that direction crosses the {c} "
+                              "boundary, so it cannot hold it fixed; drop one of them")
     if len(set(pairs)) != len(pairs) or len(set(condition_on)) != len(condition_on):
         raise ConfigError("a pair or a --condition-on class is repeated; give each once")
 
@@ -328,8 +343,9 @@ def find_directions(
     return result
 
 
-def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str]:
-    """`FILE.h5:KEY` (a key such as 8, 3:8, sefa0, or an index) -> (unit vector (d,), a label)."""
+def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str, dict]:
+    """`FILE.h5:KEY` (a key such as 8, 3:8, sefa0, or an index) -> (unit vector (d,), a label, the
+    file's provenance: which generator it was found in)."""
     text = str(spec)
     path, sep, key = text.partition(".h5:")
     if not sep or not key:
@@ -338,12 +354,8 @@ def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str]:
     if len(result.keys) != len(result.vectors) or len(result.names) != len(result.vectors):
         raise damaged(path + ".h5", f"it lists {len(result.keys)} keys for {len(result.vectors)} directions")
     i = result.index(key)
-    vector = result.vectors[i].astype(np.float64)
-    norm = float(np.linalg.norm(vector))
-    if not np.isfinite(norm) or abs(norm - 1) > 1e-3:
-        raise ResultFileError(f"{path}.h5: direction {key} is not a unit vector (length {norm:.3g}); "
-                              "re-run the analysis that wrote it")
-    return vector / norm, f"{result.method} {result.keys[i]}: {result.names[i]}"
+    return result.unit_vector(i, path + ".h5"), f"{result.method} {result.keys[i]}: {result.names[i]}", \
+        result.provenance
 
 
 def plot_directions(result: DirectionsResult, top: int = 12, fig=None):

@@ -275,6 +275,9 @@ def edit(
         check_finite("strength", value, -MAX_EXTENT, MAX_EXTENT)
     base = _base_latents(generator, classifier, start, z, samples, pool, seed, truncation)
     d = generator.latent_dim
+    if keep_norm and bool((base.norm(dim=1) < 1e-6).any()):
+        raise ConfigError("--keep-norm keeps each path at its base latent's length, and a base latent here has "
+                          "length 0 (all zeros): its path could not move; drop --keep-norm or give other latents")
 
     targets = {"toward": [target], "all": list(range(len(classes))), "direction": [NO_TARGET]}[mode]
     check_size("samples x targets x steps images", len(base) * len(targets) * steps, 1, MAX_IMAGES)
@@ -317,6 +320,11 @@ def _check(mode, start, target, strength, boundary, condition_on, classes) -> No
         raise ConfigError("a pair boundary needs --from and a single --toward class; use one-vs-rest")
     if mode == "direction" and condition_on:
         raise ConfigError("--condition-on conditions a class boundary; a stored direction is followed as it is")
+    for c in condition_on:
+        if c in (start, target):
+            role = "starts from" if c == start else "moves toward"
+            raise ConfigError(f"--condition-on {classes[c]} is the class the edit {role}: a direction that crosses "
+                              f"the {classes[c]} boundary cannot hold it fixed; drop it from --condition-on")
     if strength is not None and len(strength) != 2:
         raise ConfigError(f"strength is (start, stop), got {strength!r}")
 
@@ -434,7 +442,7 @@ def run(
         raise ConfigError("give --z (latents) or --image (pictures to invert), not both")
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, [z, image, direction and str(direction).partition(".h5:")[0] + ".h5"])
-    vector, label = load_direction(direction) if direction is not None else (None, "a given direction")
+    vector, label, made = load_direction(direction) if direction is not None else (None, "a given direction", {})
     latents = load_latent(z).numpy() if z is not None else None  # flat; edit() reshapes it to (n, d)
     real = None
     if image is not None:
@@ -443,6 +451,9 @@ def run(
         real = load_image_files([image])
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
+    if direction is not None:
+        models.check_made_for(str(direction).partition(".h5:")[0] + ".h5", made.get("generator"),
+                              made.get("generator_sha256"))
     if real is not None:
         from latentkit.analyses.invert import invert_real
 

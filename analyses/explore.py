@@ -37,6 +37,7 @@ from latentkit.generator.sampling import (
 )
 from latentkit.limits import MAX_POOL, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.names import check_class_names
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
 from latentkit.space.geometry import slerp
@@ -139,6 +140,11 @@ def prepare(
         raise ConfigError(f"--dims {','.join(map(str, bad))}: coordinates run from 0 to {d - 1}")
     if directions is not None:
         found = [DirectionsResult.load(directions)]
+        made = found[0].provenance
+        models.check_made_for(str(directions), made.get("generator"), made.get("generator_sha256"))
+        if found[0].vectors.shape[1] != d:
+            raise ConfigError(f"{directions} holds directions of {found[0].vectors.shape[1]} values; this generator's "
+                              f"latents have {d}: use directions found for it")
     else:  # few probes: names only need the commonest class changes, and startup stays short
         found = [find_directions(models, method="classifier", samples=4000, probes=16, seed=seed,
                                  truncation=truncation)]
@@ -149,7 +155,8 @@ def prepare(
     sliders = []
     for result in found:
         order = result.ranking()[:top] if directions is not None else range(len(result.keys))
-        sliders += [Slider(result.keys[i], short_name(result.names[i]), torch.from_numpy(result.vectors[i]).float())
+        sliders += [Slider(result.keys[i], short_name(result.names[i]),
+                           torch.from_numpy(result.unit_vector(i, str(directions or "found directions"))).float())
                     for i in order]
     sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j]) for j in dims]
 
@@ -161,7 +168,8 @@ def prepare(
         raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
     anchors = tuple(check_class(fast_c, a) for a in anchors)
     # As `latentkit plane` lays it out: anchors at (0, 0), (1, 0), (0, 1), a 0.25 margin around them.
-    a0, a1, a2 = (confident[c, 0] for c in anchors)
+    # A class named again takes its next most confident latent, so 9,9,9 is a plane through three 9s.
+    a0, a1, a2 = (confident[c, anchors[:i].count(c)] for i, c in enumerate(anchors))
     axis = torch.linspace(-0.25, 1.25, PLANE_RESOLUTION)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
     grid = a0 + a.reshape(-1, 1) * (a1 - a0) + b.reshape(-1, 1) * (a2 - a0)  # (R*R, d)
@@ -280,6 +288,10 @@ def run(
     from latentkit.web.explore_page import check_port, serve
 
     check_port(host, port)  # before the models load: a taken port is known at once
+    anchors = params.get("anchors", DEFAULT_ANCHORS)
+    if len(anchors) != 3:
+        raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
+    check_class_names(anchors, "--anchors")
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance

@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit.errors import ConfigError, first_line
+from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike, module_device
 from latentkit.generator.handle import Models, as_models
 from latentkit.generator.sampling import (
@@ -121,10 +121,13 @@ def refine_latent(
     return z.detach().to(start_device)
 
 
-def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine, truncation) -> torch.Tensor:
+def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine, truncation, repeat=0) -> torch.Tensor:
+    """(pairs, d) latents of a waypoint; the `repeat`-th time a class comes back it gets its next
+    most confident latents, so `--from 9 --to 9` walks between two different 9s."""
     if isinstance(label_or_z, torch.Tensor):
         return label_or_z.reshape(1, -1).expand(pairs, -1).to(torch.float32)
-    z = latents_for_class(generator, classifier, label_or_z, n=pairs, pool=pool, seed=seed, truncation=truncation)
+    z = latents_for_class(generator, classifier, label_or_z, n=pairs * (repeat + 1), pool=pool, seed=seed,
+                          truncation=truncation)[repeat * pairs:]
     if refine:
         with torch.inference_mode(False), torch.enable_grad():
             z = refine_latent(generator, classifier, z, label_or_z, steps=refine, truncation=truncation)
@@ -171,8 +174,10 @@ def interpolate(
     # Names become class numbers only now: which names exist depends on the classifier's dataset.
     waypoints = [w if isinstance(w, torch.Tensor) else check_class(classifier, w) for w in waypoints]
 
-    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine, truncation)
-            for w in waypoints]  # each (P, d)
+    classes = [None if isinstance(w, torch.Tensor) else w for w in waypoints]
+    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine, truncation,
+                      repeat=0 if c is None else classes[:i].count(c))
+            for i, (w, c) in enumerate(zip(waypoints, classes, strict=True))]  # each (P, d)
     t = torch.linspace(0, 1, steps)
     segments = [METHODS[method](a, b, t) for a, b in zip(ends[:-1], ends[1:], strict=True)]  # each (P, steps, d)
     z = torch.cat([segments[0]] + [s[:, 1:] for s in segments[1:]], dim=1)  # (P, S, d)
@@ -290,14 +295,9 @@ def check_latent(z: torch.Tensor, latent_dim: int) -> None:
 
 def load_latent(path: str | os.PathLike) -> torch.Tensor:
     """One latent vector from a .npy file (any shape holding d real numbers), checked finite."""
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        reason = "the file is empty" if isinstance(err, EOFError) else first_line(err, 120)
-        raise ConfigError(f"cannot read a latent from {path} ({reason}); pass a .npy file holding one vector "
-                          "(np.save('z.npy', z))") from None
-    if not isinstance(array, np.ndarray):  # an .npz archive
-        raise ConfigError(f"{path} is an .npz archive; save one vector with np.save('z.npy', z)")
+    from latentkit.data.images import load_npy
+
+    array = load_npy(path, "pass a .npy file holding one vector (np.save('z.npy', z))", what="a latent")
     if array.dtype.kind not in "biuf":
         raise ConfigError(f"{path} holds {array.dtype} values, not numbers; save a float vector with np.save")
     z = torch.from_numpy(array.astype(np.float32)).flatten()

@@ -270,7 +270,7 @@ def _plot_reachability(result: InvertResult, ax) -> None:
 def run(
     model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    files: Sequence[str] = (), dataset: str | None = None, split: str = "test", indices: str | None = None,
+    files: Sequence[str] = (), dataset: str | None = None, split: str | None = None, indices: str | None = None,
     data_dir: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
     allow_mismatch: bool = False, progress: bool = True, truncation: float = 1.0, **config,
 ) -> tuple[InvertResult, list[Path]]:
@@ -283,18 +283,23 @@ def run(
     cfg = InvertConfig(seed=seed, **config)
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, list(files))
+    if files and (dataset is not None or split is not None):
+        raise ConfigError("--dataset and --split pick images by --indices; image files are read as they are: "
+                          "drop them, or give --indices instead of files")
+    real = load_real(files, "", "", indices, data_dir) if files else None  # a bad file is named before the models load
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
     if dataset is not None and dataset != models.dataset and not allow_mismatch:
         raise ConfigError(f"the generator draws {models.dataset}, so it cannot draw {dataset} images: drop --dataset "
                           "(or --allow-mismatch to invert them anyway)")
-    real = load_real(files, dataset or models.dataset, split, indices, data_dir)
+    real = real or load_real(files, dataset or models.dataset, split or "test", indices, data_dir)
     if encoder is None and cfg.init != "random":
         encoder = default_encoder(model, required=cfg.init == "encoder")
     if encoder is not None:  # a bad encoder file is named before the work, not after
         from latentkit.training.encoder import load_encoder
 
-        load_encoder(encoder, latent_dim=models.latent_dim)
+        made = load_encoder(encoder, latent_dim=models.latent_dim).config
+        models.check_made_for(str(encoder), made.generator, made.generator_sha256)
     with Phases("invert", 1, enabled=progress) as bar:
         bar.start(f"{len(real)} images, {cfg.steps} steps")
         result = invert(models, real=real, config=cfg, encoder=encoder, truncation=truncation,

@@ -31,6 +31,7 @@ from latentkit.generator.sampling import (
 )
 from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.names import check_class_names
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 
@@ -89,8 +90,9 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
     if anchors is not None:
         if len(anchors) != 3:
             raise ConfigError(f"a plane needs exactly three anchor classes (got {len(anchors)})")
-        z = torch.cat([latents_for_class(generator, classifier, c, pool=pool, seed=seed, truncation=truncation)
-                       for c in anchors])
+        # A class named again gets its next most confident latent: 9,9,9 is a plane through three 9s.
+        z = torch.cat([latents_for_class(generator, classifier, c, n=anchors[:i].count(c) + 1, pool=pool, seed=seed,
+                                         truncation=truncation)[-1:] for i, c in enumerate(anchors)])
         return z[0], z[1] - z[0], z[2] - z[0], -margin, 1 + margin
     if dims is None or len(dims) != 2:
         raise ConfigError("give three --anchors (e.g. 9,4,7) or two --dims (e.g. 5,25)")
@@ -198,6 +200,7 @@ def run(
     from latentkit.results.output import output_dir, write_outputs
 
     folder = output_dir(out, ANALYSIS)
+    check_class_names(params.get("anchors") or (), "--anchors")  # before the models load
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
     result = plane(models, seed=seed, **params)

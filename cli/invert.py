@@ -16,7 +16,8 @@ INITS = ("auto", "encoder", "random")
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--dataset", type=click.Choice(DATASETS), default=None,
               help="With --indices: the dataset [default: the generator's].")
-@click.option("--split", type=click.Choice(["train", "test"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["train", "test"]), default=None,
+              help="With --indices: the split [default: test].")
 @click.option("--indices", default=None, help="Images of the split instead of FILES: 0:500, 17, 3,9,12.")
 @data_dir_option
 @click.option("--init", type=click.Choice(INITS), default="auto", show_default=True,

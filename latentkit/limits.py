@@ -26,6 +26,7 @@ MAX_RESOLUTION = 1_024  # plane grid side
 MAX_PPL_PATHS = 1_000_000
 MAX_IMAGES = 2_000_000  # images one analysis keeps in memory (1.5 GB as uint8)
 MAX_EXTENT = 1e6  # plane half-width in latent units
+MAX_FILE_BYTES = 4 * 2**30  # bytes of arrays read from one file a user hands in (a result, a .npy)
 
 
 def check_size(name: str, value: int, lo: int, hi: int) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from latentkit.errors import ConfigError
+
 # Class names per dataset, index = label.
 CLASSES = {
     "mnist": [str(d) for d in range(10)],
@@ -48,3 +50,13 @@ def class_choices(classes: list[str]) -> str:
     if all(name == str(i) for i, name in enumerate(classes)):
         return f"0-{len(classes) - 1}"
     return ", ".join(f"{i} {class_keys(name)[0]}" for i, name in enumerate(classes))
+
+
+def check_class_names(labels, option: str) -> None:
+    """Before any model loads: ConfigError naming `option` if a label names a class of no dataset
+    (99, "blorp"); which dataset's class it names is settled once the classifier is known."""
+    for label in labels:
+        index = [class_index(names, label) for names in CLASSES.values()]
+        if all(i is None or not 0 <= i < len(names) for i, names in zip(index, CLASSES.values(), strict=True)):
+            raise ConfigError(f"{option} {label}: no dataset has that class; give a number or a name: "
+                             + "; ".join(f"{d} {class_choices(n)}" for d, n in CLASSES.items()))

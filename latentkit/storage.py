@@ -44,7 +44,13 @@ def atomic_paths(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
     An OSError (read-only folder, full disk, ...) becomes one OutputError line.
     """
     paths = [Path(p) for p in paths]
+    if all(_own_temporary(p) for p in paths):
+        # Writing into temporaries an enclosing atomic write made: that write already makes it
+        # all or nothing, and its error names the files the user asked for.
+        yield paths
+        return
     temps: list[Path] = []
+    made = sorted({f for p in paths for f in missing_folders(p.parent)}, key=lambda f: -len(f.parts))
     try:
         with held_interrupts() as pressed:
             for path in paths:
@@ -69,6 +75,14 @@ def atomic_paths(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+        if any(not p.exists() for p in paths):  # failed: the folders made for it go too
+            remove_empty_folders(made)
+
+
+def _own_temporary(path: Path) -> bool:
+    """Whether `path` is a temporary that an atomic write of this process made (.NAME.PID.XXXX.tmp)."""
+    parts = path.name.rsplit(".", 3)
+    return path.name.startswith(".") and len(parts) == 4 and parts[1] == str(os.getpid()) and parts[3] == "tmp"
 
 
 def remove_stale_temps(folder: Path) -> None:

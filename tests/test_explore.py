@@ -226,6 +226,19 @@ def test_explore_in_chromium(server, page):
     assert np.allclose(saved.probs, steady["probs"], atol=1e-6)
 
 
+def test_a_path_with_a_nul_byte_is_refused_without_a_traceback(server):
+    import urllib.error
+    import urllib.request
+
+    for path in ("static/%00", "static/a%00b.js"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server["url"] + path, timeout=30)
+        assert refused.value.code == 400, path
+    assert "Traceback" not in server["stderr"].read_text()
+    with urllib.request.urlopen(server["url"], timeout=30) as page:  # the page itself still answers
+        assert page.status == 200
+
+
 def test_ctrl_c_stops_the_server_cleanly(server):
     process = server["process"]
     process.send_signal(signal.SIGINT)

@@ -140,10 +140,14 @@ def test_torchscript_generator_through_the_cli(run_cli, tmp_path):
     assert SweepResult.load(tmp_path / "o" / "sweep.h5").base_z.shape == (3, 10)
 
 
-def test_a_pickle_is_not_loaded(run_cli, tmp_path):
-    torch.save(nn.Linear(10, 784), tmp_path / "g.pt")  # a pickled module, which latentkit must not unpickle
-    assert_one_line_error(run_cli("sweep", "--model", "g.pt", "--dims", "0"), "not a TorchScript archive",
-                          "torch.jit.save")
+@pytest.mark.parametrize("saved,zipped", [("module", True), ("state_dict", True), ("module", False)])
+def test_a_pickle_is_not_loaded_and_is_named_as_one(run_cli, tmp_path, saved, zipped):
+    module = nn.Linear(10, 784)  # a pickled module or state dict, which latentkit must not unpickle
+    torch.save(module if saved == "module" else module.state_dict(), tmp_path / "g.pt",
+               _use_new_zipfile_serialization=zipped)
+    result = run_cli("sweep", "--model", "g.pt", "--dims", "0")
+    assert_one_line_error(result, "g.pt is a torch.save pickle", "never unpickles", "torch.jit.save")
+    assert "miniz" not in result.output and "safetensors" not in result.output
 
 
 @pytest.mark.parametrize("module,latent_dim,size", [

@@ -13,6 +13,7 @@ convention already and are used as they are, after checks.
 from __future__ import annotations
 
 import gzip
+import math
 import operator
 import os
 import struct
@@ -24,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from latentkit.errors import ConfigError, first_line
+from latentkit.limits import MAX_FILE_BYTES
 
 SPLITS = ("train", "test")
 _SIDE = 28
@@ -200,12 +202,43 @@ def _idx_images(data: bytes, path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
 
 
+def load_npy(path: str | os.PathLike, fix: str = "save it with numpy.save", what: str = "a .npy array") -> np.ndarray:
+    """A .npy file's array, never unpickled; its header is checked against the file's size and
+    limits.MAX_FILE_BYTES before anything is allocated. ConfigError (ending in `fix`) otherwise."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            if f.read(2) == b"PK":
+                raise ConfigError(f"{path} is an .npz archive, not one array; {fix}")
+            f.seek(0)
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+            stored = os.fstat(f.fileno()).st_size - f.tell()
+    except (OSError, ValueError, EOFError) as err:
+        empty = path.is_file() and path.stat().st_size == 0
+        reason = "the file is empty" if empty else first_line(err, 120)
+        raise ConfigError(f"cannot read {what} from {path} ({reason}); {fix}") from None
+    if dtype.hasobject:
+        raise ConfigError(f"cannot read {what} from {path}: it holds Python objects, which latentkit never "
+                          f"unpickles; {fix}")
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > stored:
+        raise ConfigError(f"{path} is damaged: its header says {shape} {dtype} ({claimed:,} bytes) but it holds "
+                          f"{stored:,}; {fix}")
+    if claimed > MAX_FILE_BYTES:
+        raise ConfigError(f"{path} holds {claimed:,} bytes of {shape} {dtype}, more than latentkit reads from one "
+                          f"file ({MAX_FILE_BYTES:,}); pass a smaller array")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ConfigError(f"cannot read {what} from {path} ({first_line(err, 120)}); {fix}") from None
+
+
 def _npy_images(path: Path) -> np.ndarray:
     """A .npy array as (k, 28, 28) uint8: uint8 (or other integers in 0-255) as is, floats in [0, 1] x 255."""
-    try:
-        array = np.load(path, allow_pickle=False)  # never unpickle a file someone handed us
-    except (OSError, ValueError, EOFError) as err:
-        raise ConfigError(f"cannot read {path} as a .npy array ({first_line(err)}); save it with numpy.save") from None
+    array = load_npy(path)
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or array.shape[1:] != (_SIDE, _SIDE):

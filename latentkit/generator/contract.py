@@ -96,6 +96,9 @@ class WrappedGenerator(nn.Module):
 
 def _as_image(x: torch.Tensor) -> torch.Tensor:
     """(B, S*S), (B, S, S) or (B, 1, S, S) with S in SIZES -> (B, 1, S, S)."""
+    if not isinstance(x, torch.Tensor):
+        raise ConfigError(f"the module returned {type(x).__name__}, not a tensor of images; return the images "
+                          "alone from forward")
     given = tuple(x.shape)
     if x.dim() == 2:
         side = round(x.shape[1] ** 0.5)
@@ -158,14 +161,25 @@ def check_interface(generator) -> None:
         missing.append("torch.nn.Module")
     if missing:
         raise ConfigError(f"{name} is not a latentkit generator (it lacks {', '.join(missing)}); " + WRAP_HINT)
+    dim = generator.latent_dim
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ConfigError(f"{name}.latent_dim is {dim!r} ({type(dim).__name__}), not a positive integer; " + WRAP_HINT)
+    if generator.dataset not in CLASSES:
+        raise ConfigError(f"{name}.dataset is {generator.dataset!r}; it must name what it draws, one of: "
+                          f"{', '.join(CLASSES)}")
 
 
 def check_outputs(generator) -> None:
     """Run the contract on two latents; ConfigError naming the adapter if anything is off."""
     name = type(generator).__name__
-    z = generator.sample_latents(2, seed=0)
-    if tuple(z.shape) != (2, generator.latent_dim):
-        raise ConfigError(f"{name}.sample_latents(2) gave shape {tuple(z.shape)}, not (2, {generator.latent_dim}); "
+    try:
+        z = generator.sample_latents(2, seed=0)
+    except Exception as err:  # the user's own code, whatever it raises
+        raise ConfigError(f"{name}.sample_latents(2, seed=0) failed: {type(err).__name__}: {first_line(err)}; "
+                          + WRAP_HINT) from None
+    if not isinstance(z, torch.Tensor) or tuple(z.shape) != (2, generator.latent_dim):
+        got = f"shape {tuple(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ConfigError(f"{name}.sample_latents(2) gave {got}, not a tensor of shape (2, {generator.latent_dim}); "
                           + WRAP_HINT)
     try:
         with torch.no_grad():
@@ -241,17 +255,36 @@ def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.M
     return as_generator(obj, spec).to(device).eval()
 
 
+PICKLE_REFUSAL = ("latentkit never unpickles files (a pickle can run any code): save the generator with "
+                  "torch.jit.save(torch.jit.script(G), path), or give --model file.py:function that builds it")
+
+
+def refuse_pickle(path: Path) -> None:
+    """CheckpointError if `path` is a torch.save pickle: a zip archive with a data.pkl and no
+    TorchScript code, or a bare pickle stream (torch's older format)."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        pickled = any(n.endswith("/data.pkl") for n in names) and not any("/code/" in n for n in names)
+    else:
+        pickled = head[:1] == b"\x80"  # the pickle protocol's opening byte
+    if pickled:
+        raise CheckpointError(f"{path} is a torch.save pickle; " + PICKLE_REFUSAL)
+
+
 def load_torchscript_generator(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     """A `torch.jit.save` archive, adapted as `as_generator` does."""
+    refuse_pickle(Path(path))
     try:
         with warnings.catch_warnings():  # torch deprecates TorchScript; the user chose this archive
             warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit")
             module = torch.jit.load(str(path), map_location=device)
     except Exception as err:
-        raise CheckpointError(
-            f"{path} is not a TorchScript archive ({first_line(err, 120)}); latentkit never unpickles files: "
-            "save with torch.jit.save(torch.jit.script(G), path), or give --model file.py:function"
-        ) from None
+        reason = first_line(err).split(". ")[0][:100]  # torch's first sentence, not its internals
+        raise CheckpointError(f"{path} is a zip archive but not a TorchScript one ({reason}); "
+                              + PICKLE_REFUSAL) from None
     return as_generator(module, str(path)).eval()
 
 

@@ -98,6 +98,18 @@ class Models:
     def dataset(self) -> str:
         return self.generator.dataset
 
+    def check_made_for(self, source: str, generator: str | None, generator_sha256: str | None) -> None:
+        """ConfigError if `source` (a directions file, an encoder) records that it was made for
+        another generator than this one: its vectors or guesses belong to that latent space.
+        Passes when either side does not know its hash, and under allow_mismatch."""
+        mine = self.provenance.get("generator_sha256")
+        if not (mine and generator_sha256) or mine == generator_sha256 or self.record["allow_mismatch"]:
+            return
+        raise ConfigError(f"{source} was made for another generator ({generator or 'unnamed'}, sha256 "
+                          f"{str(generator_sha256)[:12]}…) than {self.provenance.get('generator')} "
+                          f"(sha256 {mine[:12]}…): it belongs to that latent space; use one made for this generator "
+                          "(or --allow-mismatch)")
+
     def check_class(self, label: int | str) -> int:
         """The class index `label` (a number or a name) selects; ConfigError listing the names otherwise."""
         return sampling.check_class(self.classifier, label)

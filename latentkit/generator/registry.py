@@ -63,6 +63,10 @@ def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
         if not path.is_file():
             raise CheckpointError(f"no Python file {path} (from {text!r}); give --model path/to/file.py:function")
         return path
+    if text.endswith(".py"):
+        raise CheckpointError(f"{text} is a Python file: name the function in it that returns the {kind}, "
+                              f"--model {text}:make" if kind == "generator" else
+                              f"{text} is a Python file; a {kind} is a bundled name, run folder or .safetensors file")
     bundled = bundled_dir() / f"{text}.safetensors"
     if os.sep not in text and "/" not in text and bundled.is_file():
         return bundled

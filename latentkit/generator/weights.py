@@ -50,6 +50,9 @@ def read_weights(path: str | os.PathLike, kinds: tuple[str, ...] = KINDS,
             meta = f.metadata() or {}
             state = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as err:  # safetensors raises SafetensorError / OSError on bad bytes
+        from latentkit.generator.contract import refuse_pickle
+
+        refuse_pickle(path)  # a torch.save file is named as one, not as corrupt safetensors
         raise CheckpointError(
             f"cannot read {what} {path}: corrupt or truncated ({first_line(err)}); "
             f"make it again with {maker}, or pass another file"
@@ -79,6 +82,8 @@ def load_weights(path: str | os.PathLike, expect: str | None = None, device: str
                               "diverged; retrain it (lower --lr) or pass another file")
     try:
         config = json.loads(meta["config"])
+        if not isinstance(config, dict):
+            raise TypeError(f"its config is a JSON {type(config).__name__}, not an object of settings")
         if kind == "generator":
             # Weights written before generators recorded their dataset take it from their card.
             config.setdefault("dataset", _card_dataset(Path(path)))

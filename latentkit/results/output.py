@@ -4,6 +4,7 @@ HDF5 result with its figure as one unit (the models come from generator/handle.p
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -12,8 +13,8 @@ from typing import Any
 from latentkit.errors import ConfigError
 from latentkit.storage import atomic_paths, check_writable, folder_lock, same_file
 
-# Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png; a rerun into the same
-# folder removes the ones it does not write again, so no file outlives the result it came with.
+# Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png (and so may replace or, as a
+# stale file an earlier result recorded, remove): an input by one of these names is refused.
 EXTRA_SUFFIXES = (".gif", ".html", ".npy")
 
 
@@ -41,18 +42,36 @@ def write_outputs(
 ) -> list[Path]:
     """Save `result` as FOLDER/ANALYSIS.h5 (with provenance, seed, command), `figure` as
     FOLDER/ANALYSIS.png and each extra (suffix -> writer(path)) beside them, all or nothing,
-    while holding the folder's lock. Extras of an earlier run that this one does not write
-    are removed."""
+    while holding the folder's lock. The .h5 records the files written; files an earlier result
+    in the folder recorded and this one does not write again are removed, and nothing else."""
     from latentkit.results.plotting import save_figure
 
     extras = extras or {}
     paths = [folder / f"{analysis}.h5", folder / f"{analysis}.png", *(folder / f"{analysis}{s}" for s in extras)]
-    with folder_lock(folder, f"a {analysis} result"), atomic_paths(paths) as temps:
-        result.save(temps[0], {**provenance, "seed": seed, "command": command})
-        save_figure(figure, temps[1])
-        for write, tmp in zip(extras.values(), temps[2:], strict=True):
-            write(tmp)
-        for suffix in EXTRA_SUFFIXES:
-            if suffix not in extras:
-                (folder / f"{analysis}{suffix}").unlink(missing_ok=True)
+    names = [p.name for p in paths]
+    with folder_lock(folder, f"a {analysis} result"):
+        earlier = files_written(folder / f"{analysis}.h5", analysis)
+        with atomic_paths(paths) as temps:
+            result.save(temps[0], {**provenance, "seed": seed, "command": command, "files": json.dumps(names)})
+            save_figure(figure, temps[1])
+            for write, tmp in zip(extras.values(), temps[2:], strict=True):
+                write(tmp)
+        for name in set(earlier) - set(names):
+            (folder / name).unlink(missing_ok=True)
     return paths
+
+
+def files_written(path: Path, analysis: str) -> list[str]:
+    """The files the result at `path` recorded writing beside itself (ANALYSIS.*): none if there is
+    no such result, or it is not a latentkit result of `analysis`."""
+    from latentkit.errors import LatentkitError
+    from latentkit.results.stored import read_attrs
+
+    if not path.is_file():
+        return []
+    try:
+        names = json.loads(read_attrs(path, analysis).get("files", "[]"))
+    except (LatentkitError, TypeError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str) and n.startswith(f"{analysis}.") and Path(n).name == n] \
+        if isinstance(names, list) else []

@@ -13,6 +13,7 @@ raises ResultFileError naming the file and the problem, never a bare h5py or num
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import types
@@ -28,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from latentkit.errors import ConfigError, ResultFileError, first_line
+from latentkit.limits import MAX_FILE_BYTES
 from latentkit.storage import atomic_path
 
 # Attributes save_result writes itself: a result's provenance never overrides them.
@@ -56,7 +58,10 @@ def save_result(
     missing = set(arrays) - set(meanings)
     if missing:
         raise ValueError(f"every array needs a meaning; missing: {sorted(missing)}")
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    # Built in memory, then written as bytes: a full disk is then one OSError from a plain write,
+    # where h5py closing a file it cannot flush fails loudly in its destructors.
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
         f.attrs.update(
             latentkit_version=__version__, analysis=analysis,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -69,6 +74,8 @@ def save_result(
             array = np.asarray(array)
             compress = {"compression": "gzip", "compression_opts": 4} if array.size > 1024 else {}
             f.create_dataset(name, data=array, **compress).attrs["meaning"] = meanings[name]
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
     return Path(path)
 
 
@@ -81,7 +88,13 @@ def read_attrs(path: str | os.PathLike, analysis: str | None = None) -> dict[str
 def load_result(path: str | os.PathLike, analysis: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read (root attributes with params decoded, arrays) from a latentkit result file."""
     with _open(path) as (path, f):
-        return _attrs(f, path, analysis), {name: f[name][()] for name in _dataset_names(f)}
+        attrs, names = _attrs(f, path, analysis), _dataset_names(f)
+        # Sizes come from the datasets' headers: a small file can claim arrays no memory holds.
+        claimed = sum(f[name].size * f[name].dtype.itemsize for name in names)
+        if claimed > MAX_FILE_BYTES:
+            raise damaged(path, f"its arrays claim {claimed:,} bytes, more than latentkit reads from one file "
+                                f"({MAX_FILE_BYTES:,})")
+        return attrs, {name: f[name][()] for name in names}
 
 
 def damaged(path: str | os.PathLike, problem: str) -> ResultFileError:

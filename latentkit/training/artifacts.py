@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from latentkit.data.pixels import to_unit_range
-from latentkit.generator.cards import new_card, write_card
+from latentkit.errors import ConfigError
+from latentkit.generator.cards import new_card, read_card, write_card
 from latentkit.generator.weights import save_weights
 from latentkit.progress import Phases
 from latentkit.results import plotting
@@ -52,6 +53,19 @@ def locked_run_folder(folder: str | os.PathLike, what: str) -> Iterator[Path]:
     except BaseException:
         remove_empty_folders(made)
         raise
+
+
+def refuse_another_run(folder: str | os.PathLike, kind: str) -> None:
+    """ConfigError if `folder` holds a run of another kind than `kind` ("generator", "classifier",
+    "encoder"): writing this run's card.json there would make that run vanish."""
+    folder = Path(folder)
+    card = read_card(folder / "card.json") if (folder / "card.json").is_file() else None
+    other = card.get("kind") if isinstance(card, dict) else None
+    if other is None and (folder / "checkpoint.pt").is_file():
+        other = "generator"  # a GAN run still training has its checkpoint before its card
+    if other is not None and other != kind:
+        raise ConfigError(f"{folder} holds a {other} run; writing a {kind} there would replace its card.json: "
+                          "pick another --out")
 
 
 @torch.inference_mode()

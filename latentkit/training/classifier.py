@@ -24,7 +24,7 @@ from latentkit.generator.sampling import BATCH
 from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
 from latentkit.storage import check_writable
-from latentkit.training.artifacts import locked_run_folder
+from latentkit.training.artifacts import locked_run_folder, refuse_another_run
 from latentkit.training.configs import ClassifierTrainConfig
 
 __all__ = ["ClassifierTrainConfig", "accuracy", "augment", "train_classifier"]
@@ -71,6 +71,7 @@ def train_classifier(
     """
     cfg.validate()
     out = check_writable(out)
+    refuse_another_run(out, "classifier")
     with locked_run_folder(out, "a classifier run"):
         device = pick_device(cfg.device)
         train = load_images(cfg.dataset, train=True, data_dir=cfg.data_dir, limit=cfg.limit).to(device)

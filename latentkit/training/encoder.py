@@ -284,10 +284,11 @@ def train_encoder_run(
     from latentkit.device import pick_device
     from latentkit.generator.registry import load_generator, resolve
     from latentkit.generator.weights import sha256
-    from latentkit.training.artifacts import locked_run_folder
+    from latentkit.training.artifacts import locked_run_folder, refuse_another_run
 
     config.validate()
     out = check_writable(out)
+    refuse_another_run(out, "encoder")
     dev = pick_device(device)
     with locked_run_folder(out, "an encoder"):
         generator = load_generator(model, device=dev)

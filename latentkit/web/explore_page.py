@@ -13,6 +13,7 @@ analyses/explore.py): it reads their attributes and calls their methods, and imp
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import webbrowser
 from collections.abc import Callable
@@ -33,6 +34,8 @@ SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 th
 def check_port(host: str, port: int) -> None:
     """ConfigError naming another port if `port` cannot be bound on `host`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":  # as tornado binds: a port left in TIME_WAIT by a closed server is free to use
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as err:
@@ -176,6 +179,7 @@ def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.
                         allow_websocket_origin=[f"{host}:{port}", f"localhost:{port}"])
     except OSError as err:
         raise _port_error(host, port, err) from None
+    _refuse_nul_paths(server)
     server.start()
     url = f"http://{host}:{port}/"
     if ready:
@@ -188,3 +192,17 @@ def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.
         pass  # Ctrl-C is how a user ends the server: stop it and return normally
     finally:
         server.stop()
+
+
+def _refuse_nul_paths(server) -> None:
+    """Answer a path holding a NUL byte (/static/%00) with 400 before Bokeh's static file handler
+    sees it: tornado's realpath raises on NUL, which is an HTTP 500 and a traceback per request."""
+    from tornado.routing import PathMatches, Rule
+    from tornado.web import HTTPError, RequestHandler
+
+    class Refused(RequestHandler):
+        def prepare(self) -> None:
+            raise HTTPError(400)
+
+    router = server._tornado.wildcard_router  # Bokeh's routes; the first matching rule wins
+    router.rules.insert(0, router.process_rule(Rule(PathMatches(r"(?i).*(%00|\x00).*"), Refused)))
