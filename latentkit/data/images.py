@@ -202,10 +202,11 @@ def _idx_images(data: bytes, path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
 
 
-def load_npy(path: str | os.PathLike, fix: str = "save it with numpy.save", what: str = "a .npy array") -> np.ndarray:
+def load_npy(path: str | os.PathLike, fix: str = "save it with numpy.save", what: str | None = None) -> np.ndarray:
     """A .npy file's array, never unpickled; its header is checked against the file's size and
     limits.MAX_FILE_BYTES before anything is allocated. ConfigError (ending in `fix`) otherwise."""
     path = Path(path)
+    cannot = f"cannot read {path} as a .npy array" if what is None else f"cannot read {what} from {path}"
     try:
         with open(path, "rb") as f:
             if f.read(2) == b"PK":
@@ -219,10 +220,9 @@ def load_npy(path: str | os.PathLike, fix: str = "save it with numpy.save", what
     except (OSError, ValueError, EOFError) as err:
         empty = path.is_file() and path.stat().st_size == 0
         reason = "the file is empty" if empty else first_line(err, 120)
-        raise ConfigError(f"cannot read {what} from {path} ({reason}); {fix}") from None
+        raise ConfigError(f"{cannot} ({reason}); {fix}") from None
     if dtype.hasobject:
-        raise ConfigError(f"cannot read {what} from {path}: it holds Python objects, which latentkit never "
-                          f"unpickles; {fix}")
+        raise ConfigError(f"{cannot}: it holds Python objects, which latentkit never unpickles; {fix}")
     claimed = math.prod(shape) * dtype.itemsize
     if claimed > stored:
         raise ConfigError(f"{path} is damaged: its header says {shape} {dtype} ({claimed:,} bytes) but it holds "
@@ -233,7 +233,7 @@ def load_npy(path: str | os.PathLike, fix: str = "save it with numpy.save", what
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
-        raise ConfigError(f"cannot read {what} from {path} ({first_line(err, 120)}); {fix}") from None
+        raise ConfigError(f"{cannot} ({first_line(err, 120)}); {fix}") from None
 
 
 def _npy_images(path: Path) -> np.ndarray:
