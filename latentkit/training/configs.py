@@ -91,6 +91,9 @@ class TrainConfig:
         if self.score_every and self.eval_samples < 10:
             raise ConfigError(f"--score-every {self.score_every} scores --eval-samples samples, but --eval-samples is "
                               f"{self.eval_samples}; give at least 10 (the default is 10000)")
+        if self.classifier is not None and not self.eval_samples:
+            raise ConfigError("--classifier measures the run's samples, and --eval-samples 0 measures none: "
+                              "drop --classifier, or give --eval-samples")
         check_seed(self.seed)
         _limit(self.limit)
         _positive("lr", self.lr)
