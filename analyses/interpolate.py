@@ -28,7 +28,6 @@ from latentkit.generator.sampling import (
     check_class,
     check_truncation,
     generate_and_classify,
-    latents_for_class,
 )
 from latentkit.limits import MAX_IMAGES, MAX_PAIRS, MAX_POOL, MAX_REFINE, MAX_STEPS, check_seed, check_size
 from latentkit.models import Classifier
@@ -121,16 +120,17 @@ def refine_latent(
     return z.detach().to(start_device)
 
 
-def _endpoint(generator, classifier, label_or_z, pairs, pool, seed, refine, truncation, repeat=0) -> torch.Tensor:
+def _endpoint(models, label_or_z, pairs, pool, seed, refine, truncation, repeat=0) -> torch.Tensor:
     """(pairs, d) latents of a waypoint; the `repeat`-th time a class comes back it gets its next
     most confident latents, so `--from 9 --to 9` walks between two different 9s."""
     if isinstance(label_or_z, torch.Tensor):
         return label_or_z.reshape(1, -1).expand(pairs, -1).to(torch.float32)
-    z = latents_for_class(generator, classifier, label_or_z, n=pairs * (repeat + 1), pool=pool, seed=seed,
-                          truncation=truncation)[repeat * pairs:]
+    z = models.latents_for_class(label_or_z, n=pairs * (repeat + 1), pool=pool, seed=seed,
+                                 truncation=truncation)[repeat * pairs:]
     if refine:
         with torch.inference_mode(False), torch.enable_grad():
-            z = refine_latent(generator, classifier, z, label_or_z, steps=refine, truncation=truncation)
+            z = refine_latent(models.generator, models.classifier, z, label_or_z, steps=refine,
+                              truncation=truncation)
     return z
 
 
@@ -175,7 +175,7 @@ def interpolate(
     waypoints = [w if isinstance(w, torch.Tensor) else check_class(classifier, w) for w in waypoints]
 
     classes = [None if isinstance(w, torch.Tensor) else w for w in waypoints]
-    ends = [_endpoint(generator, classifier, w, pairs, pool, seed, refine, truncation,
+    ends = [_endpoint(models, w, pairs, pool, seed, refine, truncation,
                       repeat=0 if c is None else classes[:i].count(c))
             for i, (w, c) in enumerate(zip(waypoints, classes, strict=True))]  # each (P, d)
     t = torch.linspace(0, 1, steps)
@@ -222,7 +222,7 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     """For each path: an image strip labelled with each frame's class and confidence, over
     its probability curves and latent norm; waypoints passed through (--via) are boxed in
     the strip and drawn as solid lines. Returns the figure."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
@@ -234,7 +234,7 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     frame = 0.72 * width / S  # inches per frame, so frames stay about square
     labels = [[frame_label(result.class_names[c], int(frame / CHAR_WIDTH_IN)) for c in row] for row in result.labels]
     label_lines = max(text.count("\n") + 1 for row in labels for text in row)
-    fig = fig or plt.figure(figsize=(width, P * (frame + 3.4 + 0.12 * label_lines)), layout="constrained")
+    fig = fig or Figure(figsize=(width, P * (frame + 3.4 + 0.12 * label_lines)), layout="constrained")
     rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
     names = ["z" if w < 0 else result.class_names[w] for w in result.waypoints]

@@ -26,8 +26,6 @@ from latentkit.generator.sampling import (
     check_class,
     check_truncation,
     generate_and_classify,
-    latents_for_class,
-    prior_latents,
 )
 from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.models import Classifier
@@ -81,9 +79,9 @@ class PlaneResult(StoredResult):
         return plot_plane(self)
 
 
-def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation):
+def _plane_basis(models, anchors, dims, extent, margin, pool, seed, truncation):
     """(origin (d,), u (d,), v (d,), lo, hi): grid point (a, b) is origin + a u + b v."""
-    d = generator.latent_dim
+    d = models.latent_dim
     if anchors is not None and (dims is not None or extent is not None):
         raise ConfigError("give --anchors (a plane through three digits) or --dims with --extent "
                           "(two coordinates of one latent), not both")
@@ -91,8 +89,8 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
         if len(anchors) != 3:
             raise ConfigError(f"a plane needs exactly three anchor classes (got {len(anchors)})")
         # A class named again gets its next most confident latent: 9,9,9 is a plane through three 9s.
-        z = torch.cat([latents_for_class(generator, classifier, c, n=anchors[:i].count(c) + 1, pool=pool, seed=seed,
-                                         truncation=truncation)[-1:] for i, c in enumerate(anchors)])
+        z = torch.cat([models.latents_for_class(c, n=anchors[:i].count(c) + 1, pool=pool, seed=seed,
+                                                truncation=truncation)[-1:] for i, c in enumerate(anchors)])
         return z[0], z[1] - z[0], z[2] - z[0], -margin, 1 + margin
     if dims is None or len(dims) != 2:
         raise ConfigError("give three --anchors (e.g. 9,4,7) or two --dims (e.g. 5,25)")
@@ -102,7 +100,7 @@ def _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, see
     extent = DEFAULT_EXTENT if extent is None else check_finite("extent", extent, 0, MAX_EXTENT)
     if not extent > 0:
         raise ConfigError(f"extent must be > 0 (got {extent})")
-    origin = prior_latents(generator, 1, seed, truncation)[0]
+    origin = models.prior(1, seed, truncation)[0]
     origin[list(dims)] = 0
     u, v = torch.zeros(d), torch.zeros(d)
     u[dims[0]], v[dims[1]] = 1, 1
@@ -137,7 +135,7 @@ def plane(
     generator, classifier, record = models.generator, models.classifier, models.record
     if anchors is not None:  # names -> numbers here: which names exist depends on the classifier's dataset
         anchors = [check_class(classifier, c) for c in anchors]
-    origin, u, v, lo, hi = _plane_basis(generator, classifier, anchors, dims, extent, margin, pool, seed, truncation)
+    origin, u, v, lo, hi = _plane_basis(models, anchors, dims, extent, margin, pool, seed, truncation)
     axis = torch.linspace(lo, hi, resolution)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
     z = origin + a.reshape(-1, 1) * u + b.reshape(-1, 1) * v  # (R*R, d)
@@ -156,13 +154,13 @@ def plane(
 
 def plot_plane(result: PlaneResult, fig=None):
     """Region map (colour = predicted class, alpha = confidence) beside the image mosaic."""
-    import matplotlib.pyplot as plt
     from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     from latentkit.results.plotting import CLASS_COLORS
 
-    fig = fig or plt.figure(figsize=(13, 6))
+    fig = fig or Figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
     lo, hi = result.params["lo"], result.params["hi"]
     rgb = np.array([to_rgb(c) for c in CLASS_COLORS])[result.labels % len(CLASS_COLORS)]

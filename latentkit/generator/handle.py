@@ -47,6 +47,9 @@ class Models:
     loaded: GeneratorLike  # the generator as loaded
     record: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    # (pool, seed, truncation) -> the pool's latents and probabilities: the ends of a path, the
+    # anchors of a plane come from one pool, classified once.
+    _pools: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, generator: GeneratorLike, classifier: Classifier, allow_mismatch: bool = False,
@@ -127,8 +130,14 @@ class Models:
 
     def latents_for_class(self, label: int | str, n: int = 1, pool: int = 2048, seed: int = 0,
                           truncation: float = 1.0) -> torch.Tensor:
-        """The n latents of `pool` prior draws the classifier reads as `label` most confidently."""
-        return sampling.latents_for_class(self.generator, self.classifier, label, n, pool, seed, truncation)
+        """The n latents of `pool` prior draws the classifier reads as `label` most confidently
+        (sampling.latents_for_class); the pool is drawn and classified once per handle."""
+        label = self.check_class(label)
+        key = (pool, seed, truncation)
+        if key not in self._pools:
+            z = self.prior(pool, seed, truncation)
+            self._pools[key] = z, self.generate(z, images=False).probs
+        return sampling.most_confident(*self._pools[key], label, n)
 
 
 def as_models(generator: Models | GeneratorLike, classifier: Classifier | None = None,

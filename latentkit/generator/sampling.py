@@ -143,12 +143,15 @@ def latents_for_class(
     """
     label = check_class(classifier, label)
     z = prior_latents(generator, pool, seed, truncation)
-    probs = generate_and_classify(generator, classifier, z, images=False).probs
+    return most_confident(z, generate_and_classify(generator, classifier, z, images=False).probs, label, n)
+
+
+def most_confident(z: torch.Tensor, probs: torch.Tensor, label: int, n: int) -> torch.Tensor:
+    """The n latents of z (N, d) whose probabilities (N, C) read as `label` most confidently;
+    ConfigError if fewer than n read as it."""
     is_class = probs.argmax(1) == label
     if int(is_class.sum()) < n:
-        raise ConfigError(
-            f"only {int(is_class.sum())} of {pool} samples read as class {label}; "
-            "raise the pool size or use a better-trained generator"
-        )
+        raise ConfigError(f"only {int(is_class.sum())} of {len(z)} samples read as class {label}; "
+                          "raise the pool size or use a better-trained generator")
     score = torch.where(is_class, probs[:, label], torch.full_like(probs[:, label], -1.0))
     return z[score.argsort(descending=True, stable=True)[:n]]

@@ -94,9 +94,9 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
 
 def plot_losses(history: dict[str, np.ndarray], ax=None):
     """Loss_D and Loss_G per step (light) with a moving average (dark); returns the ax."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    ax = ax or Figure(figsize=(8, 4)).subplots()
     window = max(1, len(history["loss_D"]) // 50)
     for key, color in (("loss_D", "tab:blue"), ("loss_G", "tab:orange")):
         y = history[key]
@@ -109,9 +109,9 @@ def plot_losses(history: dict[str, np.ndarray], ax=None):
 
 def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
     """Mean D(x) on real and D(G(z)) on fake batches per step; returns the ax."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    ax = ax or Figure(figsize=(8, 4)).subplots()
     window = max(1, len(history["D_x"]) // 50)
     # Both fake-batch means are of the same G(z): scored by D before its update, then by the
     # updated D in G's step (R002's D_G_z1 and D_G_z2).
@@ -125,11 +125,13 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
 
 
 def save_figure(fig_or_ax, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Save a figure (or the figure owning an ax) as a PNG atomically, then close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a figure (or the figure owning an ax) as a PNG atomically, then close it if pyplot
+    holds it (latentkit draws on plain Figures, which pyplot never imports or holds)."""
     fig = getattr(fig_or_ax, "figure", None) or fig_or_ax
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return Path(path)

@@ -33,12 +33,9 @@ def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Pat
     """
     out = check_plot_target(path, out or Path(path).with_suffix(".png"))
     analysis = read_attrs(path)["analysis"]  # a missing or foreign file is refused before the heavy imports
-    import matplotlib.pyplot as plt
-
     from latentkit.results.plotting import save_figure
 
     result = result_class(analysis).load(path)
-    before = set(plt.get_fignums())
     try:
         drawn = result.draw()
     except LatentkitError:
@@ -46,8 +43,6 @@ def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Pat
     # Load checks shapes and fields; what is left (a class index past class_names, a
     # missing metric) only shows while drawing, and is still the file's fault.
     except (IndexError, KeyError, ValueError, TypeError) as err:
-        for number in set(plt.get_fignums()) - before:
-            plt.close(number)
         problem = safe_text(first_line(err))
         raise ResultFileError(f"{safe_text(path)} is inconsistent: {problem}; {REREAD_HINT}") from err
     return save_figure(drawn, out)

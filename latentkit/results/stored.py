@@ -428,6 +428,7 @@ class StoredResult:
 
     def plot(self):
         """The figure the analysis draws for this result (matplotlib Figure), as `latentkit plot` saves it."""
+        import matplotlib.pyplot  # noqa: F401  (in a notebook, sets up the inline display of the figure returned)
         from matplotlib.figure import Figure
 
         drawn = self.draw()
