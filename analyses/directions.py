@@ -363,9 +363,7 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     -strength to +strength, each frame labelled with its class and confidence, under the
     direction's key and measured name; beside it the ranking of every direction by
     class-probability shift. Returns the figure."""
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     order = result.ranking()
     shown = order[:top]
@@ -377,7 +375,7 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
         for col in range(steps):
             y, x = row * (cell + head) + head, col * (cell + gap)
             grid[y:y + cell, x:x + cell] = result.images[i, 0, col]
-    fig = fig or Figure(figsize=(0.85 * steps + 6.8, 1.2 * len(shown) + 1.2), layout="constrained")
+    fig = fig or new_figure(figsize=(0.85 * steps + 6.8, 1.2 * len(shown) + 1.2), layout="constrained")
     ax_grid, ax = fig.subplots(1, 2, width_ratios=[0.85 * steps + 0.3, 6.2])
     ax_grid.imshow(grid, cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
     for row, i in enumerate(shown):

@@ -360,13 +360,11 @@ def _tile(ax, image, title: str, color: str) -> None:
 
 
 def _plot_paths(result: EditResult, max_rows: int, fig):
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     rows = min(len(result.base_z), max_rows)
     steps = result.strengths.shape[-1]
-    fig = fig or Figure(figsize=(0.95 * steps + 1.2, 1.05 * rows + 1.3), layout="constrained")
+    fig = fig or new_figure(figsize=(0.95 * steps + 1.2, 1.05 * rows + 1.3), layout="constrained")
     axes = fig.subplots(rows, steps, squeeze=False)
     flips = result.flip_step[:, 0]
     for (s, k), ax in np.ndenumerate(axes):
@@ -402,12 +400,10 @@ def _path_title(result: EditResult) -> str:
 
 
 def _plot_grid(result: EditResult, max_rows: int, fig):
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     rows, cols = min(len(result.base_z), max_rows), len(result.targets) + 1
-    fig = fig or Figure(figsize=(0.95 * cols + 0.6, 1.1 * rows + 1.3), layout="constrained")
+    fig = fig or new_figure(figsize=(0.95 * cols + 0.6, 1.1 * rows + 1.3), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for s in range(rows):
         base = result.base_probs[s].argmax()

@@ -331,11 +331,9 @@ def format_table(result: EvalResult) -> str:
 def plot_eval(result: EvalResult, fig=None):
     """Samples, class shares against the test set's, the memorisation histogram and the
     samples closest to a training image beside that image. Returns the figure."""
-    from matplotlib.figure import Figure
+    from latentkit.results.plotting import grid_image, new_figure
 
-    from latentkit.results.plotting import grid_image
-
-    fig = fig or Figure(figsize=(13, 8.5), layout="constrained")
+    fig = fig or new_figure(figsize=(13, 8.5), layout="constrained")
     (ax_grid, ax_share), (ax_nn, ax_pairs) = fig.subplots(2, 2)
     ax_grid.imshow(grid_image(torch.from_numpy(result.sample_images[:, None]) / 255, nrow=10),
                    cmap="gray", vmin=0, vmax=255)

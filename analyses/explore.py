@@ -255,11 +255,9 @@ class Explorer:
 
 def plot_explore(result: ExploreResult, fig=None):
     """The saved state: the image beside its class probabilities, the sliders that moved listed."""
-    from matplotlib.figure import Figure
+    from latentkit.results.plotting import class_color, new_figure
 
-    from latentkit.results.plotting import class_color
-
-    fig = fig or Figure(figsize=(8, 3.6))
+    fig = fig or new_figure(figsize=(8, 3.6))
     ax_image, ax_bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     ax_image.imshow(255 - result.image, cmap="gray", vmin=0, vmax=255)
     ax_image.set_axis_off()

@@ -222,19 +222,18 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     """For each path: an image strip labelled with each frame's class and confidence, over
     its probability curves and latent norm; waypoints passed through (--via) are boxed in
     the strip and drawn as solid lines. Returns the figure."""
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
 
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     P, S = result.labels.shape
     width = max(8.0, 0.8 * S)
     frame = 0.72 * width / S  # inches per frame, so frames stay about square
     labels = [[frame_label(result.class_names[c], int(frame / CHAR_WIDTH_IN)) for c in row] for row in result.labels]
     label_lines = max(text.count("\n") + 1 for row in labels for text in row)
-    fig = fig or Figure(figsize=(width, P * (frame + 3.4 + 0.12 * label_lines)), layout="constrained")
+    fig = fig or new_figure(figsize=(width, P * (frame + 3.4 + 0.12 * label_lines)), layout="constrained")
     rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
     names = ["z" if w < 0 else result.class_names[w] for w in result.waypoints]

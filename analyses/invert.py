@@ -215,15 +215,13 @@ def invert(
 def plot_invert(result: InvertResult, fig=None):
     """Targets over reconstructions over the nearest generated sample: the first images and
     the worst by pixel error, with labels and errors; beside them, per-class reachability."""
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     n = len(result.targets)
     first = list(range(min(SHOWN, n)))
     worst = [int(i) for i in np.argsort(-result.mse, kind="stable")[:SHOWN] if n > SHOWN]
     groups = [("first images", first)] + ([("worst by pixel error", worst)] if worst else [])
-    fig = fig or Figure(figsize=(max(12, 0.95 * SHOWN + 4), 3.6 * len(groups) + 0.8), layout="constrained")
+    fig = fig or new_figure(figsize=(max(12, 0.95 * SHOWN + 4), 3.6 * len(groups) + 0.8), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[0.95 * SHOWN, 4.0])
     for block, (title, picks) in zip(left.subfigures(len(groups), 1, squeeze=False)[:, 0], groups, strict=True):
         axes = block.subplots(3, SHOWN, squeeze=False)

@@ -204,11 +204,9 @@ def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | Non
 def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = False, ax=None):
     """Scatter of the embedding coloured by predicted class; samples below `min_confidence`
     in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
-    from matplotlib.figure import Figure
+    from latentkit.results.plotting import UNSURE_COLOR, class_color, new_figure
 
-    from latentkit.results.plotting import UNSURE_COLOR, class_color
-
-    ax = ax or Figure(figsize=(8.5, 7.5)).subplots()
+    ax = ax or new_figure(figsize=(8.5, 7.5)).subplots()
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
     size = max(1.5, min(12.0, 40_000 / len(xy)))
     ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g} ({(~sure).mean():.0%})")

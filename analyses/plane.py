@@ -155,12 +155,11 @@ def plane(
 def plot_plane(result: PlaneResult, fig=None):
     """Region map (colour = predicted class, alpha = confidence) beside the image mosaic."""
     from matplotlib.colors import to_rgb
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from latentkit.results.plotting import CLASS_COLORS
+    from latentkit.results.plotting import CLASS_COLORS, new_figure
 
-    fig = fig or Figure(figsize=(13, 6))
+    fig = fig or new_figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
     lo, hi = result.params["lo"], result.params["hi"]
     rgb = np.array([to_rgb(c) for c in CLASS_COLORS])[result.labels % len(CLASS_COLORS)]

@@ -165,13 +165,11 @@ def sweep(
 def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     """R001's figure: for each dim a block of rows (one per base sample), values as columns,
     each tile titled with its predicted class and confidence. Shows the first `max_dims` dims."""
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     D, S, V = result.labels.shape
     shown = min(D, max_dims)
-    fig = fig or Figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
+    fig = fig or new_figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
     blocks = fig.subfigures(shown, 1, squeeze=False)[:, 0]
     for i, block in enumerate(blocks):
         axes = block.subplots(S, V, squeeze=False)
@@ -197,12 +195,10 @@ def plot_ranking(result: SweepResult, top: int = 15, shown: int = 5, fig=None):
     horizontal bars (every coordinate's value is in the result's arrays), and below them the
     `shown` strongest by pixel change: the first base sample with each one set to each value
     (at most 5 values). Returns the figure."""
-    from matplotlib.figure import Figure
-
-    from latentkit.results.plotting import class_color
+    from latentkit.results.plotting import class_color, new_figure
 
     rows = min(top, len(result.dims))
-    fig = fig or Figure(figsize=(11, 0.28 * rows + 3.8), layout="constrained")
+    fig = fig or new_figure(figsize=(11, 0.28 * rows + 3.8), layout="constrained")
     bars, strip = fig.subfigures(2, 1, height_ratios=[0.28 * rows + 1.6, 2.0])
     axes = bars.subplots(1, 3)
     for ax, measure in zip(axes, MEASURES, strict=True):

@@ -156,11 +156,9 @@ def truncation_sweep(
 def plot_truncation(result: TruncationResult, fig=None):
     """Left: FID, and precision, recall and confident share, against ψ (real data dashed);
     right: the same prior draws at every ψ, one row each. Returns the figure."""
-    from matplotlib.figure import Figure
+    from latentkit.results.plotting import grid_image, new_figure
 
-    from latentkit.results.plotting import grid_image
-
-    fig = fig or Figure(figsize=(13, 5.2), layout="constrained")
+    fig = fig or new_figure(figsize=(13, 5.2), layout="constrained")
     ax_fid, ax_pr, ax_img = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.1]})
     psis, m = result.psis, result.metrics
     ax_fid.plot(psis, result.curve("fid"), "o-", color="#4c72b0", label="generated")

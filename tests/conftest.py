@@ -12,6 +12,20 @@ REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("LATENTKIT_DATA") or REPO.parent / "shared" / "data").resolve()
 
 
+# The quick tier (`pytest -m quick`): the unit tests, which run no command line, train nothing and
+# start no browser or server. A test is in it unless it asks for one of these fixtures, or its
+# module sets QUICK_TIER = False (its tests train or start processes by themselves), or it is slow.
+HEAVY_FIXTURES = {"run_cli", "server", "page", "trained", "tiny_classifier", "with_command", "no_data",
+                  "bundled", "models", "user_file", "mirror"}  # CLI runs, browsers, training, whole analyses
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        heavy = HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if not heavy and not item.get_closest_marker("slow") and getattr(item.module, "QUICK_TIER", True):
+            item.add_marker(pytest.mark.quick)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """Every test runs in its own folder, with the data dir set as CI sets it."""

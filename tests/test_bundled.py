@@ -8,6 +8,8 @@ from latentkit.generator.registry import bundled_dir, bundled_names, list_models
 from latentkit.measure.metrics import classify_samples, sample_quality
 from latentkit.training.classifier import accuracy
 
+QUICK_TIER = False  # whole analyses and commands, not units
+
 BUNDLED = {"mnist-classifier", "fashion-mnist-classifier", "mnist-dcgan", "mnist-r004-mlp", "fashion-mnist-dcgan"}
 
 

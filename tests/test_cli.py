@@ -5,6 +5,8 @@ import sys
 import pytest
 from conftest import assert_one_line_error
 
+QUICK_TIER = False  # whole analyses and commands, not units
+
 TINY_TRAIN = ["train", "--width", "4", "--limit", "256", "--batch-size", "64", "--eval-samples", "0", "-q"]
 
 
@@ -89,9 +91,12 @@ def test_eval_samples_0_loads_no_classifier(run_cli, tmp_path, monkeypatch):
         raise AssertionError("a classifier was loaded for --eval-samples 0")
 
     monkeypatch.setattr(latentkit.generator.registry, "load_classifier", refuse)
-    result = run_cli(*TINY_TRAIN, "--epochs", "1", "--classifier", "nope", "--out", "run")
+    result = run_cli(*TINY_TRAIN, "--epochs", "1", "--out", "run")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "run" / "card.json").read_text())["metrics"] == {}
+    # A classifier that would not be used is refused, not silently ignored (tests/test_edges.py).
+    assert_one_line_error(run_cli(*TINY_TRAIN, "--epochs", "1", "--classifier", "nope", "--out", "run2"),
+                          "--eval-samples 0")
 
 
 HUGE, HUGER = str(10**12), str(2**70)

@@ -12,6 +12,8 @@ from conftest import assert_one_line_error, assert_same_run
 
 from latentkit.training.gan import CHECKPOINT
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 slow = pytest.mark.slow  # each of these starts three Python processes that import torch
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
 TINY = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "256", "--batch-size", "16",

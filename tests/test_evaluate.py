@@ -10,6 +10,8 @@ from latentkit.analyses.evaluate import METRICS, EvalResult, evaluate, format_ta
 from latentkit.errors import ConfigError
 from latentkit.generator.weights import save_weights
 
+QUICK_TIER = False  # whole analyses and commands, not units
+
 
 @pytest.fixture(scope="module")
 def result(known_generator, random_classifier):

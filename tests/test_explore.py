@@ -19,6 +19,8 @@ from latentkit.analyses.explore import Explorer, ExploreResult, prepare, short_n
 from latentkit.errors import ConfigError
 from latentkit.web.explore_page import check_port, plane_rgba
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 page = browser.page  # the fixture, by the name the tests ask for
 
 

@@ -6,6 +6,8 @@ import zipfile
 
 from conftest import REPO
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 
 def test_wheel_contains_and_loads_bundled_weights(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",

@@ -10,6 +10,8 @@ from latentkit.analyses.latent_map import MapResult
 from latentkit.generator.weights import save_weights
 from latentkit.web.map_page import generate_images, map_page, png_data_uri, write_map_html
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 page = browser.page  # the fixture, by the name the tests ask for
 
 

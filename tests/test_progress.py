@@ -12,6 +12,8 @@ from latentkit.generator.sampling import generate_and_classify
 from latentkit.generator.weights import save_weights
 from latentkit.progress import Phases
 
+QUICK_TIER = False  # whole analyses and commands, not units
+
 TINY_TRAIN = ["train", "--width", "4", "--limit", "512", "--batch-size", "64", "--epochs", "1", "--out", "run"]
 
 

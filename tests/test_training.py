@@ -15,6 +15,8 @@ from latentkit.models import Classifier, ClassifierConfig
 from latentkit.training.artifacts import read_history
 from latentkit.training.gan import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
 
 

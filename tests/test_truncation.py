@@ -13,6 +13,8 @@ from latentkit.errors import ConfigError
 from latentkit.generator.sampling import check_truncation, latent_mean, prior_latents
 from latentkit.generator.weights import save_weights
 
+QUICK_TIER = False  # whole analyses and commands, not units
+
 
 def test_prior_latents_scale_the_zoo_prior_toward_zero(known_generator):
     z = known_generator.sample_latents(50, seed=3)

@@ -6,6 +6,8 @@ from importlib.util import find_spec
 import pytest
 from conftest import REPO
 
+QUICK_TIER = False  # its tests train, install or start processes and pages themselves
+
 TUTORIAL = REPO / "docs" / "tutorial.md"
 # ```python blocks; ```python needs-pandas ones run only where pandas is installed (it is optional).
 BLOCK = re.compile(r"^```python([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -94,9 +94,7 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
 
 def plot_losses(history: dict[str, np.ndarray], ax=None):
     """Loss_D and Loss_G per step (light) with a moving average (dark); returns the ax."""
-    from matplotlib.figure import Figure
-
-    ax = ax or Figure(figsize=(8, 4)).subplots()
+    ax = ax or new_figure(figsize=(8, 4)).subplots()
     window = max(1, len(history["loss_D"]) // 50)
     for key, color in (("loss_D", "tab:blue"), ("loss_G", "tab:orange")):
         y = history[key]
@@ -109,9 +107,7 @@ def plot_losses(history: dict[str, np.ndarray], ax=None):
 
 def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
     """Mean D(x) on real and D(G(z)) on fake batches per step; returns the ax."""
-    from matplotlib.figure import Figure
-
-    ax = ax or Figure(figsize=(8, 4)).subplots()
+    ax = ax or new_figure(figsize=(8, 4)).subplots()
     window = max(1, len(history["D_x"]) // 50)
     # Both fake-batch means are of the same G(z): scored by D before its update, then by the
     # updated D in G's step (R002's D_G_z1 and D_G_z2).
@@ -122,6 +118,17 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
     ax.set(xlabel="iteration", ylabel="mean D output", ylim=(0, 1), title="Discriminator outputs")
     ax.legend()
     return ax
+
+
+def new_figure(**kwargs):
+    """A matplotlib Figure (figsize=..., layout=...) on an Agg canvas, without pyplot: a command
+    that draws never imports pyplot, and the figure is not held by it (nothing to close)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def save_figure(fig_or_ax, path: str | os.PathLike, dpi: int = 120) -> Path:
