@@ -1,9 +1,10 @@
 """GAN training: one loop for every architecture in the zoo, resumable step for step.
 
-The loop reads top to bottom like pytorch/examples' dcgan: (1) update D on a real
-and a fake batch, (2) update G with the non-saturating loss. Everything random has
-its own seeded generator, and the checkpoint carries all of their states, so a
-run that is stopped and resumed produces the same weights as one that never stopped.
+The parts, each read top to bottom: step.py (update D, then G, as pytorch/examples' dcgan),
+checkpoint.py (what a stopped run resumes from), artifacts.py (what the run folder holds), and
+here the trainer that owns the networks, optimizers and RNGs, and the loop over epochs and steps.
+Everything random has its own seeded generator, and the checkpoint carries all of their states,
+so a run that is stopped and resumed produces the same weights as one that never stopped.
 """
 
 from __future__ import annotations
@@ -14,43 +15,27 @@ import signal
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from latentkit.data.datasets import load_images
 from latentkit.device import pick_device
 from latentkit.errors import CheckpointError, ConfigError, TrainingError
 from latentkit.models import Classifier, Discriminator, Generator
-from latentkit.storage import atomic_path, check_writable
+from latentkit.storage import check_writable
 from latentkit.training import artifacts as run_artifacts
 from latentkit.training import distributed
+from latentkit.training.checkpoint import CHECKPOINT, TrainState, read_checkpoint, unreadable, write_checkpoint
 from latentkit.training.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
+from latentkit.training.step import STATS, gan_step, update_average
 
-STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")
-CHECKPOINT = "checkpoint.pt"
 BAR_FORMAT = "{desc} |{bar}| {remaining} left{postfix}"
 EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's BatchNorm statistics
 NOISE_RANK_STRIDE = 1_000_003  # rank r draws its noise from seed + r * this: each rank its own fakes
 
 __all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "STATS", "GANTrainer", "TrainConfig", "TrainState",
            "epoch_permutation", "rank_batch", "train_gan"]
-
-
-@dataclass
-class TrainState:
-    """Everything a checkpoint restores besides the networks and optimizers."""
-
-    epoch: int = 0  # epochs completed
-    step_in_epoch: int = 0  # steps completed in the current epoch (non-zero after Ctrl-C)
-    seconds: float = 0.0  # training wall time so far
-    cpu_seconds: float = 0.0  # CPU time of this process spent training so far
-    train_images: int = 0  # size of the training set used
-    world_size: int = 1  # processes training together (torchrun); a run resumes with as many
-    history: dict | None = None  # name -> list of per-step floats, see STATS (means over the ranks)
-    scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.measure.scoring)
 
 
 class _StopFlag:
@@ -175,47 +160,20 @@ class GANTrainer:
     # --- checkpoints --------------------------------------------------------------
 
     def save_checkpoint(self) -> Path:
-        """Write OUT/checkpoint.pt atomically: state_dicts, RNG states, progress, history.
-        Under torchrun every rank calls it (their RNG states are gathered) and rank 0 writes."""
+        """Write OUT/checkpoint.pt (checkpoint.write_checkpoint). Under torchrun every rank calls
+        it (their RNG states are gathered) and rank 0 writes."""
         rngs = distributed.gather((self.noise.get_state(), torch.get_rng_state()))
         path = self.out / CHECKPOINT
         self.saved_at = (self.state.epoch, self.state.step_in_epoch)
         if self.rank != 0:
             return path
-        ckpt = {
-            "config": asdict(self.cfg),
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "G_ema": self.G_ema.state_dict() if self.G_ema else {},
-            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
-            "noise_rng": rngs[0][0], "torch_rng": rngs[0][1], "rank_rngs": rngs,
-            "state": asdict(self.state),
-        }
-        # Through a file object: torch.save given a path reports a full disk as a RuntimeError
-        # from its C++ writer, given a file it is the OSError that atomic_path turns into one line.
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            torch.save(ckpt, f)
-        return path
+        modules = {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                   "G_ema": self.G_ema.state_dict() if self.G_ema else {},
+                   "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
+        return write_checkpoint(path, self.cfg, modules, rngs, self.state)
 
     def _load_checkpoint(self, path: Path) -> None:
-        try:
-            ckpt = torch.load(path, map_location=self.device, weights_only=True)  # no pickle code runs
-            saved = TrainConfig(**ckpt["config"])
-        except Exception as err:
-            raise self._unreadable(path, err) from None
-        changed = [f.name for f in fields(TrainConfig)
-                   if f.name not in RESUMABLE_CHANGES and _effective(saved, f.name) != _effective(self.cfg, f.name)]
-        if changed:
-            was = "; ".join(f"--{name.replace('_', '-')} was {_shown(getattr(saved, name))}, "
-                            f"now {_shown(getattr(self.cfg, name))}" for name in changed)
-            raise ConfigError(
-                f"--resume with different {', '.join(changed)} than the run in {self.out} ({was}); "
-                "resume with the original settings (only --epochs may grow)"
-            )
-        world = ckpt["state"].get("world_size", 1)
-        if world != self.world:
-            how = f"torchrun --nproc-per-node {world}" if world > 1 else "one process (no torchrun)"
-            raise ConfigError(f"--resume in {self.world} process(es), but the run in {self.out} was trained in "
-                              f"{world}: its data order and noise are split that way; resume it with {how}")
+        ckpt = read_checkpoint(path, self.cfg, self.world, self.device)
         try:
             self.G.load_state_dict(ckpt["G"])
             self.D.load_state_dict(ckpt["D"])
@@ -228,59 +186,20 @@ class GANTrainer:
             torch.set_rng_state(torch_rng.cpu())
             self.state = TrainState(**ckpt["state"])
         except Exception as err:
-            raise self._unreadable(path, err) from None
+            raise unreadable(path, err) from None
         self.saved_at = (self.state.epoch, self.state.step_in_epoch)
-
-    @staticmethod
-    def _unreadable(path: Path, err: Exception) -> CheckpointError:
-        return CheckpointError(
-            f"cannot resume from {path}: corrupt or from another version ({' '.join(str(err).split())[:200]}); "
-            "delete it to start over, or pass another --out"
-        )
 
     # --- the loop -------------------------------------------------------------------
 
     def train_step(self, real_uint8: torch.Tensor) -> torch.Tensor:
-        """One D update then one G update; returns the STATS of this step as a tensor (5,)."""
+        """One D update then one G update (step.gan_step), then the weight average; returns the
+        STATS of this step as a tensor (5,)."""
         real = self.D.prepare(real_uint8)
-        b = real.shape[0]
-        ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)
-        z = torch.randn(b, self.cfg.latent_dim, generator=self.noise, device=self.device)
-
-        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
-        fake = self.G_step(z)
-        out_real, out_fake = self.D_step(real), self.D_step(fake.detach())
-        bce = F.binary_cross_entropy_with_logits
-        loss_D = bce(out_real, ones) + bce(out_fake, zeros)
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        self.opt_D.step()
-
-        # (2) Update G: maximise log D(G(z)) (the non-saturating loss). D's weights are frozen
-        # meanwhile: the backward pass then skips D's weight gradients, which dcgan/main.py
-        # computes and throws away (one of the step's three weight-gradient passes through D).
-        # D itself, not D_step: no gradient of D's is made here for the ranks to average.
-        self.D.requires_grad_(False)
-        out_after = self.D(fake)
-        loss_G = bce(out_after, ones)
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        self.D.requires_grad_(True)
-        self.opt_G.step()
-        self._update_ema()
-
-        return torch.stack([loss_D, loss_G, out_real.sigmoid().mean(), out_fake.sigmoid().mean(),
-                            out_after.sigmoid().mean()]).detach()
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        if self.G_ema is None:
-            return
-        # Warm-up as TensorFlow's ExponentialMovingAverage: early on, follow G more closely.
-        steps = len(self.state.history["loss_D"]) + 1
-        decay = min(self.cfg.ema_decay, (1 + steps) / (10 + steps))
-        for avg, live in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
-            avg.lerp_(live, 1 - decay)
+        z = torch.randn(real.shape[0], self.cfg.latent_dim, generator=self.noise, device=self.device)
+        stats = gan_step(self.G_step, self.D_step, self.D, self.opt_G, self.opt_D, real, z)
+        if self.G_ema is not None:
+            update_average(self.G_ema, self.G, self.cfg.ema_decay, len(self.state.history["loss_D"]) + 1)
+        return stats
 
     def final_generator(self) -> Generator:
         """What the run hands out, in eval mode: the weight average if there is one, else a copy
@@ -481,17 +400,6 @@ def _bar_numbers(s: list[float]) -> str:
     """The STATS of a step, short enough for the progress bar at 80 columns."""
     d_x, before, after = (f"{v:.2f}".removeprefix("0") for v in s[2:])  # D outputs are in [0, 1]: ".51"
     return f"loss D/G {s[0]:.2f}/{s[1]:.2f} D(x) {d_x} D(G(z)) {before}/{after}"
-
-
-def _effective(cfg: TrainConfig, name: str):
-    """A config field's value as training uses it: a left-out lr, ema or width is the architecture's."""
-    used = {"lr": lambda: cfg.learning_rate, "ema": lambda: cfg.ema_decay, "width": lambda: cfg.model_config.width}
-    return used[name]() if name in used else getattr(cfg, name)
-
-
-def _shown(value) -> str:
-    """A config value as the user would type it; None is an option that was left out."""
-    return "not given" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def train_gan(
