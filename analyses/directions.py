@@ -421,8 +421,9 @@ def run(
     allow_mismatch: bool = False, **params,
 ) -> tuple[DirectionsResult, list[Path]]:
     """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(find_directions, params)  # a misspelt option is refused before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance

@@ -432,8 +432,9 @@ def run(
     are inverted first), edit, write edit.h5 + edit.png into `out`."""
     from latentkit.analyses.directions import load_direction
     from latentkit.analyses.interpolate import load_latent
-    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
 
+    check_options(edit, params)  # a misspelt option is refused before the models load
     if z is not None and image is not None:
         raise ConfigError("give --z (latents) or --image (pictures to invert), not both")
     folder = output_dir(out, ANALYSIS)

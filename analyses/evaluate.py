@@ -380,8 +380,9 @@ def run(
 ) -> tuple[EvalResult, list[Path]]:
     """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
     from latentkit.analyses.invert import default_encoder
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(evaluate, params)  # a misspelt option is refused before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance

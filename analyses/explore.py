@@ -282,9 +282,10 @@ def run(
     Ctrl-C; `ready(url)` is called once it listens. Saves go to `out` (default
     ./latentkit-out/explore-TIMESTAMP/), which is returned."""
     from latentkit.generator.handle import Models
-    from latentkit.results.output import output_dir
+    from latentkit.results.output import check_options, output_dir
     from latentkit.web.explore_page import check_port, serve
 
+    check_options(prepare, params)  # a misspelt option is refused before the models load
     check_port(host, port)  # before the models load: a taken port is known at once
     anchors = params.get("anchors", DEFAULT_ANCHORS)
     if len(anchors) != 3:

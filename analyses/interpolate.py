@@ -320,9 +320,10 @@ def run(
     real image file (`start_image`) or a test-split index (`start_test`), which are inverted
     (latentkit invert's defaults) and drawn beside the path. Returns the paths written.
     """
-    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
     from latentkit.results.plotting import save_frames_gif
 
+    check_options(interpolate, params)  # a misspelt option is refused before the models load
     for name, ways in (("from", (start, start_z, start_image, start_test)), ("to", (end, end_z, end_image, end_test))):
         given = sum(w is not None for w in ways)
         if given != 1:

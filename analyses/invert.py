@@ -276,8 +276,9 @@ def run(
     dataset by default), invert them, write invert.h5, invert.png and invert.npy (the latents,
     for `edit --z` and `interpolate --from-z`) into `out`."""
     from latentkit.progress import Phases
-    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
 
+    check_options(InvertConfig, config)  # a misspelt option is refused before the models load
     cfg = InvertConfig(seed=seed, **config)
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, list(files))

@@ -264,8 +264,9 @@ def run(
 ) -> list[Path]:
     """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
     inverts the first N test digits of the generator's dataset and draws them on the map."""
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(latent_map, params)  # a misspelt option is refused before the models load
     check_size("with-real", with_real, 0, 10_000)
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)

@@ -194,8 +194,9 @@ def run(
     allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(plane, params)  # a misspelt option is refused before the models load
     folder = output_dir(out, ANALYSIS)
     check_class_names(params.get("anchors") or (), "--anchors")  # before the models load
     models = Models.load(model, classifier, device, allow_mismatch)

@@ -241,8 +241,9 @@ def run(
     dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(sweep, params)  # a misspelt option is refused before the models load
     if rank and dims:
         raise ConfigError("give --dims or --rank (which sweeps every coordinate), not both")
     if not rank and not dims:

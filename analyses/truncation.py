@@ -191,8 +191,9 @@ def run(
     data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[TruncationResult, list[Path]]:
     """Load models, sweep ψ, write truncation.h5 + truncation.png into `out`; returns the result and the paths."""
-    from latentkit.results.output import output_dir, write_outputs
+    from latentkit.results.output import check_options, output_dir, write_outputs
 
+    check_options(truncation_sweep, params)  # a misspelt option is refused before the models load
     check_psis(params.get("psis", DEFAULT_PSIS))  # before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)

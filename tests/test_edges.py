@@ -310,3 +310,21 @@ def test_the_contract_names_a_non_integer_latent_size_plainly(known_generator):
 
     with pytest.raises(ConfigError, match=r"latent_dim is '100' \(str\)"):
         check_interface(Odd())
+
+
+@pytest.mark.parametrize("module,option,suggestion", [
+    ("interpolate", "stpes", "steps"), ("sweep", "valuse", "values"), ("edit", "strenght", "strength"),
+    ("directions", "metod", "method"), ("invert", "restart", "restarts"), ("explore", "anchor", "anchors"),
+])
+def test_a_misspelt_option_is_refused_before_the_models_load(monkeypatch, module, option, suggestion):
+    import importlib
+
+    from latentkit.errors import ConfigError
+    from latentkit.generator.handle import Models
+
+    def load(*args, **kwargs):
+        raise AssertionError("the models were loaded before the options were checked")
+
+    monkeypatch.setattr(Models, "load", load)
+    with pytest.raises(ConfigError, match=f"no option '{option}'; did you mean '{suggestion}'"):
+        importlib.import_module(f"latentkit.analyses.{module}").run(**{option: 1})
