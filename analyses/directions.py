@@ -29,7 +29,7 @@ import torch
 
 from latentkit.errors import ConfigError, ResultFileError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_class,
     check_truncation,
@@ -416,7 +416,7 @@ def _title(result: DirectionsResult) -> str:
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     allow_mismatch: bool = False, **params,
 ) -> tuple[DirectionsResult, list[Path]]:

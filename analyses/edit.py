@@ -32,7 +32,7 @@ import torch
 from latentkit.analyses.directions import CONFIDENT, labelled_latents
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     BATCH,
     check_class,
@@ -423,7 +423,7 @@ def _plot_grid(result: EditResult, max_rows: int, fig):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     allow_mismatch: bool = False, direction: str | None = None, z: str | os.PathLike | None = None,
     image: str | os.PathLike | None = None, **params,

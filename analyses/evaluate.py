@@ -23,7 +23,7 @@ import torch
 from latentkit.data.datasets import load_images
 from latentkit.data.pixels import to_native
 from latentkit.generator.contract import GeneratorLike, module_device
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.quality import verdict
 from latentkit.generator.sampling import check_truncation, classify_images, generate_and_classify, prior_latents
 from latentkit.limits import MAX_PPL_PATHS, check_seed, check_size
@@ -374,7 +374,7 @@ def plot_eval(result: EvalResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[EvalResult, list[Path]]:

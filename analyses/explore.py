@@ -28,7 +28,7 @@ import torch
 from latentkit.data.pixels import to_uint8
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_class,
     check_truncation,
@@ -273,7 +273,7 @@ def plot_explore(result: ExploreResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, port: int = 8765, host: str = "127.0.0.1",
     open_browser: bool = True, allow_mismatch: bool = False, seed: int = 0,
     ready: Callable[[str], None] | None = None, **params,

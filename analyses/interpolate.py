@@ -23,7 +23,7 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike, module_device
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_class,
     check_truncation,
@@ -306,7 +306,7 @@ def load_latent(path: str | os.PathLike) -> torch.Tensor:
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     start: int | str | None = None, end: int | str | None = None, via: Sequence[int | str] = (),
     start_z: str | None = None, end_z: str | None = None, start_image: str | None = None,

@@ -27,7 +27,7 @@ import torch
 from latentkit.data.images import RealImages
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike, module_device
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_truncation,
     classify_images,
@@ -266,7 +266,7 @@ def _plot_reachability(result: InvertResult, ax) -> None:
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     files: Sequence[str] = (), dataset: str | None = None, split: str | None = None, indices: str | None = None,
     data_dir: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,

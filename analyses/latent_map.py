@@ -22,7 +22,7 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
 from latentkit.models import Classifier
@@ -257,7 +257,7 @@ def plot_result(result: MapResult):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False,
     with_real: int = 0, data_dir: str | os.PathLike | None = None, **params,

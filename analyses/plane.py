@@ -21,7 +21,7 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_class,
     check_truncation,
@@ -189,7 +189,7 @@ def plot_plane(result: PlaneResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     allow_mismatch: bool = False, **params,
 ) -> list[Path]:

@@ -22,7 +22,7 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_SWEEP_SAMPLES, MAX_VALUES, check_finite, check_seed, check_size
 from latentkit.models import Classifier
@@ -236,7 +236,7 @@ def plot_result(result: SweepResult):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
 ) -> list[Path]:

@@ -27,11 +27,12 @@ from latentkit.analyses.evaluate import VALIDATION_START
 from latentkit.data.datasets import load_images
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
-from latentkit.generator.handle import Models, as_models
+from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import classify_images, generate_and_classify, prior_latents
 from latentkit.limits import MAX_VALUES, check_seed, check_size
 from latentkit.measure.scoring import Scorer
 from latentkit.models import Classifier
+from latentkit.names import TRUNCATION_PSIS
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
@@ -39,7 +40,7 @@ from latentkit.results.tables import Columns
 __all__ = ["TruncationResult", "truncation_sweep"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "truncation"
-DEFAULT_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
+DEFAULT_PSIS = TRUNCATION_PSIS
 SHOWN = 10  # samples drawn at every ψ in the figure
 # name -> what it is; every metric has one value per ψ (and one for real data with the yardstick).
 METRICS = {
@@ -186,7 +187,7 @@ def plot_truncation(result: TruncationResult, fig=None):
 
 
 def run(
-    model: str = "mnist-dcgan", classifier: str | None = None, device: str = "auto",
+    model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
 ) -> tuple[TruncationResult, list[Path]]:

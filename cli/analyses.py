@@ -17,11 +17,8 @@ from latentkit.cli.common import (
     quiet_option,
     value_range,
 )
-from latentkit.names import CLASSES, class_choices
+from latentkit.names import CLASSES, TRUNCATION_PSIS, class_choices
 
-# analyses/truncation.py's DEFAULT_PSIS, written out so --help needs no torch; tests/test_cli_defaults.py
-# holds them equal.
-TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 NOT_SWEPT = ("ppl_paths", "reachability", "truncation")  # eval's options that --truncation-sweep has no use for
 # Shown under the commands that take classes; the library resolves the names once the model's dataset is known.
 CLASS_NAMES_HELP = "A class is a number or a name, in any case: " + "; ".join(

@@ -8,6 +8,7 @@ import shlex
 import click
 from click.shell_completion import CompletionItem
 
+from latentkit.generator.registry import DEFAULT_GENERATOR
 from latentkit.limits import MAX_VALUES, SEED_MAX
 from latentkit.names import DEVICES
 
@@ -71,7 +72,7 @@ def complete_models(kind: str, runs_dir: str = "runs"):
 
 # Shared by every analysis command.
 model_options = stacked([
-    click.option("--model", default="mnist-dcgan", show_default=True, shell_complete=complete_models("generator"),
+    click.option("--model", default=DEFAULT_GENERATOR, show_default=True, shell_complete=complete_models("generator"),
                  help="Generator: bundled name, run folder, .safetensors file, TorchScript file, "
                       "or path/to/file.py:function returning your own generator module."),
     click.option("--classifier", default=None, shell_complete=complete_models("classifier"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from latentkit.cli.common import command_line, complete_models, data_dir_option, seed_option
+from latentkit.generator.registry import DEFAULT_GENERATOR
 from latentkit.limits import MAX_BATCH
 from latentkit.names import DEVICES
 
@@ -15,7 +16,7 @@ BATCH_SIZE = 64
 
 
 @click.command("train-encoder")
-@click.option("--model", default="mnist-dcgan", show_default=True, shell_complete=complete_models("generator"),
+@click.option("--model", default=DEFAULT_GENERATOR, show_default=True, shell_complete=complete_models("generator"),
               help="Generator to invert: bundled name, run folder, .safetensors file, TorchScript file "
                    "or path/to/file.py:function.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

@@ -1,4 +1,4 @@
-"""Names the CLI offers as choices, kept free of torch so `latentkit --help` is instant."""
+"""Names and defaults the library and the CLI share, kept free of torch so `latentkit --help` is instant."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ DATASETS = tuple(CLASSES)
 # Must match latentkit.models.zoo.ARCHS (a test checks it).
 ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # the ψ eval --truncation-sweep tries
 
 
 

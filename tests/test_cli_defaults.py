@@ -53,12 +53,6 @@ def test_explore_defaults_are_the_librarys():
         assert getattr(explore, name) == getattr(library, name), name
 
 
-def test_truncation_sweep_defaults_are_the_librarys():
-    import importlib
-
-    assert commands.TRUNCATION_PSIS == importlib.import_module("latentkit.analyses.truncation").DEFAULT_PSIS
-
-
 def test_invert_defaults_are_the_librarys():
     from latentkit.cli import invert
     from latentkit.space.inversion import INITS, InvertConfig
