@@ -29,7 +29,7 @@ from latentkit.models import Classifier
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified
-from latentkit.web.map_page import MAX_HOVER_IMAGES, generate_images, write_map_html
+from latentkit.web.map_page import MAX_HOVER_IMAGES, write_map_html
 
 __all__ = ["MapResult", "latent_map"]  # what `latentkit.analyses` exports
 
@@ -283,6 +283,6 @@ def run(
     # map.html shows every sample's image on hover, also when the file keeps none.
     images = result.images
     if images is None and len(result.z) <= MAX_HOVER_IMAGES:
-        images = generate_images(models.generator, result.z)
+        images = models.generate(torch.from_numpy(result.z)).images.numpy()
     html = {".html": lambda path: write_map_html(result, path, images)}
     return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command, extras=html)

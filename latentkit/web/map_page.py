@@ -19,10 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentkit.data.pixels import to_uint8
 from latentkit.errors import ConfigError
-from latentkit.generator.contract import GeneratorLike, module_device
-from latentkit.generator.inference import inference_copy
 
 # Above this many points the page carries no images (100,000 PNGs are ~40 MB of page);
 # hover then shows class and confidence only.
@@ -47,14 +44,6 @@ def png_data_uri(image: np.ndarray) -> str:
 
 
 @torch.inference_mode()
-def generate_images(generator: GeneratorLike, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Latents (N, d) -> uint8 images (N, 28, 28), for a page whose result file keeps none."""
-    generator = inference_copy(generator)
-    device = module_device(generator)
-    chunks = [to_uint8(generator(zb.to(device))[:, 0]).cpu() for zb in torch.from_numpy(z).split(batch_size)]
-    return torch.cat(chunks).numpy()
-
-
 def map_document(result, images: np.ndarray | None = None, min_confidence: float = 0.9):
     """The Bokeh layout of a MapResult: title, scatter with legend and hover. `images`
     (N, 28, 28) uint8 default to the result's own; without either, hover shows no image."""
