@@ -328,3 +328,13 @@ def test_a_misspelt_option_is_refused_before_the_models_load(monkeypatch, module
     monkeypatch.setattr(Models, "load", load)
     with pytest.raises(ConfigError, match=f"no option '{option}'; did you mean '{suggestion}'"):
         importlib.import_module(f"latentkit.analyses.{module}").run(**{option: 1})
+
+
+def test_a_user_generator_that_takes_long_to_make_is_named_on_stderr(run_cli, monkeypatch):
+    from latentkit.generator import contract
+
+    monkeypatch.setattr(contract, "SLOW_SECONDS", 0.2)
+    write("slow.py", BAD_MODELS + "\n\ndef slow():\n    import time\n    time.sleep(1.5)\n    return plain_none()\n")
+    result = run_cli(*SWEEP, "--model", "slow.py:slow", "--out", "o")
+    assert "still running slow.py:slow (your code: slow() has not returned); Ctrl-C stops it" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: ")  # then the model's own problem

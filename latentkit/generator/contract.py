@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import warnings
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -244,7 +246,8 @@ def load_python_generator(spec: str, device: torch.device | str = "cpu") -> nn.M
             found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
                      and getattr(v, "__module__", None) == module_name]
             raise CheckpointError(f"{path} has no function {function!r} (it defines: {', '.join(found) or 'none'})")
-        obj = make()
+        with _said_if_slow(f"still running {spec} (your code: {function}() has not returned); Ctrl-C stops it"):
+            obj = make()
     except CheckpointError:
         raise
     except (Exception, SystemExit) as err:
@@ -272,6 +275,22 @@ def refuse_pickle(path: Path) -> None:
         pickled = head[:1] == b"\x80"  # the pickle protocol's opening byte
     if pickled:
         raise CheckpointError(f"{path} is a torch.save pickle; " + PICKLE_REFUSAL)
+
+
+SLOW_SECONDS = 10.0  # how long user code may run before latentkit says what it is waiting for
+
+
+@contextmanager
+def _said_if_slow(message: str):
+    """Print `message` on stderr if the block is still running after SLOW_SECONDS: a user's
+    make() that hangs (a download, a lock, an endless loop) is named instead of silent."""
+    timer = threading.Timer(SLOW_SECONDS, lambda: print(message, file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def load_torchscript_generator(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
