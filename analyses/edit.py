@@ -427,7 +427,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     allow_mismatch: bool = False, direction: str | None = None, z: str | os.PathLike | None = None,
     image: str | os.PathLike | None = None, **params,
-) -> list[Path]:
+) -> tuple[EditResult, list[Path]]:
     """Load models (and a `--direction FILE.h5:KEY`, `--z FILE.npy` or `--image` pictures, which
     are inverted first), edit, write edit.h5 + edit.png into `out`."""
     from latentkit.analyses.directions import load_direction
@@ -458,4 +458,4 @@ def run(
     result = edit(models, direction=vector, direction_label=label, z=latents, seed=seed, **params)
     if real is not None:
         result.params.update(images=real.names)
-    return write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)
+    return result, write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)

@@ -313,7 +313,7 @@ def run(
     end_image: str | None = None, start_test: int | None = None, end_test: int | None = None,
     gif: bool = False, seed: int = 0, allow_mismatch: bool = False, data_dir: str | os.PathLike | None = None,
     **params,
-) -> list[Path]:
+) -> tuple[InterpolationResult, list[Path]]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
     Each end is one of: a class (`start`/`end`, number or name), a .npy latent (`start_z`), a
@@ -342,7 +342,8 @@ def run(
     result = interpolate(models, waypoints=[first, *via, last], seed=seed, **params)
     result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
     extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
-    return write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
+    paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
+    return result, paths
 
 
 def _real_ends(models: Models, model: str, start: tuple, end: tuple, data_dir) -> dict:

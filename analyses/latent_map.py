@@ -261,7 +261,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *,
     thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False,
     with_real: int = 0, data_dir: str | os.PathLike | None = None, **params,
-) -> list[Path]:
+) -> tuple[MapResult, list[Path]]:
     """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
     inverts the first N test digits of the generator's dataset and draws them on the map."""
     from latentkit.results.output import check_options, output_dir, write_outputs
@@ -285,4 +285,4 @@ def run(
     if images is None and len(result.z) <= MAX_HOVER_IMAGES:
         images = models.generate(torch.from_numpy(result.z)).images.numpy()
     html = {".html": lambda path: write_map_html(result, path, images)}
-    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command, extras=html)
+    return result, write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command, extras=html)

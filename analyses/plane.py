@@ -192,7 +192,7 @@ def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     allow_mismatch: bool = False, **params,
-) -> list[Path]:
+) -> tuple[PlaneResult, list[Path]]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
     from latentkit.results.output import check_options, output_dir, write_outputs
 
@@ -202,4 +202,4 @@ def run(
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
     result = plane(models, seed=seed, **params)
-    return write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)
+    return result, write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)

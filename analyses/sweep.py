@@ -239,7 +239,7 @@ def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
     dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
-) -> list[Path]:
+) -> tuple[SweepResult, list[Path]]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
     from latentkit.results.output import check_options, output_dir, write_outputs
 
@@ -252,4 +252,4 @@ def run(
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
     result = sweep(models, dims=None if rank else dims, seed=seed, **params)
-    return write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)
+    return result, write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)

@@ -67,7 +67,7 @@ def interpolate(ctx: click.Context, **options) -> None:
     """
     from latentkit.analyses.interpolate import run
 
-    print_paths(run(command=command_line(ctx), **options))
+    print_paths(run(command=command_line(ctx), **options)[1])
 
 
 @click.command()
@@ -94,7 +94,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
         raise click.UsageError("give --values or --range, not both")
     if values_list or values_range:  # else the library's default values
         options["values"] = values_list or values_range
-    print_paths(run(command=command_line(ctx), **options))
+    print_paths(run(command=command_line(ctx), **options)[1])
 
 
 @click.command("map")
@@ -120,7 +120,7 @@ def latent_map(ctx: click.Context, **options) -> None:
     """
     from latentkit.analyses.latent_map import run
 
-    print_paths(run(command=command_line(ctx), **options))
+    print_paths(run(command=command_line(ctx), **options)[1])
 
 
 @click.command(epilog=CLASS_NAMES_HELP)
@@ -142,7 +142,7 @@ def plane(ctx: click.Context, **options) -> None:
     """
     from latentkit.analyses.plane import run
 
-    print_paths(run(command=command_line(ctx), **options))
+    print_paths(run(command=command_line(ctx), **options)[1])
 
 
 @click.command("eval")

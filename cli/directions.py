@@ -136,4 +136,4 @@ def edit(ctx: click.Context, strength_text, **options) -> None:
                 raise click.UsageError(f"--strength gives {count} steps and --steps {options['steps']}; give one")
             options["steps"] = count
         options["strength"] = (lo, hi)
-    print_paths(run(command=command_line(ctx), **options))
+    print_paths(run(command=command_line(ctx), **options)[1])
