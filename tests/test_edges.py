@@ -338,3 +338,23 @@ def test_a_user_generator_that_takes_long_to_make_is_named_on_stderr(run_cli, mo
     result = run_cli(*SWEEP, "--model", "slow.py:slow", "--out", "o")
     assert "still running slow.py:slow (your code: slow() has not returned); Ctrl-C stops it" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Error: ")  # then the model's own problem
+
+
+def test_every_registered_result_has_tables_and_a_figure():
+    """Each analysis' result class brings its own tables and figure: a saved explorer result's
+    to_csv raised a bare KeyError when a hand-kept list of tables had no entry for it."""
+    import dataclasses
+
+    from latentkit.analyses.explore import ExploreResult
+    from latentkit.results.stored import RESULT_CLASSES, StoredResult
+
+    assert sorted(RESULT_CLASSES) == ["directions", "edit", "eval", "explore", "interpolate", "invert", "map",
+                                      "plane", "sweep", "truncation"]
+    for cls in RESULT_CLASSES.values():
+        assert cls.tables is not StoredResult.tables and cls.draw is not StoredResult.draw, cls.__name__
+    r = ExploreResult(z=np.zeros(4), base=np.zeros(4), vectors=np.eye(2, 4), offsets=np.array([0.5, -1.0]),
+                      keys=["7", "z1"], image=np.zeros((28, 28), np.uint8), probs=np.full(10, 0.1),
+                      class_names=[str(i) for i in range(10)])
+    r.to_csv("sliders.csv")
+    assert pathlib.Path("sliders.csv").read_text().splitlines() == ["key,offset", "7,0.5", "z1,-1.0"]
+    assert dataclasses.is_dataclass(r) and r.plot() is not None
