@@ -64,9 +64,9 @@ def resolve(name_or_path: str | os.PathLike, kind: str) -> Path:
             raise CheckpointError(f"no Python file {path} (from {text!r}); give --model path/to/file.py:function")
         return path
     if text.endswith(".py"):
-        raise CheckpointError(f"{text} is a Python file: name the function in it that returns the {kind}, "
-                              f"--model {text}:make" if kind == "generator" else
-                              f"{text} is a Python file; a {kind} is a bundled name, run folder or .safetensors file")
+        fix = (f"name the function in it that returns the generator, --model {text}:make" if kind == "generator"
+               else f"a {kind} is a bundled name, run folder or .safetensors file")
+        raise CheckpointError(f"{text} is a Python file: {fix}")
     bundled = bundled_dir() / f"{text}.safetensors"
     if os.sep not in text and "/" not in text and bundled.is_file():
         return bundled
