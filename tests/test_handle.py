@@ -55,8 +55,11 @@ def test_a_handle_is_passed_through_and_a_pair_is_made_one(known_generator, rand
 
 
 def test_a_handle_with_a_second_classifier_is_refused(known_generator, random_classifier):
+    models = Models.of(known_generator, random_classifier)
     with pytest.raises(ConfigError, match="carries its classifier"):
-        as_models(Models.of(known_generator, random_classifier), random_classifier)
+        as_models(models, random_classifier)
+    with pytest.raises(ConfigError, match=r"\(list\); give the others by name"):
+        as_models(models, [9, 4])  # interpolate(models, [9, 4]): the waypoints where the classifier goes
 
 
 def test_the_verbs_give_what_the_functions_give(known_generator, random_classifier):

@@ -145,7 +145,9 @@ def as_models(generator: Models | GeneratorLike, classifier: Classifier | None =
     """`generator` if it is a Models already, else Models.of(generator, classifier, allow_mismatch)."""
     if isinstance(generator, Models):
         if classifier is not None and classifier is not generator.classifier:
-            raise ConfigError("a Models handle carries its classifier; pass it alone, without a second classifier")
+            raise ConfigError(f"a Models handle carries its classifier, so the argument after it was taken as a "
+                              f"second one ({type(classifier).__name__}); give the others by name, e.g. "
+                              "interpolate(models, waypoints=[9, 4])")
         return generator
     if classifier is None:
         raise ConfigError("give the classifier beside the generator, or pass Models.load(...)")
