@@ -189,15 +189,24 @@ def check_outputs(generator) -> None:
     except Exception as err:
         raise ConfigError(f"{name} failed on latents of shape (2, {generator.latent_dim}): "
                           f"{first_line(err)}; " + WRAP_HINT) from None
-    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (2, 1, 28, 28):
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ConfigError(f"{name} returned {shape}, not images (B, 1, 28, 28); " + WRAP_HINT)
-    if not torch.isfinite(x).all():
-        raise ConfigError(f"{name} draws NaN or infinite pixels: its weights are broken (a diverged run?); "
-                          "pass another model")
+    check_images(generator, x, 2)
     if x.min() < 0 or x.max() > 1:
         raise ConfigError(f"{name} returned pixels in [{x.min():.3g}, {x.max():.3g}], not [0, 1]; "
                           "give wrap_generator the module's value_range")
+
+
+def check_images(generator, x, n: int) -> None:
+    """ConfigError naming the generator unless `x`, what it drew for n latents, is n finite images
+    (n, 1, 28, 28): checked at start-up and on every batch, as a generator can be fine on a few
+    latents and NaN on others."""
+    name = type(generator).__name__
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (n, 1, 28, 28):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ConfigError(f"{name} returned {shape} for {n} latents, not images ({n}, 1, 28, 28); " + WRAP_HINT)
+    bad = ~torch.isfinite(x).flatten(1).all(1)
+    if bad.any():
+        raise ConfigError(f"{name} draws NaN or infinite pixels for {int(bad.sum())} of {n} latents: its weights are "
+                          "broken (a diverged run?) or it fails on some inputs; pass another model")
 
 
 def as_generator(obj, source: str, dataset: str = "mnist") -> nn.Module:

@@ -8,7 +8,7 @@ import torch
 
 from latentkit.data.pixels import to_native, to_uint8
 from latentkit.errors import ConfigError
-from latentkit.generator.contract import WRAP_HINT, GeneratorLike, module_device
+from latentkit.generator.contract import GeneratorLike, check_images, module_device
 from latentkit.generator.inference import inference_copy
 from latentkit.models import Classifier
 from latentkit.names import class_choices, class_index
@@ -42,7 +42,7 @@ def generate_and_classify(
     kept_images, probs, feats = [], [], []
     for zb in z.split(batch_size):
         x = generator(zb.to(module_device(generator))).to(module_device(classifier))
-        check_finite_images(generator, x, zb)
+        check_images(generator, x, len(zb))
         f = classifier.features(x)
         probs.append(classifier.head(f).softmax(-1).cpu())
         if features:
@@ -53,19 +53,6 @@ def generate_and_classify(
             bar.advance(len(zb) / len(z))
     return Generated(torch.cat(kept_images) if images else None, torch.cat(probs),
                      torch.cat(feats) if features else None)
-
-
-def check_finite_images(generator: GeneratorLike, x: torch.Tensor, z: torch.Tensor) -> None:
-    """ConfigError if the images `x` drawn from latents `z` hold NaN or infinite pixels."""
-    if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != (1, 28, 28) or len(x) != len(z):
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ConfigError(f"{type(generator).__name__} returned {shape} for {len(z)} latents, not images "
-                          f"({len(z)}, 1, 28, 28); " + WRAP_HINT)
-    bad = ~torch.isfinite(x).flatten(1).all(1)
-    if bad.any():
-        raise ConfigError(f"{type(generator).__name__} draws NaN or infinite pixels for {int(bad.sum())} of {len(z)} "
-                          "latents: its weights are broken (a diverged run?) or it fails on some inputs; "
-                          "pass another model")
 
 
 @torch.inference_mode()
