@@ -170,7 +170,6 @@ class DirectionsResult(StoredResult):
         return {m: getattr(self, m) for m in ("pixel_change", "prob_shift", "flip_rate", "transitions")}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         scores = {name: getattr(self, name) for name in ("accuracy", "offsets", "singular_values", "explained_variance",
                                                       "lengths") if getattr(self, name) is not None}
         return {"directions": {"key": np.array(self.keys, dtype=object), "name": np.array(self.names, dtype=object),

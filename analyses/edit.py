@@ -161,7 +161,6 @@ class EditResult(StoredResult):
         return {m: getattr(self, m) for m in ("flip_step", "latent_norm", "base_style", "edited_style")}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         samples, targets, steps = self.labels.shape
         sample, target, step = grid(samples, targets, steps)
         flip = self.flip_step[sample, target]

@@ -115,7 +115,6 @@ class EvalResult(StoredResult):
         return {**self.params, "metrics": self.metrics}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         def column(key: str) -> np.ndarray:
             values = [self.metrics[m].get(key) for m in self.metrics]
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)

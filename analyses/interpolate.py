@@ -88,7 +88,6 @@ class InterpolationResult(StoredResult):
         return {"labels": self.labels}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         paths, frames = self.labels.shape
         path, frame = grid(paths, frames)
         return {"frames": {"path": path, "frame": frame, "norm": self.norms.ravel(),

@@ -133,7 +133,6 @@ class InvertResult(StoredResult):
         return {"mse": self.mse, "psnr": self.psnr, "nearest_mse": self.nearest_mse}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         n = len(self.targets)
         true = self.true_labels if self.true_labels is not None else np.full(n, -1)
         reach = self.reachability()

@@ -85,7 +85,6 @@ class MapResult(StoredResult):
         return {"labels": self.labels, "confidence": self.confidence}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         return {"samples": {"sample": np.arange(len(self.probs)), "x": self.embedding[:, 0], "y": self.embedding[:, 1],
                             **classified(self.probs, self.class_names)}}
 

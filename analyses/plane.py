@@ -70,7 +70,6 @@ class PlaneResult(StoredResult):
         return {"labels": self.labels}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         rows, cols = grid(len(self.axis), len(self.axis))  # probs[i, j]: row i follows the second axis
         return {"grid": {"a": self.axis[cols], "b": self.axis[rows],
                          **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names)}}

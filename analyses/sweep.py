@@ -96,7 +96,6 @@ class SweepResult(StoredResult):
         return {m: getattr(self, m) for m in MEASURES}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         n_dims, samples, n_values = self.labels.shape
         dim, sample, value = grid(n_dims, samples, n_values)
         change = np.abs(self.images.astype(np.float32) - self.base_images[None, :, None].astype(np.float32)) / 255

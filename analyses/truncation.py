@@ -87,7 +87,6 @@ class TruncationResult(StoredResult):
         return {**self.params, "psis": self.psis.tolist(), "best_psi": self.best_psi, "metrics": self.metrics}
 
     def tables(self) -> dict[str, Columns]:
-        """The result's tables (name -> columns), the default first: see results/tables.py."""
         return {"psis": {"psi": self.psis, **{name: self.curve(name) for name in self.metrics}},
                 "classes": {"psi": np.repeat(self.psis, len(self.class_names)),
                             "label": np.tile(np.arange(len(self.class_names)), len(self.psis)),

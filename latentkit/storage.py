@@ -80,16 +80,22 @@ def atomic_paths(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
 
 
 def _own_temporary(path: Path) -> bool:
-    """Whether `path` is a temporary that an atomic write of this process made (.NAME.PID.XXXX.tmp)."""
-    parts = path.name.rsplit(".", 3)
-    return path.name.startswith(".") and len(parts) == 4 and parts[1] == str(os.getpid()) and parts[3] == "tmp"
+    """Whether `path` is a temporary that an atomic write of this process made."""
+    return _temporary_pid(path.name) == os.getpid()
+
+
+def _temporary_pid(name: str) -> int | None:
+    """The process id in an atomic write's temporary name (.NAME.PID.XXXX.tmp); None for other names."""
+    parts = name.rsplit(".", 3)  # [".NAME", PID, XXXX, "tmp"]
+    ok = name.startswith(".") and len(parts) == 4 and parts[1].isdigit() and parts[3] == "tmp"
+    return int(parts[1]) if ok else None
 
 
 def remove_stale_temps(folder: Path) -> None:
     """Delete temporaries (.NAME.PID.XXXX.tmp) left in `folder` by processes that no longer run."""
     for tmp in folder.glob(".*.tmp"):
-        parts = tmp.name.rsplit(".", 3)  # [".NAME", PID, XXXX, "tmp"]
-        if len(parts) == 4 and parts[1].isdigit() and not process_running(int(parts[1])):
+        pid = _temporary_pid(tmp.name)
+        if pid is not None and not process_running(pid):
             tmp.unlink(missing_ok=True)
 
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from latentkit.errors import ConfigError
+from latentkit.errors import ConfigError, LatentkitError
 from latentkit.storage import atomic_paths, check_writable, folder_lock, same_file
 
 # Files an analysis may write besides ANALYSIS.h5 and ANALYSIS.png (and so may replace or, as a
@@ -78,7 +78,6 @@ def write_outputs(
 def files_written(path: Path, analysis: str) -> list[str]:
     """The files the result at `path` recorded writing beside itself (ANALYSIS.*): none if there is
     no such result, or it is not a latentkit result of `analysis`."""
-    from latentkit.errors import LatentkitError
     from latentkit.results.stored import read_attrs
 
     if not path.is_file():
@@ -87,5 +86,6 @@ def files_written(path: Path, analysis: str) -> list[str]:
         names = json.loads(read_attrs(path, analysis).get("files", "[]"))
     except (LatentkitError, TypeError, ValueError):
         return []
-    return [n for n in names if isinstance(n, str) and n.startswith(f"{analysis}.") and Path(n).name == n] \
-        if isinstance(names, list) else []
+    if not isinstance(names, list):
+        return []
+    return [n for n in names if isinstance(n, str) and n.startswith(f"{analysis}.") and Path(n).name == n]
