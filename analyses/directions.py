@@ -37,16 +37,14 @@ from latentkit.generator.sampling import (
     prior_latents,
 )
 from latentkit.limits import (
-    MAX_EXTENT,
     MAX_IMAGES,
-    MAX_SAMPLES,
-    MAX_SWEEP_SAMPLES,
     SEED_MAX,
-    check_finite,
     check_seed,
     check_size,
 )
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.directions import DEFAULT_SAMPLES, DEFAULT_TOP, DIRECTIONS, DirectionsOptions
 from latentkit.results.stored import StoredResult, damaged
 from latentkit.results.tables import Columns
 from latentkit.space import boundaries, layers
@@ -54,10 +52,7 @@ from latentkit.space import boundaries, layers
 __all__ = ["DirectionsResult", "find_directions"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "directions"
-METHODS = ("classifier", "sefa", "pca", "mean")
 SAMPLED = ("classifier", "pca", "mean")  # methods that label or trace prior samples
-DEFAULT_SAMPLES = 20_000
-DEFAULT_TOP = 10  # sefa and pca directions kept
 CONFIDENT = 0.9  # a latent is labelled only when the classifier is this sure, as eval's confident_fraction
 NAMED_TRANSITIONS = 2  # class changes a direction's name lists per end
 
@@ -246,8 +241,6 @@ def traverse(generator: GeneratorLike, classifier: Classifier, vectors: np.ndarr
 
 
 def _check(method: str, samples: int | None, top: int | None, pairs, condition_on, layer) -> None:
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if samples is not None and method not in SAMPLED:
         raise ConfigError("sefa is closed-form and samples nothing; drop --samples")
     if top is not None and method not in ("sefa", "pca"):
@@ -270,16 +263,18 @@ def _check(method: str, samples: int | None, top: int | None, pairs, condition_o
 
 def find_directions(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
-    method: str = "classifier", samples: int | None = None,
-    top: int | None = None, pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
-    layer: str | None = None, probes: int = 64, strength: float = 3.0, steps: int = 7, seed: int = 0,
-    allow_mismatch: bool = False, truncation: float = 1.0,
+    method: str = DIRECTIONS.method, samples: int | None = DIRECTIONS.samples, top: int | None = DIRECTIONS.top,
+    pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
+    layer: str | None = None, probes: int = DIRECTIONS.probes, strength: float = DIRECTIONS.strength,
+    steps: int = DIRECTIONS.steps, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> DirectionsResult:
     """Find directions with `method` and measure each on `probes` base latents moved from
     -strength to +strength in `steps` (odd) steps. `samples` (default 20,000) prior latents
     are labelled (classifier, mean) or traced (pca); `truncation` truncates them and the probes
     (sampling.prior_latents); `top` (default 10) caps sefa and pca's
     directions. A direction's key selects it later: "8" (one-vs-rest), "3:8", "sefa0", "pc0", "mean8"."""
+    check_values(DirectionsOptions, {"method": method, "samples": samples, "top": top, "probes": probes,
+                                     "strength": strength, "steps": steps})
     models = as_models(generator, classifier, allow_mismatch)
     generator, classifier, record = models.generator, models.classifier, models.record
     classes = classifier.classes
@@ -287,16 +282,9 @@ def find_directions(
     condition_on = [check_class(classifier, c) for c in condition_on]
     _check(method, samples, top, pairs, condition_on, layer)
     samples_used = DEFAULT_SAMPLES if samples is None and method in SAMPLED else samples
-    if samples_used is not None:
-        check_size("samples", samples_used, 100, MAX_SAMPLES)
     top = min(DEFAULT_TOP, generator.latent_dim) if top is None else check_size("top", top, 1, generator.latent_dim)
-    check_size("probes", probes, 1, MAX_SWEEP_SAMPLES)
-    check_size("steps", steps, 3, 101)
     if steps % 2 == 0:
         raise ConfigError(f"steps must be odd so the traversal passes through the base latent, got {steps}")
-    check_finite("strength", strength, 0, MAX_EXTENT)
-    if strength == 0:
-        raise ConfigError("strength must be above 0: it is how far each direction is followed")
     check_seed(seed)
     check_truncation(truncation)
     extra = len(pairs) if method == "classifier" else 0
@@ -416,15 +404,21 @@ def _title(result: DirectionsResult) -> str:
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    allow_mismatch: bool = False, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *, method: str = DIRECTIONS.method,
+    samples: int | None = DIRECTIONS.samples, top: int | None = DIRECTIONS.top,
+    pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
+    layer: str | None = None, probes: int = DIRECTIONS.probes, strength: float = DIRECTIONS.strength,
+    steps: int = DIRECTIONS.steps, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
 ) -> tuple[DirectionsResult, list[Path]]:
     """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(find_directions, params)  # a misspelt option is refused before the models load
+    options = {"method": method, "samples": samples, "top": top, "probes": probes, "strength": strength,
+               "steps": steps}
+    check_values(DirectionsOptions, options)  # before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    result = find_directions(models, seed=seed, **params)
+    result = find_directions(models, pairs=pairs, condition_on=condition_on, layer=layer, seed=seed,
+                             truncation=truncation, **options)
     return result, write_outputs(result, plot_directions(result), folder, ANALYSIS, provenance, seed, command)

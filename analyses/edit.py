@@ -43,8 +43,6 @@ from latentkit.generator.sampling import (
 from latentkit.limits import (
     MAX_EXTENT,
     MAX_IMAGES,
-    MAX_POOL,
-    MAX_SAMPLES,
     MAX_SWEEP_SAMPLES,
     SEED_MAX,
     check_finite,
@@ -53,6 +51,8 @@ from latentkit.limits import (
 )
 from latentkit.measure.style import STYLE_FEATURES, style_features, style_kept
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.edit import DEFAULT_SAMPLES, EDIT, EditOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 from latentkit.space import boundaries
@@ -60,9 +60,6 @@ from latentkit.space import boundaries
 __all__ = ["EditResult", "edit"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "edit"
-BOUNDARIES = ("one-vs-rest", "pair")  # the target's boundary against every class, or against --from's
-DEFAULT_SAMPLES = 8
-DEFAULT_FIT_SAMPLES = 10_000
 DEFAULT_STRENGTH = {"toward": (0.0, 6.0), "all": (0.0, 6.0), "direction": (-3.0, 3.0)}
 NO_TARGET = -1  # targets entry of a stored direction, which aims at no class
 
@@ -220,7 +217,6 @@ def _base_latents(generator, classifier, start, z, samples, pool, seed, truncati
             raise ConfigError("--z holds NaN or infinite values; give finite latents")
         return torch.as_tensor(z, dtype=torch.float32)
     samples = DEFAULT_SAMPLES if samples is None else samples
-    check_size("samples", samples, 1, MAX_SWEEP_SAMPLES)
     # Fresh latents, not the ones the boundaries are fitted on.
     base_seed = (seed + 1) % (SEED_MAX + 1)
     if start is None:
@@ -244,10 +240,11 @@ def _boundaries(z, labels, start, toward: list[int], boundary: str, condition_on
 def edit(
     generator: Models | GeneratorLike, classifier: Classifier | None = None, *, start: int | str | None = None,
     toward: int | str | None = None, direction: np.ndarray | None = None, direction_label: str = "a given direction",
-    z: np.ndarray | None = None, samples: int | None = None, steps: int = 9,
-    strength: Sequence[float] | None = None, boundary: str | None = None, condition_on: Sequence[int | str] = (),
-    keep_norm: bool = False, fit_samples: int = DEFAULT_FIT_SAMPLES, pool: int = 4096,
-    seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
+    z: np.ndarray | None = None, samples: int | None = EDIT.samples, steps: int = EDIT.steps,
+    strength: Sequence[float] | None = None, boundary: str | None = EDIT.boundary,
+    condition_on: Sequence[int | str] = (), keep_norm: bool = EDIT.keep_norm,
+    fit_samples: int = EDIT.fit_samples, pool: int = EDIT.pool, seed: int = 0, allow_mismatch: bool = False,
+    truncation: float = 1.0,
 ) -> EditResult:
     """Follow a direction from base latents in `steps` steps; see the module docstring for the
     three modes. `strength` (lo, hi) is the distance range along the unit direction (default
@@ -255,6 +252,8 @@ def edit(
     "pair" (needs `start`). Boundaries are fitted on the confident ones of `fit_samples`
     prior latents. `truncation` truncates the prior (sampling.prior_latents) for the drawn base
     latents and the fitted ones; latents given as `z` are used as they are."""
+    check_values(EditOptions, {"samples": samples, "steps": steps, "boundary": boundary, "keep_norm": keep_norm,
+                               "fit_samples": fit_samples, "pool": pool})
     mode = _mode(toward, direction)
     models = as_models(generator, classifier, allow_mismatch)
     generator, classifier, record = models.generator, models.classifier, models.record
@@ -264,9 +263,6 @@ def edit(
     condition_on = [check_class(classifier, c) for c in condition_on]
     boundary = boundary or "one-vs-rest"
     _check(mode, start, target, strength, boundary, condition_on, classes)
-    check_size("steps", steps, 2, 1_000)
-    check_size("fit-samples", fit_samples, 100, MAX_SAMPLES)
-    check_size("pool", pool, 1, MAX_POOL)
     check_seed(seed)
     check_truncation(truncation)
     lo, hi = DEFAULT_STRENGTH[mode] if strength is None else strength
@@ -310,8 +306,6 @@ def edit(
 
 
 def _check(mode, start, target, strength, boundary, condition_on, classes) -> None:
-    if boundary not in BOUNDARIES:
-        raise ConfigError(f"boundary must be pair or one-vs-rest, got {boundary!r}")
     if mode == "toward" and start == target:
         raise ConfigError(f"--from {classes[start]} --toward {classes[target]} edits a class into itself; "
                           "give two different classes")
@@ -423,17 +417,22 @@ def _plot_grid(result: EditResult, max_rows: int, fig):
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    allow_mismatch: bool = False, direction: str | None = None, z: str | os.PathLike | None = None,
-    image: str | os.PathLike | None = None, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *, start: int | str | None = None,
+    toward: int | str | None = None, direction: str | None = None, z: str | os.PathLike | None = None,
+    image: str | os.PathLike | None = None, samples: int | None = EDIT.samples, steps: int = EDIT.steps,
+    strength: Sequence[float] | None = None, boundary: str | None = EDIT.boundary,
+    condition_on: Sequence[int | str] = (), keep_norm: bool = EDIT.keep_norm, fit_samples: int = EDIT.fit_samples,
+    pool: int = EDIT.pool, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
 ) -> tuple[EditResult, list[Path]]:
     """Load models (and a `--direction FILE.h5:KEY`, `--z FILE.npy` or `--image` pictures, which
     are inverted first), edit, write edit.h5 + edit.png into `out`."""
     from latentkit.analyses.directions import load_direction
     from latentkit.analyses.interpolate import load_latent
-    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
 
-    check_options(edit, params)  # a misspelt option is refused before the models load
+    options = {"samples": samples, "steps": steps, "boundary": boundary, "keep_norm": keep_norm,
+               "fit_samples": fit_samples, "pool": pool}
+    check_values(EditOptions, options)  # before the models load
     if z is not None and image is not None:
         raise ConfigError("give --z (latents) or --image (pictures to invert), not both")
     folder = output_dir(out, ANALYSIS)
@@ -454,7 +453,8 @@ def run(
         from latentkit.analyses.invert import invert_real
 
         latents = invert_real(models, model, real.images).numpy()
-    result = edit(models, direction=vector, direction_label=label, z=latents, seed=seed, **params)
+    result = edit(models, start=start, toward=toward, direction=vector, direction_label=label, z=latents,
+                  strength=strength, condition_on=condition_on, seed=seed, truncation=truncation, **options)
     if real is not None:
         result.params.update(images=real.names)
     return result, write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)

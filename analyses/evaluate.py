@@ -26,9 +26,11 @@ from latentkit.generator.contract import GeneratorLike, module_device
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.quality import verdict
 from latentkit.generator.sampling import check_truncation, classify_images, generate_and_classify, prior_latents
-from latentkit.limits import MAX_PPL_PATHS, check_seed, check_size
+from latentkit.limits import check_seed
 from latentkit.measure import metrics as M
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.evaluate import EVAL, VALIDATION_START, EvalOptions
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified
@@ -37,7 +39,6 @@ from latentkit.space import boundaries
 __all__ = ["EvalResult", "evaluate"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "eval"
-VALIDATION_START = 50_000  # train[50000:] is the validation split, as in Goodfellow et al. 2014
 PPL_VARIANTS = (("slerp", "full"), ("slerp", "end"), ("lerp", "full"), ("lerp", "end"))
 PPL_EPSILON = 1e-4  # StyleGAN's step
 CLOSEST_SHOWN = 8
@@ -175,9 +176,9 @@ def _path_lengths(generator: GeneratorLike, classifier: Classifier, paths: int, 
 
 def evaluate(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
-    samples: int = 10_000, ppl_paths: int = 2_000,
+    samples: int = EVAL.samples, ppl_paths: int = EVAL.ppl_paths,
     seed: int = 0, data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
-    progress: bool = True, reachability: int = 0, encoder: str | os.PathLike | None = None,
+    progress: bool = True, reachability: int = EVAL.reachability, encoder: str | os.PathLike | None = None,
     truncation: float = 1.0,
 ) -> EvalResult:
     """Score `samples` generated images against the classifier's dataset (see the module docstring).
@@ -190,9 +191,7 @@ def evaluate(
     and scores how many the generator can draw (analyses/invert.py). `truncation` ψ < 1 samples
     (and draws the PPL paths) from the truncated prior (sampling.prior_latents).
     """
-    check_size("reachability", reachability, 0, 10_000)
-    check_size("samples", samples, 10, VALIDATION_START)  # the training images the yardstick draws from
-    check_size("ppl-paths", ppl_paths, 2, MAX_PPL_PATHS)
+    check_values(EvalOptions, {"samples": samples, "ppl_paths": ppl_paths, "reachability": reachability})
     check_seed(seed)
     check_truncation(truncation)
     models = as_models(generator, classifier, allow_mismatch)
@@ -374,18 +373,23 @@ def plot_eval(result: EvalResult, fig=None):
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *, samples: int = EVAL.samples,
+    ppl_paths: int = EVAL.ppl_paths, reachability: int = EVAL.reachability, yardstick: bool = True,
+    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False, progress: bool = True,
+    data_dir: str | os.PathLike | None = None,
 ) -> tuple[EvalResult, list[Path]]:
     """Load models, evaluate, write eval.h5 + eval.png into `out`; returns the result and the paths."""
     from latentkit.analyses.invert import default_encoder
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(evaluate, params)  # a misspelt option is refused before the models load
+    options = {"samples": samples, "ppl_paths": ppl_paths, "reachability": reachability}
+    check_values(EvalOptions, options)  # before the models load
+    check_truncation(truncation)
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    encoder = default_encoder(str(model), required=False) if params.get("reachability") else None
-    result = evaluate(models, seed=seed, data_dir=data_dir, encoder=encoder, **params)
+    encoder = default_encoder(str(model), required=False) if reachability else None
+    result = evaluate(models, seed=seed, data_dir=data_dir, encoder=encoder, yardstick=yardstick, progress=progress,
+                      truncation=truncation, **options)
     result.params.update(model=str(model), classifier=provenance["classifier"])
     return result, write_outputs(result, plot_eval(result), folder, ANALYSIS, provenance, seed, command)

@@ -38,6 +38,8 @@ from latentkit.generator.sampling import (
 from latentkit.limits import MAX_POOL, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.names import check_class_names
+from latentkit.options import check_values
+from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, EXPLORE, ExploreOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
 from latentkit.space.geometry import slerp
@@ -45,9 +47,6 @@ from latentkit.space.geometry import slerp
 __all__ = ["ExploreResult"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "explore"
-DEFAULT_DIMS = (4, 24, 44)  # R001's coordinates 5, 25, 45 (counted from 1)
-DEFAULT_ANCHORS = (9, 4, 7)  # the plane the README shows
-DEFAULT_TOP = 4  # SeFa directions beside the ten one-vs-rest ones
 PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
 PICKS = 8  # confident latents kept per class; "pick a digit" cycles through them
 
@@ -119,7 +118,7 @@ def short_name(name: str) -> str:
 
 def prepare(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
-    dims: tuple[int, ...] = DEFAULT_DIMS, top: int = DEFAULT_TOP,
+    dims: tuple[int, ...] = DEFAULT_DIMS, top: int = EXPLORE.top,
     anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
     pool: int = 2048, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
 ) -> Setup:
@@ -132,6 +131,7 @@ def prepare(
     check_seed(seed)
     check_truncation(truncation)
     check_size("pool", pool, 10, MAX_POOL)
+    check_values(ExploreOptions, {"top": top})
     models = as_models(generator, classifier, allow_mismatch)
     fast_g, fast_c, record = models.generator, models.classifier, models.record
     d = fast_g.latent_dim
@@ -274,27 +274,29 @@ def plot_explore(result: ExploreResult, fig=None):
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, port: int = 8765, host: str = "127.0.0.1",
-    open_browser: bool = True, allow_mismatch: bool = False, seed: int = 0,
-    ready: Callable[[str], None] | None = None, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *, port: int = EXPLORE.port,
+    host: str = EXPLORE.host, open_browser: bool = True, dims: tuple[int, ...] = DEFAULT_DIMS, top: int = EXPLORE.top,
+    anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
+    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    ready: Callable[[str], None] | None = None,
 ) -> Path:
     """Load and check the models, prepare the sliders and plane, then serve the explorer until
     Ctrl-C; `ready(url)` is called once it listens. Saves go to `out` (default
     ./latentkit-out/explore-TIMESTAMP/), which is returned."""
     from latentkit.generator.handle import Models
-    from latentkit.results.output import check_options, output_dir
+    from latentkit.results.output import output_dir
     from latentkit.web.explore_page import check_port, serve
 
-    check_options(prepare, params)  # a misspelt option is refused before the models load
-    check_port(host, port)  # before the models load: a taken port is known at once
-    anchors = params.get("anchors", DEFAULT_ANCHORS)
+    check_values(ExploreOptions, {"port": port, "host": host, "top": top})  # before the models load
+    check_port(host, port)  # a taken port is known at once
     if len(anchors) != 3:
         raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
     check_class_names(anchors, "--anchors")
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    setup = prepare(models, seed=seed, **params)
+    setup = prepare(models, dims=dims, top=top, anchors=anchors, directions=directions, seed=seed,
+                    truncation=truncation)
     setup.provenance = {**provenance, **setup.provenance}
     serve(setup, lambda: Explorer(setup), folder, host, port, open_browser, command, ready)
     return folder

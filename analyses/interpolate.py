@@ -29,8 +29,10 @@ from latentkit.generator.sampling import (
     check_truncation,
     generate_and_classify,
 )
-from latentkit.limits import MAX_IMAGES, MAX_PAIRS, MAX_POOL, MAX_REFINE, MAX_STEPS, check_seed, check_size
+from latentkit.limits import MAX_IMAGES, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.interpolate import INTERPOLATE, InterpolateOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 from latentkit.space.geometry import lerp, slerp
@@ -137,11 +139,11 @@ def interpolate(
     generator: Models | GeneratorLike,
     classifier: Classifier | None = None,
     waypoints: Sequence[int | str | torch.Tensor] = (),
-    steps: int = 10,
-    method: str = "slerp",
-    pairs: int = 1,
-    pool: int = 2048,
-    refine: int = 0,
+    steps: int = INTERPOLATE.steps,
+    method: str = INTERPOLATE.method,
+    pairs: int = INTERPOLATE.pairs,
+    pool: int = INTERPOLATE.pool,
+    refine: int = INTERPOLATE.refine,
     seed: int = 0,
     allow_mismatch: bool = False,
     truncation: float = 1.0,
@@ -154,14 +156,13 @@ def interpolate(
     examples of the same transition. Each segment has `steps` frames, ends included;
     a path through k waypoints has (k - 1) * (steps - 1) + 1 frames.
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; choose lerp or slerp")
+    check_values(InterpolateOptions, {"steps": steps, "method": method, "pairs": pairs, "pool": pool,
+                                      "refine": refine})
     if len(waypoints) < 2:
         raise ConfigError("an interpolation needs at least two waypoints (--from and --to)")
-    check_size("steps", steps, 2, MAX_STEPS)
-    check_size("pairs", pairs, 1, MAX_PAIRS)
-    check_size("pool", pool, pairs, MAX_POOL)
-    check_size("refine", refine, 0, MAX_REFINE)
+    if pool < pairs:
+        raise ConfigError(f"--pool {pool} cannot hold --pairs {pairs} examples of a class; give a --pool of at "
+                          "least --pairs")
     check_seed(seed)
     check_truncation(truncation)
     check_size("pairs x frames", pairs * (len(waypoints) - 1) * steps, 1, MAX_IMAGES)
@@ -310,8 +311,9 @@ def run(
     start: int | str | None = None, end: int | str | None = None, via: Sequence[int | str] = (),
     start_z: str | None = None, end_z: str | None = None, start_image: str | None = None,
     end_image: str | None = None, start_test: int | None = None, end_test: int | None = None,
-    gif: bool = False, seed: int = 0, allow_mismatch: bool = False, data_dir: str | os.PathLike | None = None,
-    **params,
+    steps: int = INTERPOLATE.steps, method: str = INTERPOLATE.method, pairs: int = INTERPOLATE.pairs,
+    pool: int = INTERPOLATE.pool, refine: int = INTERPOLATE.refine, gif: bool = False, seed: int = 0,
+    truncation: float = 1.0, allow_mismatch: bool = False, data_dir: str | os.PathLike | None = None,
 ) -> tuple[InterpolationResult, list[Path]]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
@@ -319,10 +321,12 @@ def run(
     real image file (`start_image`) or a test-split index (`start_test`), which are inverted
     (latentkit invert's defaults) and drawn beside the path. Returns the paths written.
     """
-    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
     from latentkit.results.plotting import save_frames_gif
 
-    check_options(interpolate, params)  # a misspelt option is refused before the models load
+    options = {"steps": steps, "method": method, "pairs": pairs, "pool": pool, "refine": refine}
+    check_values(InterpolateOptions, options)  # before the models load
+    check_truncation(truncation)
     for name, ways in (("from", (start, start_z, start_image, start_test)), ("to", (end, end_z, end_image, end_test))):
         given = sum(w is not None for w in ways)
         if given != 1:
@@ -338,7 +342,7 @@ def run(
     real = _real_ends(models, model, (start_image, start_test), (end_image, end_test), data_dir)
     first = real["start"][0] if "start" in real else first
     last = real["end"][0] if "end" in real else last
-    result = interpolate(models, waypoints=[first, *via, last], seed=seed, **params)
+    result = interpolate(models, waypoints=[first, *via, last], seed=seed, truncation=truncation, **options)
     result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
     extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
     paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)

@@ -36,6 +36,8 @@ from latentkit.generator.sampling import (
 )
 from latentkit.limits import MAX_SAMPLES, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.options import check_values, values_of
+from latentkit.options.invert import INVERT, InvertOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
 from latentkit.space.inversion import InvertConfig, invert_images
@@ -181,8 +183,7 @@ def invert(
     if real is None:
         raise ConfigError("give the real images to invert: invert(models, real=RealImages(...))")
     check_size("images", len(real.images), 1, MAX_SAMPLES)
-    check_size("steps", config.steps, 0, 100_000)
-    check_size("restarts", config.restarts, 1, 1_000)
+    check_values(InvertOptions, values_of(InvertOptions, config))
     check_size("nearest pool", nearest_pool, 1, MAX_SAMPLES)
     check_seed(config.seed)
     check_truncation(truncation)
@@ -269,16 +270,19 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
     files: Sequence[str] = (), dataset: str | None = None, split: str | None = None, indices: str | None = None,
     data_dir: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
-    allow_mismatch: bool = False, progress: bool = True, truncation: float = 1.0, **config,
+    init: str = INVERT.init, steps: int = INVERT.steps, restarts: int = INVERT.restarts, lr: float = INVERT.lr,
+    feature_weight: float = INVERT.feature_weight, prior_weight: float = INVERT.prior_weight,
+    allow_mismatch: bool = False, progress: bool = True, truncation: float = 1.0,
 ) -> tuple[InvertResult, list[Path]]:
     """Load models and the real images (files, or a dataset split by `indices`; the generator's
     dataset by default), invert them, write invert.h5, invert.png and invert.npy (the latents,
     for `edit --z` and `interpolate --from-z`) into `out`."""
     from latentkit.progress import Phases
-    from latentkit.results.output import check_options, output_dir, refuse_overwriting_inputs, write_outputs
+    from latentkit.results.output import output_dir, refuse_overwriting_inputs, write_outputs
 
-    check_options(InvertConfig, config)  # a misspelt option is refused before the models load
-    cfg = InvertConfig(seed=seed, **config)
+    cfg = InvertConfig(steps=steps, restarts=restarts, lr=lr, feature_weight=feature_weight,
+                       prior_weight=prior_weight, init=init, seed=seed)
+    check_values(InvertOptions, values_of(InvertOptions, cfg))  # before the models load
     folder = output_dir(out, ANALYSIS)
     refuse_overwriting_inputs(folder, ANALYSIS, list(files))
     if files and (dataset is not None or split is not None):

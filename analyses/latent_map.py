@@ -24,8 +24,10 @@ from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
-from latentkit.limits import MAX_IMAGES, MAX_SAMPLES, check_seed, check_size
+from latentkit.limits import MAX_IMAGES, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.latent_map import MAP, MapOptions
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified
@@ -35,8 +37,6 @@ __all__ = ["MapResult", "latent_map"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "map"
 EXACT_KNN_MAX = 50_000  # above this, umap's approximate kNN is cheaper than exact search
-METHODS = ("umap", "pca", "tsne")
-SPACES = ("latent", "features")
 
 
 @dataclass
@@ -145,10 +145,10 @@ def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def latent_map(
     generator: Models | GeneratorLike,
     classifier: Classifier | None = None,
-    samples: int = 10_000,
-    method: str = "umap",
-    space: str = "latent",
-    store_images: bool = False,
+    samples: int = MAP.samples,
+    method: str = MAP.method,
+    space: str = MAP.space,
+    store_images: bool = MAP.store_images,
     seed: int = 0,
     allow_mismatch: bool = False,
     progress: bool = True,
@@ -160,11 +160,9 @@ def latent_map(
     a bar on stderr for generation and the projection. `real_images` (M, 28, 28) uint8 with
     their inverted latents `real_z` (M, d) are embedded with the samples and drawn apart: in
     latent space by their latents, in feature space by the real images' own features."""
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
-    if space not in SPACES:
-        raise ConfigError(f"unknown space {space!r}; choose latent or features")
-    check_size("samples", samples, 10, MAX_IMAGES if store_images else MAX_SAMPLES)
+    check_values(MapOptions, {"samples": samples, "method": method, "space": space, "store_images": store_images})
+    if store_images:
+        check_size("samples with stored images", samples, 10, MAX_IMAGES)
     check_seed(seed)
     check_truncation(truncation)
     models = as_models(generator, classifier, allow_mismatch)
@@ -258,15 +256,17 @@ def plot_result(result: MapResult):
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    thumbnails: bool = False, store_images: bool = False, seed: int = 0, allow_mismatch: bool = False,
-    with_real: int = 0, data_dir: str | os.PathLike | None = None, **params,
+    samples: int = MAP.samples, method: str = MAP.method, space: str = MAP.space,
+    store_images: bool = MAP.store_images, thumbnails: bool = MAP.thumbnails, with_real: int = MAP.with_real,
+    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False, progress: bool = True,
+    data_dir: str | os.PathLike | None = None,
 ) -> tuple[MapResult, list[Path]]:
     """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
     inverts the first N test digits of the generator's dataset and draws them on the map."""
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(latent_map, params)  # a misspelt option is refused before the models load
-    check_size("with-real", with_real, 0, 10_000)
+    options = {"samples": samples, "method": method, "space": space, "store_images": store_images or thumbnails}
+    check_values(MapOptions, {**options, "thumbnails": thumbnails, "with_real": with_real})  # before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
@@ -277,7 +277,7 @@ def run(
 
         images = load_dataset_images(models.dataset, "test", f"0:{with_real}", data_dir).images
         real = {"real_images": images, "real_z": invert_real(models, model, images).numpy()}
-    result = latent_map(models, store_images=store_images or thumbnails, seed=seed, **real, **params)
+    result = latent_map(models, seed=seed, truncation=truncation, progress=progress, **options, **real)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
     # map.html shows every sample's image on hover, also when the file keeps none.
     images = result.images

@@ -27,16 +27,17 @@ from latentkit.generator.sampling import (
     check_truncation,
     generate_and_classify,
 )
-from latentkit.limits import MAX_EXTENT, MAX_POOL, MAX_RESOLUTION, check_finite, check_seed, check_size
+from latentkit.limits import MAX_EXTENT, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.names import check_class_names
+from latentkit.options import check_values
+from latentkit.options.plane import DEFAULT_EXTENT, PLANE, PlaneOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 
 __all__ = ["PlaneResult", "plane"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "plane"
-DEFAULT_EXTENT = 3.0  # with --dims: the grid runs from -3 to 3, where nearly all of N(0, 1) lies
 
 
 @dataclass
@@ -96,9 +97,7 @@ def _plane_basis(models, anchors, dims, extent, margin, pool, seed, truncation):
     bad = [x for x in dims if not 0 <= x < d]
     if bad or dims[0] == dims[1]:
         raise ConfigError(f"dims must be two different coordinates in 0..{d - 1} (got {list(dims)})")
-    extent = DEFAULT_EXTENT if extent is None else check_finite("extent", extent, 0, MAX_EXTENT)
-    if not extent > 0:
-        raise ConfigError(f"extent must be > 0 (got {extent})")
+    extent = DEFAULT_EXTENT if extent is None else extent  # checked with the other options
     origin = models.prior(1, seed, truncation)[0]
     origin[list(dims)] = 0
     u, v = torch.zeros(d), torch.zeros(d)
@@ -111,11 +110,11 @@ def plane(
     classifier: Classifier | None = None,
     anchors: Sequence[int | str] | None = None,
     dims: Sequence[int] | None = None,
-    resolution: int = 64,
-    extent: float | None = None,
+    resolution: int = PLANE.resolution,
+    extent: float | None = PLANE.extent,
     margin: float = 0.25,
     mosaic: int = 12,
-    pool: int = 2048,
+    pool: int = PLANE.pool,
     seed: int = 0,
     allow_mismatch: bool = False,
     truncation: float = 1.0,
@@ -124,9 +123,8 @@ def plane(
     `anchors` are classes by number or name (9 or "ankle-boot"), found among `pool` prior draws
     truncated by `truncation`, which also truncates the `dims` plane's base latent.
     `extent` (with `dims` only) defaults to DEFAULT_EXTENT."""
-    check_size("resolution", resolution, 2, MAX_RESOLUTION)
+    check_values(PlaneOptions, {"resolution": resolution, "extent": extent, "pool": pool})
     check_size("mosaic", mosaic, 2, MAX_RESOLUTION)
-    check_size("pool", pool, 1, MAX_POOL)
     check_finite("margin", margin, 0, MAX_EXTENT)
     check_seed(seed)
     check_truncation(truncation)
@@ -189,16 +187,19 @@ def plot_plane(result: PlaneResult, fig=None):
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    allow_mismatch: bool = False, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *,
+    anchors: Sequence[int | str] | None = None, dims: Sequence[int] | None = None,
+    resolution: int = PLANE.resolution, extent: float | None = PLANE.extent, pool: int = PLANE.pool,
+    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
 ) -> tuple[PlaneResult, list[Path]]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(plane, params)  # a misspelt option is refused before the models load
+    options = {"resolution": resolution, "extent": extent, "pool": pool}
+    check_values(PlaneOptions, options)  # before the models load
     folder = output_dir(out, ANALYSIS)
-    check_class_names(params.get("anchors") or (), "--anchors")  # before the models load
+    check_class_names(anchors or (), "--anchors")
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    result = plane(models, seed=seed, **params)
+    result = plane(models, anchors=anchors, dims=dims, seed=seed, truncation=truncation, **options)
     return result, write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)

@@ -24,8 +24,10 @@ from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
-from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_SWEEP_SAMPLES, MAX_VALUES, check_finite, check_seed, check_size
+from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_VALUES, check_finite, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.options import check_values
+from latentkit.options.sweep import SWEEP, SweepOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 
@@ -118,7 +120,7 @@ def sweep(
     classifier: Classifier | None = None,
     dims: Sequence[int] | None = None,
     values: Sequence[float] = (-3.0, 0.0, 3.0),
-    samples: int = 3,
+    samples: int = SWEEP.samples,
     seed: int = 0,
     allow_mismatch: bool = False,
     truncation: float = 1.0,
@@ -136,7 +138,7 @@ def sweep(
         raise ConfigError(f"dims {dims} repeat a coordinate; give each once")
     if not dims or not len(values):
         raise ConfigError("give at least one dim and one value")
-    check_size("samples", samples, 1, MAX_SWEEP_SAMPLES)
+    check_values(SweepOptions, {"samples": samples})
     check_size("number of values", len(values), 1, MAX_VALUES)
     check_size("dims x samples x values images", len(dims) * samples * len(values), 1, MAX_IMAGES)
     check_seed(seed)
@@ -237,12 +239,13 @@ def plot_result(result: SweepResult):
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
     out: str | os.PathLike | None = None, command: str | None = None, *,
-    dims: Sequence[int] | None = None, rank: bool = False, seed: int = 0, allow_mismatch: bool = False, **params,
+    dims: Sequence[int] | None = None, values: Sequence[float] = (-3.0, 0.0, 3.0), samples: int = SWEEP.samples,
+    rank: bool = SWEEP.rank, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
 ) -> tuple[SweepResult, list[Path]]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(sweep, params)  # a misspelt option is refused before the models load
+    check_values(SweepOptions, {"samples": samples, "rank": rank})  # before the models load
     if rank and dims:
         raise ConfigError("give --dims or --rank (which sweeps every coordinate), not both")
     if not rank and not dims:
@@ -250,5 +253,6 @@ def run(
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    result = sweep(models, dims=None if rank else dims, seed=seed, **params)
+    result = sweep(models, dims=None if rank else dims, values=values, samples=samples, seed=seed,
+                   truncation=truncation)
     return result, write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)

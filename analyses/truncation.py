@@ -16,6 +16,7 @@ training images give each curve its real-data level.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -33,6 +34,8 @@ from latentkit.limits import MAX_VALUES, check_seed, check_size
 from latentkit.measure.scoring import Scorer
 from latentkit.models import Classifier
 from latentkit.names import TRUNCATION_PSIS
+from latentkit.options import check_values
+from latentkit.options.evaluate import EVAL, EvalOptions
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
@@ -111,13 +114,13 @@ def check_psis(psis) -> list[float]:
 
 def truncation_sweep(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
-    psis=DEFAULT_PSIS, samples: int = 10_000, seed: int = 0,
+    psis=DEFAULT_PSIS, samples: int = EVAL.samples, seed: int = 0,
     data_dir: str | os.PathLike | None = None, yardstick: bool = True, allow_mismatch: bool = False,
     progress: bool = True,
 ) -> TruncationResult:
     """Score `samples` prior draws at every ψ in `psis` (see the module docstring)."""
     psis = check_psis(psis)
-    check_size("samples", samples, 10, VALIDATION_START)
+    check_values(EvalOptions, {"samples": samples})
     check_seed(seed)
     models = as_models(generator, classifier, allow_mismatch)
     generator, classifier, record = models.generator, models.classifier, models.record
@@ -187,17 +190,19 @@ def plot_truncation(result: TruncationResult, fig=None):
 
 def run(
     model: str = DEFAULT_GENERATOR, classifier: str | None = None, device: str = "auto",
-    out: str | os.PathLike | None = None, command: str | None = None, *, seed: int = 0,
-    data_dir: str | os.PathLike | None = None, allow_mismatch: bool = False, **params,
+    out: str | os.PathLike | None = None, command: str | None = None, *, psis: Sequence[float] = DEFAULT_PSIS,
+    samples: int = EVAL.samples, yardstick: bool = True, seed: int = 0, allow_mismatch: bool = False,
+    progress: bool = True, data_dir: str | os.PathLike | None = None,
 ) -> tuple[TruncationResult, list[Path]]:
     """Load models, sweep ψ, write truncation.h5 + truncation.png into `out`; returns the result and the paths."""
-    from latentkit.results.output import check_options, output_dir, write_outputs
+    from latentkit.results.output import output_dir, write_outputs
 
-    check_options(truncation_sweep, params)  # a misspelt option is refused before the models load
-    check_psis(params.get("psis", DEFAULT_PSIS))  # before the models load
+    check_psis(psis)  # before the models load
+    check_values(EvalOptions, {"samples": samples})
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    result = truncation_sweep(models, seed=seed, data_dir=data_dir, **params)
+    result = truncation_sweep(models, psis=psis, samples=samples, seed=seed, data_dir=data_dir, yardstick=yardstick,
+                              progress=progress)
     result.params.update(model=str(model), classifier=provenance["classifier"])
     return result, write_outputs(result, plot_truncation(result), folder, ANALYSIS, provenance, seed, command)

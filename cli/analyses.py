@@ -5,19 +5,23 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from latentkit import limits
 from latentkit.cli.common import (
-    FiniteFloat,
     command_line,
     data_dir_option,
     float_list,
     int_list,
     model_options,
+    options_from,
     print_paths,
     quiet_option,
     value_range,
 )
 from latentkit.names import CLASSES, TRUNCATION_PSIS, class_choices
+from latentkit.options.evaluate import EvalOptions
+from latentkit.options.interpolate import InterpolateOptions
+from latentkit.options.latent_map import MapOptions
+from latentkit.options.plane import PlaneOptions
+from latentkit.options.sweep import SweepOptions
 
 NOT_SWEPT = ("ppl_paths", "reachability", "truncation")  # eval's options that --truncation-sweep has no use for
 # Shown under the commands that take classes; the library resolves the names once the model's dataset is known.
@@ -43,15 +47,7 @@ def class_list(ctx: click.Context, param: click.Parameter, text: str | None) -> 
 @click.option("--from-test", "start_test", type=click.IntRange(0), default=None,
               help="Start at this test-set image of the generator's dataset, inverted first.")
 @click.option("--to-test", "end_test", type=click.IntRange(0), default=None, help="End at this test-set image.")
-@click.option("--steps", type=click.IntRange(2, limits.MAX_STEPS), default=10, show_default=True,
-              help="Frames per segment, both ends included.")
-@click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
-@click.option("--pairs", type=click.IntRange(1, limits.MAX_PAIRS), default=1, show_default=True,
-              help="Rows: the n most confident examples of each class.")
-@click.option("--pool", type=click.IntRange(1, limits.MAX_POOL), default=2048, show_default=True,
-              help="Prior samples searched for each class.")
-@click.option("--refine", type=click.IntRange(0, limits.MAX_REFINE), default=0, show_default=True,
-              help="Gradient steps polishing each endpoint's class probability.")
+@options_from(InterpolateOptions)
 @click.option("--gif", is_flag=True, help="Also write the frames as an animated GIF.")
 @data_dir_option
 @model_options
@@ -74,9 +70,7 @@ def interpolate(ctx: click.Context, **options) -> None:
 @click.option("--dims", callback=int_list, help="0-based latent coordinates, comma-separated: 5,25,45.")
 @click.option("--values", "values_list", callback=float_list, help="Values to set them to [default: -3,0,3].")
 @click.option("--range", "values_range", callback=value_range, help="START:STOP:COUNT instead of --values.")
-@click.option("--samples", type=click.IntRange(1, limits.MAX_SWEEP_SAMPLES), default=3, show_default=True,
-              help="Base latents.")
-@click.option("--rank", is_flag=True, help="Sweep every coordinate and rank them by effect.")
+@options_from(SweepOptions)
 @model_options
 @click.pass_context
 def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
@@ -98,15 +92,7 @@ def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
 
 
 @click.command("map")
-@click.option("--samples", type=click.IntRange(10, limits.MAX_SAMPLES), default=10_000, show_default=True)
-@click.option("--method", type=click.Choice(["umap", "pca", "tsne"]), default="umap", show_default=True,
-              help="2-D projection; umap compiles for about a minute in each new process.")
-@click.option("--space", type=click.Choice(["latent", "features"]), default="latent", show_default=True,
-              help="Embed z, or the classifier's penultimate features of the images.")
-@click.option("--store-images", is_flag=True, help="Keep every generated image in the .h5 file.")
-@click.option("--thumbnails", is_flag=True, help="Lay generated images over the scatter (stores images).")
-@click.option("--with-real", type=click.IntRange(0, 10_000), default=0, show_default=True,
-              help="Also invert this many real test digits and draw them on the map (stars).")
+@options_from(MapOptions)
 @data_dir_option
 @quiet_option
 @model_options
@@ -127,9 +113,7 @@ def latent_map(ctx: click.Context, **options) -> None:
 @click.option("--anchors", callback=class_list, metavar="A,B,C",
               help="Three classes the plane passes through: 9,4,7 or sneaker,bag,coat.")
 @click.option("--dims", callback=int_list, help="Or two 0-based coordinates of one base latent: 5,25.")
-@click.option("--extent", type=FiniteFloat(0, limits.MAX_EXTENT, lo_open=True), default=None,
-              help="With --dims: grid from -E to E [default: 3].")
-@click.option("--resolution", type=click.IntRange(2, limits.MAX_RESOLUTION), default=64, show_default=True)
+@options_from(PlaneOptions)
 @model_options
 @click.pass_context
 def plane(ctx: click.Context, **options) -> None:
@@ -146,13 +130,7 @@ def plane(ctx: click.Context, **options) -> None:
 
 
 @click.command("eval")
-@click.option("--samples", type=click.IntRange(min=10, max=50_000), default=10_000, show_default=True,
-              help="Generated samples (and training images for the real-data yardstick).")
-@click.option("--ppl-paths", type=click.IntRange(2, limits.MAX_PPL_PATHS), default=2_000, show_default=True,
-              help="Latent pairs per perceptual-path-length variant.")
-@click.option("--reachability", type=click.IntRange(0, 10_000), default=0, show_default=True,
-              help="Also invert this many real test digits (as many per class) and score which the generator "
-                   "can draw.")
+@options_from(EvalOptions)
 @data_dir_option
 @click.option("--no-yardstick", "yardstick", flag_value=False, default=True,
               help="Skip the real-data column (faster when comparing many generators).")

@@ -34,6 +34,30 @@ def stacked(options: list):
     return apply
 
 
+def options_from(spec: type):
+    """A decorator adding a click option for each field of an options dataclass
+    (latentkit/options/): --name-with-dashes, its default, bounds or choices, and help."""
+    from latentkit.options import options_of
+
+    return stacked([click.option("--" + name.replace("_", "-"), name, **_click_spec(default, opt))
+                    for name, (default, opt) in options_of(spec).items()])
+
+
+def _click_spec(default, opt) -> dict:
+    help = opt.help + (f" [default: {opt.shown_default}]" if opt.shown_default else "")
+    if opt.kind == "bool":
+        return {"is_flag": True, "default": default, "help": help}
+    if opt.choices is not None:
+        kind = click.Choice(opt.choices)
+    elif opt.kind == "int":
+        kind = click.IntRange(opt.low, opt.high, min_open=opt.low_open, max_open=opt.high_open)
+    elif opt.kind == "float":
+        kind = FiniteFloat(opt.low, opt.high, lo_open=opt.low_open, hi_open=opt.high_open)
+    else:
+        kind = str
+    return {"type": kind, "default": default, "show_default": default is not None, "help": help}
+
+
 class FiniteFloat(click.FloatRange):
     """click's FloatRange without nan and inf, which it lets through: FiniteFloat(0, lo_open=True)
     is a finite number > 0. The range shows in --help as FloatRange's does."""

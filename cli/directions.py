@@ -5,12 +5,9 @@ from __future__ import annotations
 import click
 
 from latentkit import limits
-from latentkit.cli.common import FiniteFloat, command_line, model_options, print_paths
-
-# Choices and defaults are the library's (analyses/directions.py, analyses/edit.py); written out
-# here so `--help` needs no torch, and tests/test_cli_defaults.py holds them equal.
-METHODS = ("classifier", "sefa", "pca", "mean")
-BOUNDARIES = ("one-vs-rest", "pair")
+from latentkit.cli.common import command_line, model_options, options_from, print_paths
+from latentkit.options.directions import DirectionsOptions
+from latentkit.options.edit import EditOptions
 
 
 def class_list(ctx, param, text: str | None) -> tuple[str, ...]:
@@ -53,23 +50,11 @@ def strength_range(ctx, param, text: str | None) -> tuple[float, float, int | No
 
 
 @click.command()
-@click.option("--method", type=click.Choice(METHODS), default="classifier", show_default=True,
-              help="classifier: SVM boundaries on labelled latents (InterFaceGAN); sefa: closed form from the "
-                   "first layer; pca: principal components of a layer (GANSpace); mean: class-mean differences.")
-@click.option("--samples", type=click.IntRange(100, limits.MAX_SAMPLES), default=None,
-              help="Prior latents labelled (classifier, mean) or traced (pca) [default: 20000].")
+@options_from(DirectionsOptions)
 @click.option("--pairs", callback=pair_list, help="classifier: also a boundary per class pair, FROM:TO,...: 3:8,9:4.")
 @click.option("--condition-on", callback=class_list,
               help="classifier: remove these classes' normals from every other direction: 1,7.")
 @click.option("--layer", default=None, help="pca: the layer to decompose [default: the first hidden layer].")
-@click.option("--top", type=click.IntRange(1, limits.MAX_LATENT_DIM), default=None,
-              help="sefa, pca: directions kept, strongest first [default: 10].")
-@click.option("--probes", type=click.IntRange(1, limits.MAX_SWEEP_SAMPLES), default=64, show_default=True,
-              help="Base latents each direction is followed from to measure and name it.")
-@click.option("--strength", type=FiniteFloat(0, limits.MAX_EXTENT, lo_open=True), default=3.0, show_default=True,
-              help="Follow each direction from -strength to +strength (latent units).")
-@click.option("--steps", type=click.IntRange(3, 101), default=7, show_default=True,
-              help="Odd number of points along each traversal.")
 @model_options
 @click.pass_context
 def directions(ctx: click.Context, **options) -> None:
@@ -101,20 +86,11 @@ def directions(ctx: click.Context, **options) -> None:
 @click.option("--z", type=click.Path(dir_okay=False), default=None, help="Start from your own latents (.npy, n x d).")
 @click.option("--image", type=click.Path(), default=None,
               help="Start from real digits: a picture (or folder of them), inverted first (latentkit invert).")
-@click.option("--samples", type=click.IntRange(1, limits.MAX_SWEEP_SAMPLES), default=None,
-              help="Base latents, one row each [default: 8].")
-@click.option("--steps", type=click.IntRange(2, 1000), default=9, show_default=True, help="Points along each path.")
+@options_from(EditOptions)
 @click.option("--strength", "strength_text", callback=strength_range, default=None,
               help="START:STOP distance along the direction [default: 0:6; -3:3 for --direction]; "
                    "START:STOP:COUNT also sets --steps.")
-@click.option("--boundary", type=click.Choice(BOUNDARIES), default=None,
-              help="Toward a class: its one-vs-rest normal (default) or the FROM-vs-TOWARD pair's.")
 @click.option("--condition-on", callback=class_list, help="Keep these classes fixed: their normals are projected out.")
-@click.option("--keep-norm", is_flag=True, help="Rescale every step to the base latent's |z| (the prior's shell).")
-@click.option("--fit-samples", type=click.IntRange(100, limits.MAX_SAMPLES), default=10_000, show_default=True,
-              help="Prior latents labelled to fit the boundaries.")
-@click.option("--pool", type=click.IntRange(1, limits.MAX_POOL), default=4096, show_default=True,
-              help="Prior latents searched for --from examples.")
 @model_options
 @click.pass_context
 def edit(ctx: click.Context, strength_text, **options) -> None:

@@ -5,27 +5,18 @@ from __future__ import annotations
 import click
 
 from latentkit.cli.analyses import CLASS_NAMES_HELP, class_list
-from latentkit.cli.common import command_line, int_list, model_options
-
-# analyses/explore.py's defaults, written out so `latentkit --help` needs no torch;
-# tests/test_cli_defaults.py holds them equal.
-DEFAULT_DIMS = (4, 24, 44)
-DEFAULT_ANCHORS = (9, 4, 7)
-DEFAULT_TOP = 4
+from latentkit.cli.common import command_line, int_list, model_options, options_from
+from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, ExploreOptions
 
 
 @click.command(epilog=CLASS_NAMES_HELP)
-@click.option("--port", type=click.IntRange(1, 65_535), default=8765, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; the default lets only this computer in.")
+@options_from(ExploreOptions)
 @click.option("--no-browser", "open_browser", flag_value=False, default=True, help="Do not open a browser tab.")
 @click.option("--dims", callback=int_list, default=",".join(map(str, DEFAULT_DIMS)), show_default=True,
               help="Latent coordinates (0-based) that get a slider.")
 @click.option("--directions", type=click.Path(dir_okay=False),
               help="A `latentkit directions` result: slide along its --top strongest directions "
                    "[default: the classifier's per-class directions and the top SeFa ones, found at start].")
-@click.option("--top", type=click.IntRange(1, 64), default=DEFAULT_TOP, show_default=True,
-              help="SeFa directions found at start (or directions taken from --directions).")
 @click.option("--anchors", callback=class_list, metavar="A,B,C", default=",".join(map(str, DEFAULT_ANCHORS)),
               show_default=True, help="Three classes the plane view passes through.")
 @model_options

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import click
 
-from latentkit.cli.common import FiniteFloat, command_line, data_dir_option, model_options, print_paths, quiet_option
+from latentkit.cli.common import (
+    command_line,
+    data_dir_option,
+    model_options,
+    options_from,
+    print_paths,
+    quiet_option,
+)
 from latentkit.names import DATASETS
-
-# The library's InvertConfig defaults (latentkit/space/inversion.py), written out so --help needs no
-# torch; tests/test_cli_defaults.py holds them equal.
-INITS = ("auto", "encoder", "random")
+from latentkit.options.invert import InvertOptions
 
 
 @click.command()
@@ -20,19 +24,9 @@ INITS = ("auto", "encoder", "random")
               help="With --indices: the split [default: test].")
 @click.option("--indices", default=None, help="Images of the split instead of FILES: 0:500, 17, 3,9,12.")
 @data_dir_option
-@click.option("--init", type=click.Choice(INITS), default="auto", show_default=True,
-              help="encoder: start from an encoder's guess, then refine; random: from prior samples; "
-                   "auto: the encoder when there is one.")
 @click.option("--encoder", type=click.Path(dir_okay=False), default=None,
               help="Encoder file from latentkit train-encoder [default: the bundled generator's].")
-@click.option("--steps", type=click.IntRange(0, 100_000), default=100, show_default=True, help="Adam steps.")
-@click.option("--restarts", type=click.IntRange(1, 1_000), default=1, show_default=True,
-              help="Starts per image (the first is the encoder's); each image keeps its best.")
-@click.option("--lr", type=FiniteFloat(0, 10, lo_open=True), default=0.1, show_default=True)
-@click.option("--feature-weight", type=FiniteFloat(0, 1e6), default=0.05, show_default=True,
-              help="Weight of the classifier-feature distance beside pixel MSE.")
-@click.option("--prior-weight", type=FiniteFloat(0, 1e6), default=0.01, show_default=True,
-              help="Weight of (|z|/sqrt(d) - 1)^2, keeping z where the prior is.")
+@options_from(InvertOptions)
 @quiet_option
 @model_options
 @click.pass_context

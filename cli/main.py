@@ -172,6 +172,9 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
 @cli.command("train-classifier")
 @click.option("--lr", type=FiniteFloat(0, lo_open=True), default=ClassifierTrainConfig.lr, show_default=True,
               help="Peak learning rate of the one-cycle schedule.")
+@click.option("--outlier-weight", type=FiniteFloat(0, 10), default=ClassifierTrainConfig.outlier_weight,
+              show_default=True, help="Weight of outlier exposure: junk images (noise, blobs, untrained "
+              "generators' samples) trained toward an unsure prediction; 0 turns it off.")
 @click.option("--width", type=click.IntRange(1, MAX_WIDTH), default=ClassifierTrainConfig.width, show_default=True,
               help="Channels of the first conv block.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

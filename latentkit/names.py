@@ -19,7 +19,9 @@ DATASETS = tuple(CLASSES)
 ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # the ψ eval --truncation-sweep tries
-
+# An image is read as a class only when the classifier gives that class at least this probability;
+# below it the reading is "unsure" (for junk, "not a digit"). Every claim of a class uses it.
+CONFIDENT = 0.9
 
 
 def class_keys(name: str) -> list[str]:

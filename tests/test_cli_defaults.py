@@ -7,6 +7,15 @@ import pytest
 from latentkit import analyses
 from latentkit.cli import analyses as commands
 from latentkit.cli import directions as direction_commands
+from latentkit.options.directions import DirectionsOptions
+from latentkit.options.edit import EditOptions
+from latentkit.options.evaluate import EvalOptions
+from latentkit.options.explore import ExploreOptions
+from latentkit.options.interpolate import InterpolateOptions
+from latentkit.options.invert import InvertOptions
+from latentkit.options.latent_map import MapOptions
+from latentkit.options.plane import PlaneOptions
+from latentkit.options.sweep import SweepOptions
 
 # command -> the library function its options feed (CLI option name -> parameter name when they differ)
 PAIRS = [(commands.interpolate, analyses.interpolate, {}), (commands.sweep, analyses.sweep, {}),
@@ -35,32 +44,40 @@ def test_finite_number_options_show_their_range_in_help(run_cli):
     assert "0<x<=1000000.0" in run_cli("plane", "--help").output
 
 
-def test_directions_choices_are_the_librarys():
+@pytest.mark.parametrize("spec", [InterpolateOptions, SweepOptions, MapOptions, PlaneOptions, EvalOptions,
+                                  DirectionsOptions, EditOptions, InvertOptions, ExploreOptions])
+def test_every_stated_option_is_a_click_option_with_its_default_bound_and_help(spec):
+    import click
+
+    from latentkit.cli.common import options_from
+    from latentkit.options import options_of
+
+    command = options_from(spec)(click.Command("x", callback=lambda **kw: None))
+    params = {p.name: p for p in command.params}
+    for name, (default, opt) in options_of(spec).items():
+        param = params[name]
+        assert param.default == default and param.help.startswith(opt.help), name
+        if opt.choices:
+            assert tuple(param.type.choices) == opt.choices, name
+        elif opt.kind in ("int", "float"):
+            assert (param.type.min, param.type.max) == (opt.low, opt.high), name
+
+
+@pytest.mark.parametrize("spec,function", [
+    (InterpolateOptions, "interpolate.run"), (SweepOptions, "sweep.run"), (MapOptions, "latent_map.run"),
+    (PlaneOptions, "plane.run"), (EvalOptions, "evaluate.run"), (DirectionsOptions, "directions.run"),
+    (EditOptions, "edit.run"), (InvertOptions, "invert.run"), (ExploreOptions, "explore.run"),
+])
+def test_every_run_names_its_options_with_their_stated_defaults(spec, function):
     import importlib
 
-    # By module path: `latentkit.analyses.edit` is the edit *function*.
-    assert direction_commands.METHODS == importlib.import_module("latentkit.analyses.directions").METHODS
-    assert direction_commands.BOUNDARIES == importlib.import_module("latentkit.analyses.edit").BOUNDARIES
+    from latentkit.options import options_of
 
-
-def test_explore_defaults_are_the_librarys():
-    import importlib
-
-    from latentkit.cli import explore
-
-    library = importlib.import_module("latentkit.analyses.explore")
-    for name in ("DEFAULT_DIMS", "DEFAULT_ANCHORS", "DEFAULT_TOP"):
-        assert getattr(explore, name) == getattr(library, name), name
-
-
-def test_invert_defaults_are_the_librarys():
-    from latentkit.cli import invert
-    from latentkit.space.inversion import INITS, InvertConfig
-
-    defaults = {p.name: p.default for p in invert.invert.params}
-    for name in ("steps", "restarts", "lr", "feature_weight", "prior_weight", "init"):
-        assert defaults[name] == getattr(InvertConfig(), name), name
-    assert set(invert.INITS) == set(INITS)
+    module, name = function.split(".")
+    parameters = inspect.signature(getattr(importlib.import_module(f"latentkit.analyses.{module}"), name)).parameters
+    for option, (default, _) in options_of(spec).items():
+        assert parameters[option].default == default, option
+    assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()), "no hidden **options"
 
 
 def test_train_help_states_the_architecture_defaults(run_cli):

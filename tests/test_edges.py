@@ -312,22 +312,49 @@ def test_the_contract_names_a_non_integer_latent_size_plainly(known_generator):
         check_interface(Odd())
 
 
-@pytest.mark.parametrize("module,option,suggestion", [
-    ("interpolate", "stpes", "steps"), ("sweep", "valuse", "values"), ("edit", "strenght", "strength"),
-    ("directions", "metod", "method"), ("invert", "restart", "restarts"), ("explore", "anchor", "anchors"),
-])
-def test_a_misspelt_option_is_refused_before_the_models_load(monkeypatch, module, option, suggestion):
-    import importlib
+ANALYSES = ("interpolate", "sweep", "latent_map", "plane", "evaluate", "truncation", "directions", "edit", "invert",
+            "explore")
 
-    from latentkit.errors import ConfigError
+
+@pytest.fixture
+def no_model_loads(monkeypatch):
     from latentkit.generator.handle import Models
 
     def load(*args, **kwargs):
         raise AssertionError("the models were loaded before the options were checked")
 
     monkeypatch.setattr(Models, "load", load)
-    with pytest.raises(ConfigError, match=f"no option '{option}'; did you mean '{suggestion}'"):
-        importlib.import_module(f"latentkit.analyses.{module}").run(**{option: 1})
+
+
+@pytest.mark.parametrize("module", ANALYSES)
+def test_a_misspelt_option_is_refused_before_the_models_load(no_model_loads, module):
+    import importlib
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'stpes'"):
+        importlib.import_module(f"latentkit.analyses.{module}").run(stpes=1)
+
+
+@pytest.mark.parametrize("module,option,value,message", [
+    ("interpolate", "steps", 1, "steps must be an integer from 2 to 1000"),
+    ("interpolate", "method", "walk", "unknown method"),
+    ("sweep", "samples", 0, "samples must be an integer from 1 to"),
+    ("latent_map", "space", "pixels", "unknown space"),
+    ("plane", "extent", 0.0, r"extent must be a finite number in \(0, "),
+    ("evaluate", "ppl_paths", 1, "ppl-paths must be an integer"),
+    ("truncation", "samples", 9, "samples must be an integer from 10 to 50000"),
+    ("directions", "strength", float("nan"), "strength must be a finite number"),
+    ("edit", "boundary", "both", "unknown boundary"),
+    ("invert", "lr", 0.0, r"lr must be a finite number in \(0, 10\]"),
+    ("explore", "top", 0, "top must be an integer from 1 to 64"),
+])
+def test_an_option_out_of_its_range_is_refused_before_the_models_load(no_model_loads, tmp_path, module, option,
+                                                                       value, message):
+    import importlib
+
+    from latentkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        importlib.import_module(f"latentkit.analyses.{module}").run(out=tmp_path / "out", **{option: value})
 
 
 def test_a_user_generator_that_takes_long_to_make_is_named_on_stderr(run_cli, monkeypatch):

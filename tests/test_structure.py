@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"latentkit": ROOT / "latentkit", "latentkit.analyses": ROOT / "analyses", "latentkit.cli": ROOT / "cli"}
 # Lowest first: a module may import its own layer and the ones before it, never one after.
 # "core" is latentkit's top-level modules; the package facade (__init__, __main__) is exempt.
-LAYERS = ["core", "data", "models", "generator", "space", "measure", "results", "web", "training", "analyses", "cli"]
+LAYERS = ["core", "options", "data", "models", "generator", "space", "measure", "results", "web", "training",
+          "analyses", "cli"]
 MAX_TOP_LEVEL = 12
 
 

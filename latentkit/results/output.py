@@ -18,20 +18,6 @@ from latentkit.storage import atomic_paths, check_writable, folder_lock, same_fi
 EXTRA_SUFFIXES = (".gif", ".html", ".npy")
 
 
-def check_options(function, params: dict[str, Any]) -> None:
-    """ConfigError, before any model loads, if `params` names an option `function` (an analysis,
-    or a config class) does not take; it names the closest one it does."""
-    import difflib
-    import inspect
-
-    taken = [name for name in inspect.signature(function).parameters if name not in ("generator", "classifier")]
-    for name in params:
-        if name not in taken:
-            close = difflib.get_close_matches(name, taken, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(taken)}"
-            raise ConfigError(f"{function.__name__} has no option {name!r}; {hint}")
-
-
 def output_dir(out: str | os.PathLike | None, analysis: str) -> Path:
     """`out`, or ./latentkit-out/<analysis>-<timestamp>/ (created when first written to),
     checked writable now, before any work."""

@@ -23,21 +23,21 @@ from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike, module_device
 from latentkit.generator.inference import inference_copy
 from latentkit.models import Classifier
-
-INITS = ("auto", "encoder", "random")
+from latentkit.options.invert import INITS, INVERT
 
 
 @dataclass(frozen=True)
 class InvertConfig:
-    steps: int = 100  # Adam steps for every image at once
-    restarts: int = 1  # starts per image (the first is the encoder's when init is encoder); each keeps its best
-    lr: float = 0.1  # peak learning rate
-    feature_weight: float = 0.05  # weight of the classifier-feature distance (per feature) against pixel MSE
-    prior_weight: float = 0.01  # weight of (|z| / sqrt(d) - 1)^2
+    # The options a user sets are stated (default, bound, help) in latentkit/options/invert.py.
+    steps: int = INVERT.steps  # Adam steps for every image at once
+    restarts: int = INVERT.restarts  # starts per image (the first is the encoder's when init is encoder)
+    lr: float = INVERT.lr  # peak learning rate
+    feature_weight: float = INVERT.feature_weight  # the classifier-feature distance's (per feature) against pixel MSE
+    prior_weight: float = INVERT.prior_weight  # of (|z| / sqrt(d) - 1)^2
     warmup: float = 0.05  # share of the steps the learning rate ramps up over
     rampdown: float = 0.25  # share of the steps it decays over, on a cosine
     batch: int = 512  # images x restarts per optimisation step: the fastest per image on 2 CPU cores
-    init: str = "auto"  # "encoder" (its guess, then refined), "random" (prior samples), "auto" (encoder if given)
+    init: str = INVERT.init  # "encoder" (its guess, then refined), "random" (prior samples), "auto" (encoder if any)
     seed: int = 0
 
 

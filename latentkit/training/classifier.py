@@ -2,7 +2,9 @@
 
 Small VGG-style CNN, AdamW with a one-cycle schedule, and batched random affine
 augmentation (rotation, scale, shift) computed on whole batches with
-`affine_grid`/`grid_sample`, so no per-sample Python runs in the loop.
+`affine_grid`/`grid_sample`, so no per-sample Python runs in the loop. Each step also
+shows it half a batch of junk (training/outliers.py) whose target is the uniform
+prediction (outlier exposure), so it learns to be unsure of what is not a digit.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from latentkit.generator.cards import new_card, write_card
 from latentkit.generator.sampling import BATCH
 from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
+from latentkit.names import CONFIDENT
 from latentkit.storage import check_writable
 from latentkit.training.artifacts import locked_run_folder, refuse_another_run
 from latentkit.training.configs import ClassifierTrainConfig
+from latentkit.training.outliers import outlier_images
 
 __all__ = ["ClassifierTrainConfig", "accuracy", "augment", "train_classifier"]
 
@@ -43,6 +47,19 @@ def augment(x: torch.Tensor, flip: bool, gen: torch.Generator) -> torch.Tensor:
                          torch.stack([sin * mirror, cos, shift[:, 1]], 1)], 1)  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+@torch.inference_mode()
+def confident_shares(model: Classifier, images: torch.Tensor, dataset: str, seed: int, junk: int = 3000) -> dict:
+    """Shares read confidently (max probability >= names.CONFIDENT): of the real `images`, which
+    should be nearly all, and of `junk` outlier images drawn from a stream training never saw."""
+    model.eval()
+    unseen = torch.Generator().manual_seed(seed + 1_000_003)
+    fake = outlier_images(junk, unseen, dataset).to(images.device)
+    real = torch.cat([model(to_native(x)).softmax(-1).amax(-1) for x in images.split(BATCH)])
+    return {"test_confident": round((real >= CONFIDENT).float().mean().item(), 5),
+            "junk_confident": round((model(fake).softmax(-1).amax(-1) >= CONFIDENT).float().mean().item(), 5),
+            "junk_images": junk}
 
 
 @torch.inference_mode()
@@ -82,7 +99,8 @@ def train_classifier(
                         device=device)
         card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, train_images=len(train),
                     train_seconds=round(time.perf_counter() - start, 1))
-        card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test)}
+        card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test),
+                           **confident_shares(model, test.images, cfg.dataset, cfg.seed)}
         save_weights(model, out / "classifier.safetensors", "classifier")
         write_card(out / "card.json", card)
     return card
@@ -99,6 +117,7 @@ def _fit(cfg: ClassifierTrainConfig, train, test, device: torch.device, log: Cal
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     gen = torch.Generator(device).manual_seed(cfg.seed)
+    junk_gen = torch.Generator().manual_seed(cfg.seed)  # junk is made on the CPU, whatever the device
     flip = cfg.dataset == "fashion-mnist"  # mirrored clothes are still clothes; mirrored digits are not
 
     start = time.perf_counter()
@@ -109,7 +128,12 @@ def _fit(cfg: ClassifierTrainConfig, train, test, device: torch.device, log: Cal
         for step in bar:
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
             x = augment(to_native(train.images[idx]), flip, gen)
-            loss = F.cross_entropy(model(x), train.labels[idx])
+            if cfg.outlier_weight:  # one batch, as the reference's, so BatchNorm sees both
+                x = torch.cat([x, outlier_images(len(idx) // 2 + 1, junk_gen, cfg.dataset).to(device)])
+            logits = model(x)
+            loss = F.cross_entropy(logits[:len(idx)], train.labels[idx])
+            if cfg.outlier_weight:  # cross-entropy to the uniform prediction
+                loss = loss - cfg.outlier_weight * logits[len(idx):].log_softmax(-1).mean()
             value = loss.item()
             if not math.isfinite(value):
                 raise TrainingError(f"training diverged at epoch {epoch} step {step + 1}: loss={value}; nothing "

@@ -131,6 +131,9 @@ class ClassifierTrainConfig:
     batch_size: int = 128
     lr: float = 4e-3  # peak of the one-cycle schedule
     width: int = 16  # first conv block's channels; the bundled classifiers' (ClassifierConfig's default is 32)
+    # Weight of outlier exposure's loss (training/outliers.py): cross-entropy to the uniform
+    # prediction on junk images, beside the real images' own. 0.5 is Hendrycks et al.'s; 0 turns it off.
+    outlier_weight: float = 0.5
     seed: int = 0
     limit: int | None = None  # train on the first N images only (quick runs, tests)
     device: str = "auto"
@@ -142,6 +145,9 @@ class ClassifierTrainConfig:
         check_size("epochs", self.epochs, 1, MAX_EPOCHS)
         check_size("batch-size", self.batch_size, 1, MAX_BATCH)
         check_size("width", self.width, 1, MAX_WIDTH)
+        check_finite("outlier-weight", self.outlier_weight)
+        if not 0 <= self.outlier_weight <= 10:
+            raise ConfigError(f"outlier-weight must be in [0, 10] (got {self.outlier_weight!r}); 0 turns it off")
         check_seed(self.seed)
         _limit(self.limit)
         _positive("lr", self.lr)

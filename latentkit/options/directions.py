@@ -1,0 +1,31 @@
+"""`latentkit directions`'s options (analyses/directions.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from latentkit.limits import MAX_EXTENT, MAX_LATENT_DIM, MAX_SAMPLES, MAX_SWEEP_SAMPLES
+from latentkit.options import option
+
+METHODS = ("classifier", "sefa", "pca", "mean")
+DEFAULT_SAMPLES = 20_000
+DEFAULT_TOP = 10  # sefa and pca directions kept
+
+
+@dataclass(frozen=True)
+class DirectionsOptions:
+    method: str = option("classifier", "classifier: SVM boundaries on labelled latents (InterFaceGAN); sefa: closed "
+                         "form from the first layer; pca: principal components of a layer (GANSpace); mean: "
+                         "class-mean differences.", choices=METHODS)
+    samples: int | None = option(None, "Prior latents labelled (classifier, mean) or traced (pca).", kind="int",
+                                 low=100, high=MAX_SAMPLES, shown_default=f"{DEFAULT_SAMPLES}")
+    top: int | None = option(None, "sefa, pca: directions kept, strongest first.", kind="int", low=1,
+                             high=MAX_LATENT_DIM, shown_default=f"{DEFAULT_TOP}")
+    probes: int = option(64, "Base latents each direction is followed from to measure and name it.", low=1,
+                         high=MAX_SWEEP_SAMPLES)
+    strength: float = option(3.0, "Follow each direction from -strength to +strength (latent units).", low=0,
+                             high=MAX_EXTENT, low_open=True)
+    steps: int = option(7, "Odd number of points along each traversal.", low=3, high=101)
+
+
+DIRECTIONS = DirectionsOptions()
