@@ -19,7 +19,7 @@ which class becomes which) ranks the directions and names them ("+: →8 62% (3�
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError, ResultFileError
-from latentkit.generator.contract import GeneratorLike
+from latentkit.generator.contract import GeneratorLike, module_device
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
     check_class,
@@ -42,7 +42,9 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
+from latentkit.measure.reading import UNSURE, changed, readings
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.directions import DEFAULT_SAMPLES, DEFAULT_TOP, DIRECTIONS, DirectionsOptions
 from latentkit.results.stored import StoredResult, damaged
@@ -53,7 +55,6 @@ __all__ = ["DirectionsResult", "find_directions"]  # what `latentkit.analyses` e
 
 ANALYSIS = "directions"
 SAMPLED = ("classifier", "pca", "mean")  # methods that label or trace prior samples
-CONFIDENT = 0.9  # a latent is labelled only when the classifier is this sure, as eval's confident_fraction
 NAMED_TRANSITIONS = 2  # class changes a direction's name lists per end
 
 
@@ -74,9 +75,10 @@ class DirectionsResult(StoredResult):
         "probs": "classifier probabilities of the traversal images, (directions, probes, steps, classes)",
         "pixel_change": "mean |image(strength) - image(0)| over probes and strengths, pixels in [0, 1], (directions,)",
         "prob_shift": "mean total-variation distance of p(class) from strength 0, in [0, 1], (directions,)",
-        "flip_rate": "share of (probe, strength) whose class differs from the base's, in [0, 1], (directions,)",
-        "transitions": "counts of probes going from class a (strength 0) to class b at the -strength end [0] "
-                       "and the +strength end [1], (directions, 2, classes, classes)",
+        "flip_rate": "share of (probe, strength) read as a class other than the base's reading (probability >= "
+                     "params' confident), in [0, 1], (directions,)",
+        "transitions": "counts of probes going from reading a (strength 0) to reading b at the -strength end [0] "
+                       "and the +strength end [1]; the last index is unsure, (directions, 2, classes + 1, classes + 1)",
     }
     SHAPES: ClassVar[dict[str, tuple]] = {
         "vectors": ("directions", "latent_dim"), "accuracy": ("directions",), "offsets": ("directions",),
@@ -119,17 +121,25 @@ class DirectionsResult(StoredResult):
         return 0.5 * np.abs(self.probs - self.probs[:, :, self._base, None]).sum(-1).mean(axis=(1, 2))
 
     @property
+    def readings(self) -> np.ndarray:
+        """(k, M, K) what each traversal image is read as, UNSURE (-1) below the confident probability."""
+        return readings(self.probs, self.params.get("confident", CONFIDENT))
+
+    @property
     def flip_rate(self) -> np.ndarray:
-        return (self.labels != self.labels[:, :, self._base, None]).mean(axis=(1, 2))
+        read = self.readings
+        return changed(read, read[:, :, self._base, None]).mean(axis=(1, 2))
 
     @property
     def transitions(self) -> np.ndarray:
+        """(k, 2, C + 1, C + 1) probes going from their base reading to their reading at each end;
+        index C is "unsure"."""
         k, classes = len(self.vectors), len(self.class_names)
-        counts = np.zeros((k, 2, classes, classes), dtype=np.int64)
-        base = self.labels[:, :, self._base]
+        counts = np.zeros((k, 2, classes + 1, classes + 1), dtype=np.int64)
+        read = np.where(self.readings == UNSURE, classes, self.readings)
         for end, step in enumerate((0, -1)):
             for i in range(k):
-                np.add.at(counts[i, end], (base[i], self.labels[i, :, step]), 1)
+                np.add.at(counts[i, end], (read[i, :, self._base], read[i, :, step]), 1)
         return counts
 
     def unit_vector(self, i: int, source: str) -> np.ndarray:
@@ -179,15 +189,15 @@ def name_direction(transitions: np.ndarray, class_names: list[str], probes: int)
     """A readable name from one direction's transition counts (2, C, C): at each end, the class
     most probes change into, the share of probes that do, and the commonest changes into it,
     e.g. "+: →8 62% (3→8 20%, 5→8 9%); -: →1 30% (7→1 11%, 4→1 8%)"."""
-    parts = []
+    parts, names = [], [*class_names, "unsure"]
     for end, sign in ((1, "+"), (0, "-")):
-        counts = transitions[end] * (1 - np.eye(len(class_names), dtype=np.int64))  # changes only
+        counts = (transitions[end] * (1 - np.eye(len(names), dtype=np.int64)))[:, :-1]  # changes into a class only
         into = counts.sum(0)
         b = int(np.argmax(into))
         if into[b] == 0:
             continue
         sources = [a for a in np.argsort(-counts[:, b], kind="stable")[:NAMED_TRANSITIONS] if counts[a, b] > 0]
-        detail = ", ".join(f"{class_names[a]}→{class_names[b]} {counts[a, b] / probes:.0%}" for a in sources)
+        detail = ", ".join(f"{names[a]}→{names[b]} {counts[a, b] / probes:.0%}" for a in sources)
         parts.append(f"{sign}: →{class_names[b]} {into[b] / probes:.0%} ({detail})")
     return "; ".join(parts) or "no class change"
 
@@ -202,28 +212,63 @@ def labelled_latents(generator: GeneratorLike, classifier: Classifier, samples: 
     return z[confident].double().numpy(), probs[confident].argmax(1).numpy()
 
 
-def classifier_directions(z: np.ndarray, labels: np.ndarray, classes: int, pairs: Sequence[tuple[int, int]] = (),
-                          condition_on: Sequence[int] = (), seed: int = 0) -> dict:
-    """InterFaceGAN's boundaries: one-vs-rest for every class with enough latents, then each
-    pair (a, b) pointing from a to b; each normal conditioned on the one-vs-rest normals of
-    `condition_on` classes other than its own. Returns keys, vectors, accuracy, offsets, skipped."""
+def scored_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int,
+                   truncation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(z (n, d), logits (n, C)) of prior samples (truncated by `truncation`), both float64: the
+    scores InterFaceGAN's extremes are ranked by, unsaturated where probabilities round to 1."""
+    z = prior_latents(generator, samples, seed, truncation)
+    features = generate_and_classify(generator, classifier, z, images=False, features=True).features
+    with torch.inference_mode():
+        logits = classifier.head(features.to(module_device(classifier))).cpu()
+    return z.double().numpy(), logits.double().numpy()
+
+
+Fit = Callable[[list[int], "list[int] | None"], boundaries.Boundary]
+
+
+def boundary_fitter(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int, truncation: float,
+                    select: str, ratio: float) -> tuple[Fit, int]:
+    """fit(positive, negative) -> Boundary for the `select` way of choosing latents, and how many
+    latents it chooses from. "confident": the confident readings, one-vs-rest or a pair (fit_boundary).
+    "extremes": InterFaceGAN's top and bottom `ratio` of all latents by score (fit_extremes), the score
+    being a class's one-vs-rest logit, or logit(b) - logit(a) for the pair a -> b."""
+    if select == "confident":
+        z, labels = labelled_latents(generator, classifier, samples, seed, truncation)
+        return (lambda positive, negative: boundaries.fit_boundary(z, labels, positive, negative, seed=seed)), len(z)
+    z, logits = scored_latents(generator, classifier, samples, seed, truncation)
+    one_vs_rest = boundaries.one_vs_rest_logits(logits)
+
+    def fit(positive: list[int], negative: list[int] | None) -> boundaries.Boundary:
+        score = one_vs_rest[:, positive[0]] if negative is None else logits[:, positive[0]] - logits[:, negative[0]]
+        return boundaries.fit_extremes(z, score, ratio, seed)
+
+    return fit, len(z)
+
+
+def classifier_directions(fit: Fit, classes: int, pairs: Sequence[tuple[int, int]] = (),
+                          condition_on: Sequence[int] = ()) -> dict:
+    """InterFaceGAN's boundaries, each fitted by `fit` (boundary_fitter): one-vs-rest for every
+    class with enough latents, then each pair (a, b) pointing from a to b; each normal conditioned
+    on the one-vs-rest normals of `condition_on` classes other than its own. Returns keys,
+    vectors, accuracy, offsets, skipped."""
     fits, skipped = {}, []
     for c in range(classes):
         try:
-            fits[(c,)] = boundaries.fit_boundary(z, labels, [c], seed=seed)
+            fits[(c,)] = fit([c], None)
         except ConfigError:
             if c in condition_on or any(c in p for p in pairs):
                 raise
             skipped.append(c)
     for a, b in pairs:
-        fits[(a, b)] = boundaries.fit_boundary(z, labels, [b], [a], seed=seed)
+        fits[(a, b)] = fit([b], [a])
     if not fits:
-        raise ConfigError(f"no class has {boundaries.MIN_PER_SIDE} confident latents on each side of a boundary "
-                          f"among {len(z)} labelled; sample more (--samples) or use a better-trained generator")
+        raise ConfigError(f"no class has {boundaries.MIN_PER_SIDE} confident latents on each side of a boundary; "
+                          "sample more (--samples) or use a better-trained generator")
     vectors = []
-    for own, fit in fits.items():
-        others = np.array([fits[(c,)].normal for c in condition_on if c not in own]).reshape(-1, z.shape[1])
-        vectors.append(boundaries.project_out(fit.normal, others))
+    for own, found in fits.items():
+        normal = found.normal
+        others = np.array([fits[(c,)].normal for c in condition_on if c not in own]).reshape(-1, len(normal))
+        vectors.append(boundaries.project_out(normal, others))
     return {"keys": [":".join(map(str, own)) for own in fits], "vectors": np.array(vectors),
             "accuracy": np.array([f.accuracy for f in fits.values()]),
             "offsets": np.array([f.offset for f in fits.values()]), "skipped": skipped}
@@ -265,15 +310,18 @@ def find_directions(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
     method: str = DIRECTIONS.method, samples: int | None = DIRECTIONS.samples, top: int | None = DIRECTIONS.top,
     pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
-    layer: str | None = None, probes: int = DIRECTIONS.probes, strength: float = DIRECTIONS.strength,
-    steps: int = DIRECTIONS.steps, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
+    layer: str | None = None, select: str = DIRECTIONS.select, ratio: float = DIRECTIONS.ratio,
+    fold_batchnorm: bool = DIRECTIONS.fold_batchnorm, probes: int = DIRECTIONS.probes,
+    strength: float = DIRECTIONS.strength, steps: int = DIRECTIONS.steps, seed: int = 0, allow_mismatch: bool = False,
+    truncation: float = 1.0,
 ) -> DirectionsResult:
     """Find directions with `method` and measure each on `probes` base latents moved from
     -strength to +strength in `steps` (odd) steps. `samples` (default 20,000) prior latents
     are labelled (classifier, mean) or traced (pca); `truncation` truncates them and the probes
     (sampling.prior_latents); `top` (default 10) caps sefa and pca's
     directions. A direction's key selects it later: "8" (one-vs-rest), "3:8", "sefa0", "pc0", "mean8"."""
-    check_values(DirectionsOptions, {"method": method, "samples": samples, "top": top, "probes": probes,
+    check_values(DirectionsOptions, {"method": method, "samples": samples, "top": top, "select": select,
+                                     "ratio": ratio, "fold_batchnorm": fold_batchnorm, "probes": probes,
                                      "strength": strength, "steps": steps})
     models = as_models(generator, classifier, allow_mismatch)
     generator, classifier, record = models.generator, models.classifier, models.record
@@ -281,6 +329,13 @@ def find_directions(
     pairs = [(check_class(classifier, a), check_class(classifier, b)) for a, b in pairs]
     condition_on = [check_class(classifier, c) for c in condition_on]
     _check(method, samples, top, pairs, condition_on, layer)
+    if (select != DIRECTIONS.select or ratio != DIRECTIONS.ratio) and method != "classifier":
+        raise ConfigError("--select and --ratio choose the latents classifier boundaries are fitted on; use them "
+                          "with --method classifier")
+    if ratio != DIRECTIONS.ratio and select != "extremes":
+        raise ConfigError("--ratio sets how many extremes --select extremes takes; add --select extremes or drop it")
+    if fold_batchnorm and method != "sefa":
+        raise ConfigError("--fold-batchnorm changes how sefa reads the first layer; use it with --method sefa")
     samples_used = DEFAULT_SAMPLES if samples is None and method in SAMPLED else samples
     top = min(DEFAULT_TOP, generator.latent_dim) if top is None else check_size("top", top, 1, generator.latent_dim)
     if steps % 2 == 0:
@@ -294,11 +349,11 @@ def find_directions(
     found: dict = {}
     params: dict = {"samples": samples_used, "seed": seed, "truncation": truncation}
     if method == "classifier":
-        z, labels = labelled_latents(generator, classifier, samples_used, seed, truncation)
-        fit = classifier_directions(z, labels, len(classes), pairs, condition_on, seed)
+        fitter, labelled = boundary_fitter(generator, classifier, samples_used, seed, truncation, select, ratio)
+        fit = classifier_directions(fitter, len(classes), pairs, condition_on)
         found = {k: fit[k] for k in ("keys", "vectors", "accuracy", "offsets")}
         params.update(pairs=[list(p) for p in pairs], condition_on=condition_on, skipped_classes=fit["skipped"],
-                      labelled=len(z))
+                      labelled=labelled, select=select, **({"ratio": ratio} if select == "extremes" else {}))
     elif method == "mean":
         z, labels = labelled_latents(generator, classifier, samples_used, seed, truncation)
         vectors, lengths = boundaries.class_mean_directions(z, labels, len(classes))
@@ -310,9 +365,9 @@ def find_directions(
                  "lengths": lengths[present]}
         params.update(skipped_classes=np.flatnonzero(~present).tolist(), labelled=len(z))
     elif method == "sefa":
-        vectors, singular, where = layers.sefa_directions(models.loaded, top)
+        vectors, singular, where = layers.sefa_directions(models.loaded, top, fold_batchnorm)
         found = {"keys": [f"sefa{i}" for i in range(len(vectors))], "vectors": vectors, "singular_values": singular}
-        params.update(layer=where)
+        params.update(layer=where, fold_batchnorm=fold_batchnorm)
     else:
         vectors, explained, where = layers.pca_directions(models.loaded, layer, samples_used, top, seed, truncation)
         found = {"keys": [f"pc{i}" for i in range(len(vectors))], "vectors": vectors, "explained_variance": explained}
@@ -407,14 +462,16 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *, method: str = DIRECTIONS.method,
     samples: int | None = DIRECTIONS.samples, top: int | None = DIRECTIONS.top,
     pairs: Sequence[tuple[int | str, int | str]] = (), condition_on: Sequence[int | str] = (),
-    layer: str | None = None, probes: int = DIRECTIONS.probes, strength: float = DIRECTIONS.strength,
-    steps: int = DIRECTIONS.steps, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    layer: str | None = None, select: str = DIRECTIONS.select, ratio: float = DIRECTIONS.ratio,
+    fold_batchnorm: bool = DIRECTIONS.fold_batchnorm, probes: int = DIRECTIONS.probes,
+    strength: float = DIRECTIONS.strength, steps: int = DIRECTIONS.steps, seed: int = 0, truncation: float = 1.0,
+    allow_mismatch: bool = False,
 ) -> tuple[DirectionsResult, list[Path]]:
     """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
     from latentkit.results.output import output_dir, write_outputs
 
-    options = {"method": method, "samples": samples, "top": top, "probes": probes, "strength": strength,
-               "steps": steps}
+    options = {"method": method, "samples": samples, "top": top, "select": select, "ratio": ratio,
+               "fold_batchnorm": fold_batchnorm, "probes": probes, "strength": strength, "steps": steps}
     check_values(DirectionsOptions, options)  # before the models load
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)

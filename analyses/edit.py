@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from latentkit.analyses.directions import CONFIDENT, labelled_latents
+from latentkit.analyses.directions import labelled_latents
 from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
@@ -49,8 +49,10 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
+from latentkit.measure.reading import UNSURE, readings
 from latentkit.measure.style import STYLE_FEATURES, style_features, style_kept
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.edit import DEFAULT_SAMPLES, EDIT, EditOptions
 from latentkit.results.stored import StoredResult
@@ -77,8 +79,8 @@ class EditResult(StoredResult):
         "z": "latents along each path, (samples, targets, steps, latent_dim)",
         "images": "images along each path, uint8 0-255, (samples, targets, steps, 28, 28)",
         "probs": "classifier probabilities along each path, (samples, targets, steps, classes)",
-        "flip_step": "first step read as the target (a stored direction: first step read as another class than "
-                     "the base), -1 if none, (samples, targets)",
+        "flip_step": "first step read as the target with probability >= params' confident (a stored direction: "
+                     "first step read so as another class than the base), -1 if none, (samples, targets)",
         "latent_norm": "|z| along each path, (samples, targets, steps)",
         "base_style": "ink, slant, width, height of each base image, (samples, 4)",
         "edited_style": "the same for each path's first image read as its target (else its last), "
@@ -110,15 +112,23 @@ class EditResult(StoredResult):
         return self.probs.argmax(-1)  # (S, T, K)
 
     @property
+    def readings(self) -> np.ndarray:
+        """(S, T, K) the class each step is read as, UNSURE (-1) below the confident probability."""
+        return readings(self.probs, self.params.get("confident", CONFIDENT))
+
+    @property
     def flip_step(self) -> np.ndarray:
-        wanted = np.where(self.targets[None, :, None] >= 0, self.labels == self.targets[None, :, None],
-                          self.labels != self.base_probs.argmax(-1)[:, None, None])
+        """(S, T) the first step read as the target (a stored direction: as a class other than the
+        base latent's reading), -1 if none is."""
+        base = readings(self.base_probs, self.params.get("confident", CONFIDENT))[:, None, None]
+        wanted = np.where(self.targets[None, :, None] >= 0, self.readings == self.targets[None, :, None],
+                          (self.readings != base) & (self.readings != UNSURE))
         return np.where(wanted.any(-1), wanted.argmax(-1), -1)
 
     @property
     def success(self) -> np.ndarray:
         """(S, T): the last step is read as the target (False for a stored direction)."""
-        return self.labels[:, :, -1] == self.targets[None, :]
+        return self.readings[:, :, -1] == self.targets[None, :]
 
     @property
     def flip_strength(self) -> np.ndarray:

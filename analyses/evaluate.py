@@ -29,6 +29,7 @@ from latentkit.generator.sampling import check_truncation, classify_images, gene
 from latentkit.limits import check_seed
 from latentkit.measure import metrics as M
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.evaluate import EVAL, VALIDATION_START, EvalOptions
 from latentkit.progress import Phases
@@ -41,13 +42,16 @@ __all__ = ["EvalResult", "evaluate"]  # what `latentkit.analyses` exports
 ANALYSIS = "eval"
 PPL_VARIANTS = (("slerp", "full"), ("slerp", "end"), ("lerp", "full"), ("lerp", "end"))
 PPL_EPSILON = 1e-4  # StyleGAN's step
+# A class whose kept latents hold fewer than this many on one side is split by any linear SVM:
+# its entropy is 0 whatever the latent space, and the separability flatters it.
+MIN_KEPT_PER_SIDE = 100
 CLOSEST_SHOWN = 8
 # name -> (which way is better, what it is); the table prints them in this order.
 METRICS = {
     "fid": ("lower", "Fréchet distance to the test set's classifier features"),
     "kid": ("lower", "kernel (MMD²) distance to the test set; ± std over 100 subsets"),
     "classifier_score": ("higher", "Inception Score with the classifier, max = classes; ± std over 10 splits"),
-    "confident_fraction": ("higher", "share of samples with max class probability >= 0.9"),
+    "confident_fraction": ("higher", f"share of samples with max class probability >= {CONFIDENT:g}"),
     "class_entropy": ("higher", "entropy of predicted-class shares / log(classes); 1 = balanced"),
     "min_class_share": ("higher", "share of the rarest predicted class; 0.1 = balanced"),
     "precision": ("higher", "share of samples inside the test set's 3-NN feature manifold"),
@@ -60,7 +64,8 @@ METRICS = {
     "near_copies": ("lower", "share closer to a training image than 99% of test images are (real: 1% by design)"),
     "parzen_ll": ("higher", "Parzen-window log-likelihood of the test set, nats; ± standard error"),
     "linear_separability": ("lower", "StyleGAN's: 2^(sum over classes of H(label | side of a linear SVM on z), "
-                                     "bits); 1 = every class a half-space of z; no real-data value in z"),
+                                     "bits); 1 = every class a half-space of z; rises with --samples (StyleGAN "
+                                     "reports it at 200,000): compare at equal counts; no real-data value in z"),
     "reachability": ("higher", "--reachability N: real test digits whose inversion reads as their class, mean "
                                "over classes (latentkit invert)"),
     "reachability_mse": ("lower", "--reachability N: pixel MSE of those inversions, mean over classes"),
@@ -255,9 +260,12 @@ def evaluate(
             put("real", {"parzen_ll": (real_ll, real_ll_error)})
 
         bar.start("linear separability")
-        separability, entropies = boundaries.linear_separability(z.double().cpu().numpy(), fake.probs.numpy(),
-                                                                 seed=seed)
-        put("generated", {"linear_separability": (separability, None)})
+        with torch.inference_mode():
+            logits = classifier.head(fake.features.to(device)).cpu().numpy()
+        separable = boundaries.linear_separability(z.double().cpu().numpy(), logits, seed=seed)
+        put("generated", {"linear_separability": (separable.value, None)})
+        thin = [classifier.classes[c] for c, n in enumerate(separable.kept_positive)
+                if min(n, separable.kept - n) < MIN_KEPT_PER_SIDE]
 
         reach = None
         if reachability:
@@ -280,7 +288,13 @@ def evaluate(
         params={"dataset": dataset, "samples": samples, "yardstick": yardstick, "ppl_paths": ppl_paths,
                 "ppl_epsilon": PPL_EPSILON, "seed": seed, "truncation": truncation,
                 "parzen_sigma": sigma, "real_parzen_sigma": real_sigma, "near_copy_threshold": float(threshold),
-                "separability_entropies": [round(float(h), 6) for h in entropies],
+                "separability_entropies": [round(float(h), 6) for h in separable.entropies],
+                "separability_kept": separable.kept, "separability_kept_positive": separable.kept_positive.tolist(),
+                "separability_warning": (
+                    f"linear_separability rests on fewer than {MIN_KEPT_PER_SIDE} latents of class "
+                    f"{', '.join(thin)} among the {separable.kept} it keeps per class, which a linear SVM "
+                    "separates trivially; raise --samples (StyleGAN uses 200,000) and compare only at equal counts"
+                ) if thin else None,
                 "reachability": None if reach is None else {k: np.round(v, 6).tolist() for k, v in reach.items()},
                 "quality_warning": warning, "misleading_metrics": list(MISLEADING_WHEN_DEGENERATE) if warning else [],
                 **record},
@@ -315,11 +329,15 @@ def format_table(result: EvalResult) -> str:
     Metrics that flatter collapsed or noise samples are marked "!", with a warning line under the table."""
     misleading = result.params.get("misleading_metrics", [])
     rows = [("metric", "generated", "real", "better", "what it is")]
+    if result.params.get("separability_warning"):
+        misleading = [*misleading, "linear_separability"]
     rows += [(name, _cell(result.metrics[name], "generated") + (" !" if name in misleading else ""),
               _cell(result.metrics[name], "real"), better, meaning) for name, (better, meaning) in METRICS.items()
              if name in result.metrics]  # reachability only when asked for; older files lack newer metrics
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows]
+    if result.params.get("separability_warning"):
+        lines.append(f"warning: {result.params['separability_warning']}")
     if result.params.get("quality_warning"):
         lines.append(f"warning: {result.params['quality_warning']}; the metrics marked ! score such samples well: "
                      "read fid, kid, recall, coverage and class_entropy instead")

@@ -26,6 +26,7 @@ from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_IMAGES, check_seed, check_size
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.latent_map import MAP, MapOptions
 from latentkit.progress import Phases
@@ -198,7 +199,7 @@ def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | Non
     return {"points": points, "probs": seen.probs.numpy()}
 
 
-def plot_map(result: MapResult, min_confidence: float = 0.9, thumbnails: bool = False, ax=None):
+def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: bool = False, ax=None):
     """Scatter of the embedding coloured by predicted class; samples below `min_confidence`
     in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
     from latentkit.results.plotting import UNSURE_COLOR, class_color, new_figure

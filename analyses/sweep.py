@@ -25,7 +25,9 @@ from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import check_truncation, generate_and_classify, prior_latents
 from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_VALUES, check_finite, check_seed, check_size
+from latentkit.measure.reading import changed, readings
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.sweep import SWEEP, SweepOptions
 from latentkit.results.stored import StoredResult
@@ -88,7 +90,10 @@ class SweepResult(StoredResult):
 
     @property
     def flip_rate(self) -> np.ndarray:
-        return (self.labels != self.base_probs.argmax(-1)[None, :, None]).mean(axis=(1, 2))
+        """(D,) share of swept images read as a class other than their base image's reading."""
+        confident = self.params.get("confident", CONFIDENT)
+        base = readings(self.base_probs, confident)[None, :, None]
+        return changed(readings(self.probs, confident), base).mean(axis=(1, 2))
 
     def ranking(self, measure: str = "pixel_change") -> np.ndarray:
         """Indices into `dims`, strongest effect first."""
@@ -106,7 +111,9 @@ class SweepResult(StoredResult):
                   "pixel_change": change.mean(axis=(-2, -1)).ravel(),
                   **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names),
                   "base_label": base_labels[sample]}
-        images["flipped"] = images["label"] != images["base_label"]
+        confident = self.params.get("confident", CONFIDENT)
+        images["flipped"] = changed(readings(self.probs, confident).ravel(),
+                                    readings(self.base_probs, confident)[sample])
         return {"dims": {"dim": self.dims, "pixel_change": self.pixel_change, "prob_shift": self.prob_shift,
                          "flip_rate": self.flip_rate},
                 "images": images}

@@ -33,7 +33,7 @@ from latentkit.generator.sampling import classify_images, generate_and_classify,
 from latentkit.limits import MAX_VALUES, check_seed, check_size
 from latentkit.measure.scoring import Scorer
 from latentkit.models import Classifier
-from latentkit.names import TRUNCATION_PSIS
+from latentkit.names import CONFIDENT, TRUNCATION_PSIS
 from latentkit.options import check_values
 from latentkit.options.evaluate import EVAL, EvalOptions
 from latentkit.progress import Phases
@@ -50,7 +50,7 @@ METRICS = {
     "fid": "Fréchet distance to the test set's classifier features (lower is better)",
     "precision": "share of samples inside the test set's 3-NN feature manifold",
     "recall": "share of test images inside the samples' 3-NN feature manifold",
-    "confident_fraction": "share of samples with max class probability >= 0.9",
+    "confident_fraction": f"share of samples with max class probability >= {CONFIDENT:g}",
     "classifier_score": "Inception Score with the classifier, max = classes",
     "class_entropy": "entropy of predicted-class shares / log(classes); 1 = balanced",
     "min_class_share": "share of the rarest predicted class; 0.1 = balanced",

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 import latentkit
 from latentkit.analyses import edit
@@ -51,8 +52,10 @@ def separability(g, clf, samples: int, seed: int) -> float:
     models = Models.of(g, clf)
     g, clf = models.generator, models.classifier
     z = g.sample_latents(samples, seed=seed)
-    probs = generate_and_classify(g, clf, z, images=False).probs.numpy()
-    return boundaries.linear_separability(z.double().numpy(), probs, seed=seed)[0]
+    features = generate_and_classify(g, clf, z, images=False, features=True).features
+    with torch.inference_mode():
+        logits = clf.head(features).numpy()
+    return boundaries.linear_separability(z.double().numpy(), logits, seed=seed).value
 
 
 def heatmap(table: dict, class_names: list[str], title: str, path: Path) -> None:

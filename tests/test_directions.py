@@ -88,12 +88,60 @@ def test_conditioning_removes_the_other_classes_normal():
     u1, u2 = np.eye(D)[0], (np.eye(D)[0] + np.eye(D)[1]) / np.sqrt(2)  # correlated attributes
     labels = np.where(z @ u2 > 0.8, 2, np.where(z @ u1 > 0, 1, 0))
     plain = boundaries.fit_boundary(z, labels, [1]).normal
-    fit = classifier_directions(z, labels, 3, condition_on=[2])
+    fit = classifier_directions(lambda pos, neg: boundaries.fit_boundary(z, labels, pos, neg), 3, condition_on=[2])
     normal_2 = boundaries.fit_boundary(z, labels, [2]).normal
     conditioned = fit["vectors"][fit["keys"].index("1")]
     assert abs(conditioned @ normal_2) < 1e-9 and abs(plain @ normal_2) > 0.1
     assert np.isclose(np.linalg.norm(conditioned), 1)
     assert np.allclose(fit["vectors"][fit["keys"].index("2")], normal_2), "a class is not conditioned on itself"
+
+
+def reference_train_boundary(latent_codes: np.ndarray, scores: np.ndarray, chosen_num_or_ratio: float = 0.02,
+                             split_ratio: float = 0.7) -> np.ndarray:
+    """genforce/interfacegan's train_boundary (utils/manipulator.py), its logging left out."""
+    from sklearn import svm
+
+    num_samples = latent_codes.shape[0]
+    sorted_idx = np.argsort(scores, axis=0)[::-1, 0]
+    latent_codes = latent_codes[sorted_idx]
+    chosen_num = int(num_samples * chosen_num_or_ratio)
+    chosen_num = min(chosen_num, num_samples // 2)
+    train_num = int(chosen_num * split_ratio)
+    positive_idx = np.arange(chosen_num)
+    np.random.shuffle(positive_idx)
+    positive_train = latent_codes[:chosen_num][positive_idx[:train_num]]
+    negative_idx = np.arange(chosen_num)
+    np.random.shuffle(negative_idx)
+    negative_train = latent_codes[-chosen_num:][negative_idx[:train_num]]
+    train_data = np.concatenate([positive_train, negative_train], axis=0)
+    train_label = np.concatenate([np.ones(train_num, dtype=int), np.zeros(train_num, dtype=int)], axis=0)
+    a = svm.SVC(kernel="linear").fit(train_data, train_label).coef_.reshape(1, latent_codes.shape[1])
+    return (a / np.linalg.norm(a))[0]
+
+
+@pytest.mark.parametrize("ratio", [0.02, 0.1])
+def test_extremes_equal_interfacegans_train_boundary(ratio):
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(20_000, D))
+    u = planted_direction(2)
+    scores = z @ u + 0.3 * rng.normal(size=len(z))  # an attribute score: the direction plus noise
+    np.random.seed(0)
+    expected = reference_train_boundary(z, scores[:, None], ratio)
+    found = boundaries.fit_extremes(z, scores, ratio, seed=0)
+    assert found.normal @ expected >= 0.99 and found.normal @ u >= 0.95
+    assert found.accuracy > 0.95
+
+
+def test_extremes_need_enough_latents_each_side():
+    z = np.random.default_rng(0).normal(size=(400, D))
+    with pytest.raises(ConfigError, match="chooses 8 on each side"):
+        boundaries.fit_extremes(z, z[:, 0], ratio=0.02)
+
+
+def test_classifier_directions_from_extremes_recover_the_planted_boundary():
+    u = planted_direction()
+    r = find_directions(sign_generator(u), sign_classifier(), samples=3000, probes=8, select="extremes", ratio=0.1)
+    assert r.vector("1") @ u >= 0.98 and r.params["select"] == "extremes" and r.params["ratio"] == 0.1
 
 
 def test_project_out_says_when_nothing_is_left():
@@ -102,7 +150,7 @@ def test_project_out_says_when_nothing_is_left():
 
 
 @pytest.mark.parametrize("with_norm", [False, True])
-def test_sefa_finds_the_right_singular_vectors(with_norm):
+def test_sefa_with_the_batchnorm_folded_finds_the_right_singular_vectors(with_norm):
     singular = np.array([5.0, 3.0, 2.0, 1.0, 0.5, 0.4, 0.3, 0.2])
     norm = None
     scale = np.ones(784)
@@ -112,12 +160,37 @@ def test_sefa_finds_the_right_singular_vectors(with_norm):
             norm.running_var.fill_(4.0)  # scales every feature by 1/2: same vectors, half the values
         scale = scale / 2
     g, v = svd_generator(singular, norm)
-    vectors, values, layer = layers.sefa_directions(g, top=3)
+    vectors, values, layer = layers.sefa_directions(g, top=3, fold_batchnorm=True)
     assert np.allclose(np.abs(np.sum(vectors * v[:, :3].T, axis=1)), 1, atol=1e-4)
     assert np.allclose(values, singular[:3] * scale[0], rtol=1e-3)
     assert "Linear" in layer and (("BatchNorm1d" in layer) == with_norm)
-    again, *_ = layers.sefa_directions(g, top=3)
+    again, *_ = layers.sefa_directions(g, top=3, fold_batchnorm=True)
     assert np.array_equal(vectors, again) and (vectors[np.arange(3), np.abs(vectors).argmax(1)] > 0).all()
+
+
+def reference_sefa(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """genforce/sefa's factorize_weight on a (latent_dim, features) weight, its eigenvalues then
+    sorted (it returns np.linalg.eig's order): (directions (d, d) as rows, eigenvalues (d,))."""
+    weight = weight / np.linalg.norm(weight, axis=0, keepdims=True)
+    eigen_values, eigen_vectors = np.linalg.eig(weight.dot(weight.T))
+    order = np.argsort(-eigen_values.real)
+    return eigen_vectors.T.real[order], eigen_values.real[order]
+
+
+@pytest.mark.parametrize("arch", ["r004-mlp", "dcgan"])  # a Linear and a ConvTranspose2d first layer
+def test_sefa_equals_the_published_factorize_weight(arch):
+    from latentkit.models import GANConfig, Generator
+
+    torch.manual_seed(3)
+    g = Generator(GANConfig(arch, latent_dim=32, width=8)).eval()
+    first = next(m for m in g.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d)))
+    w = first.weight.detach().double().numpy()
+    # Linear: (features, d) -> (d, features); ConvTranspose2d: (d, out, k, k) -> (d, out * k * k).
+    weight = w.T if isinstance(first, nn.Linear) else w.reshape(w.shape[0], -1)
+    expected, eigen_values = reference_sefa(weight)
+    vectors, singular, layer = layers.sefa_directions(g, top=10)
+    assert (np.abs(np.sum(vectors * expected[:10], axis=1)) >= 0.999).all()
+    assert np.allclose(singular ** 2, eigen_values[:10], rtol=1e-6) and "normalised" in layer
 
 
 def test_sefa_names_a_generator_without_a_linear_first_layer():
@@ -186,12 +259,40 @@ def test_linear_separability_of_a_separable_and_a_random_toy():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(4000, D))
     u = planted_direction()
-    p1 = (z @ u > 0).astype(float)
-    separable = np.stack([1 - p1, p1], 1)
-    score, entropies = boundaries.linear_separability(z, separable)
-    assert score == pytest.approx(1, abs=0.05) and entropies.max() < 0.05
-    shuffled = separable[rng.permutation(len(z))]
-    assert boundaries.linear_separability(z, shuffled)[0] > 1.5, "labels unrelated to z are not separable"
+    margin = 20 * (z @ u)  # logits whose probabilities round to exactly 0 or 1 for most latents
+    logits = np.stack([-margin, margin], 1)
+    result = boundaries.linear_separability(z, logits)
+    assert result.value == pytest.approx(1, abs=0.05) and result.entropies.max() < 0.05
+    assert result.kept == 2000 and (abs(result.kept_positive - 1000) < 80).all(), "the decisive half holds both sides"
+    shuffled = logits[rng.permutation(len(z))]
+    assert boundaries.linear_separability(z, shuffled).value > 1.5, "labels unrelated to z are not separable"
+
+
+def test_linear_separability_ranks_decisiveness_past_float32_saturation():
+    # Class 0 holds 10% of the latents. Ranked by float32 probabilities (StyleGAN's code), every
+    # latent reads p = 1.0 or 0.0 exactly, the "most decisive half" is the first half by sample
+    # order, and the class's positives are kept or dropped by accident of order.
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(2000, D))
+    u = planted_direction()
+    positive = z @ u > np.quantile(z @ u, 0.9)
+    order = np.argsort(~positive, kind="stable")[::-1]  # positives last
+    z, positive = z[order], positive[order]
+    logits = np.where(positive, 40.0, -40.0)[:, None] * np.array([1.0, -1.0]) + (z @ u)[:, None] * np.array([1, -1])
+    probs32 = torch.from_numpy(logits).float().softmax(-1).numpy()
+    decisive32 = np.maximum(probs32[:, 0], 1 - probs32[:, 0])
+    assert (decisive32 == 1.0).all(), "the toy saturates float32: every latent ties"
+    tied = np.argsort(-decisive32, kind="stable")[:1000]
+    assert positive[tied].sum() == 0, "ranking saturated probabilities keeps no positives"
+    result = boundaries.linear_separability(z, logits)
+    assert result.kept_positive[0] == positive.sum(), "ranked on logits, every clear positive is kept"
+
+
+def test_one_vs_rest_logits_closed_form():
+    logits = np.array([[2.0, 0.0, 0.0], [100.0, 0.0, -100.0]])
+    expected = 2.0 - np.log(2.0)  # log(p0 / (1 - p0)) with p ∝ (e^2, 1, 1)
+    assert boundaries.one_vs_rest_logits(logits)[0, 0] == pytest.approx(expected)
+    assert boundaries.one_vs_rest_logits(logits)[1, 0] == pytest.approx(100.0), "finite where p0 rounds to 1"
 
 
 def test_conditional_entropy_closed_forms():
@@ -272,7 +373,12 @@ def test_cli_layer_names_are_the_loaded_generators(run_cli, tmp_path):
     """Layer names are those print(generator) shows, not an inference copy's (BatchNorm folded away)."""
     sefa = run_cli("directions", "--method", "sefa", "--top", 2, "--probes", 2, "--steps", 3, "--out", "s")
     assert sefa.exit_code == 0, sefa.output
-    assert DirectionsResult.load(tmp_path / "s" / "directions.h5").params["layer"] == \
+    sefa_layer = DirectionsResult.load(tmp_path / "s" / "directions.h5").params["layer"]
+    assert sefa_layer == "Linear net.0 (features normalised)"
+    folded = run_cli("directions", "--method", "sefa", "--fold-batchnorm", "--top", 2, "--probes", 2, "--steps", 3,
+                     "--out", "f")
+    assert folded.exit_code == 0, folded.output
+    assert DirectionsResult.load(tmp_path / "f" / "directions.h5").params["layer"] == \
         "Linear net.0 + BatchNorm1d net.1 (folded)"
     pca = run_cli("directions", "--method", "pca", "--layer", "net.2", "--samples", 500, "--top", 2, "--probes", 2,
                   "--steps", 3, "--out", "p")

@@ -51,7 +51,8 @@ def test_a_handle_is_passed_through_and_a_pair_is_made_one(known_generator, rand
     assert as_models(models) is models
     assert counted == {"copies": 2, "checks": 1}
     assert models.generator is not known_generator and models.loaded is known_generator
-    assert models.record == {"generator_dataset": "mnist", "classifier_dataset": "mnist", "allow_mismatch": False}
+    assert models.record == {"generator_dataset": "mnist", "classifier_dataset": "mnist", "allow_mismatch": False,
+                             "confident": 0.9}
 
 
 def test_a_handle_with_a_second_classifier_is_refused(known_generator, random_classifier):

@@ -31,6 +31,7 @@ from latentkit.generator.registry import (
     resolve,
 )
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 
 
 @dataclass
@@ -67,7 +68,9 @@ class Models:
                 f"use the {default_classifier(g_data)} classifier (or --allow-mismatch to analyse it anyway)")
         fast = inference_copy(generator)
         check_outputs(fast)
-        record = {"generator_dataset": g_data, "classifier_dataset": c_data, "allow_mismatch": bool(allow_mismatch)}
+        # `confident`: the probability a claim that an image "is read as" a class rests on (measure/reading.py).
+        record = {"generator_dataset": g_data, "classifier_dataset": c_data, "allow_mismatch": bool(allow_mismatch),
+                  "confident": CONFIDENT}
         return cls(fast, inference_copy(classifier), generator, record, {**(provenance or {}), **record})
 
     @classmethod

@@ -27,9 +27,12 @@ def verdict(quality: dict, class_names: list[str] | None = None) -> str | None:
     """Why classifier metrics of these samples mislead, in words, or None when they do not.
 
     `quality` holds sample_quality's class_shares, class_entropy and confident_fraction.
-    "collapsed" when a class is under MISSING_SHARE or the entropy under COLLAPSED_ENTROPY;
-    "noise" when under NOISE_CONFIDENT of samples are read confidently.
+    "noise" when under NOISE_CONFIDENT of samples are read confidently (checked first: the
+    likeliest classes of images the classifier is unsure of say nothing of a collapse);
+    "collapsed" when a class is under MISSING_SHARE or the entropy under COLLAPSED_ENTROPY.
     """
+    if quality["confident_fraction"] < NOISE_CONFIDENT:
+        return f"noise: the classifier reads only {quality['confident_fraction']:.1%} of samples confidently"
     shares = quality["class_shares"]
     names = class_names or [str(i) for i in range(len(shares))]
     missing = sum(s < MISSING_SHARE for s in shares)
@@ -39,8 +42,6 @@ def verdict(quality: dict, class_names: list[str] | None = None) -> str | None:
         alone = missing == len(shares) - 1
         absent = f", {missing} of {len(shares)} classes under {MISSING_SHARE:.0%}" if missing and not alone else ""
         return f"collapsed: {names[top]} is {shares[top]:.0%} of samples{absent}"
-    if quality["confident_fraction"] < NOISE_CONFIDENT:
-        return f"noise: the classifier reads only {quality['confident_fraction']:.1%} of samples confidently"
     return None
 
 

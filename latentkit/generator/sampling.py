@@ -11,7 +11,7 @@ from latentkit.errors import ConfigError
 from latentkit.generator.contract import GeneratorLike, check_images, module_device
 from latentkit.generator.inference import inference_copy
 from latentkit.models import Classifier
-from latentkit.names import class_choices, class_index
+from latentkit.names import CONFIDENT, class_choices, class_index
 
 # Images per forward pass. On 2 CPU cores generate + classify ran at 5,500-5,900 images/s with
 # 200-384 and 4,250 with 1,000, whose activations overflow the cache (benchmarks/README.md).
@@ -135,10 +135,10 @@ def latents_for_class(
 
 def most_confident(z: torch.Tensor, probs: torch.Tensor, label: int, n: int) -> torch.Tensor:
     """The n latents of z (N, d) whose probabilities (N, C) read as `label` most confidently;
-    ConfigError if fewer than n read as it."""
-    is_class = probs.argmax(1) == label
+    ConfigError if fewer than n are read as it (with at least names.CONFIDENT probability)."""
+    is_class = (probs.argmax(1) == label) & (probs.max(1).values >= CONFIDENT)
     if int(is_class.sum()) < n:
-        raise ConfigError(f"only {int(is_class.sum())} of {len(z)} samples read as class {label}; "
-                          "raise the pool size or use a better-trained generator")
+        raise ConfigError(f"only {int(is_class.sum())} of {len(z)} samples are read as class {label} (probability "
+                          f">= {CONFIDENT:g}); raise the pool size or use a better-trained generator")
     score = torch.where(is_class, probs[:, label], torch.full_like(probs[:, label], -1.0))
     return z[score.argsort(descending=True, stable=True)[:n]]

@@ -18,6 +18,7 @@ import torch
 from latentkit.generator.contract import GeneratorLike, module_device
 from latentkit.generator.sampling import BATCH, generate_and_classify, prior_latents
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.progress import Phases
 from latentkit.space.geometry import lerp, slerp
 
@@ -36,7 +37,7 @@ def classify_samples(
     return generate_and_classify(generator, classifier, z, bar=bar, batch_size=batch_size, images=False).probs
 
 
-def sample_quality(probs: torch.Tensor, threshold: float = 0.9) -> dict:
+def sample_quality(probs: torch.Tensor, threshold: float = CONFIDENT) -> dict:
     """Confident fraction, per-class shares and their normalised entropy from (n, C) probabilities.
 
     confident_fraction: share of samples whose top class probability is >= threshold.

@@ -135,8 +135,10 @@ def save_figure(fig_or_ax, path: str | os.PathLike, dpi: int = 120) -> Path:
     """Save a figure (or the figure owning an ax) as a PNG atomically, then close it if pyplot
     holds it (latentkit draws on plain Figures, which pyplot never imports or holds)."""
     fig = getattr(fig_or_ax, "figure", None) or fig_or_ax
+    # A figure with a layout engine already fits everything inside itself; "tight" would draw it twice.
+    bbox = None if fig.get_layout_engine() is not None else "tight"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches=bbox)
     if getattr(fig.canvas, "manager", None) is not None:
         import matplotlib.pyplot as plt
 

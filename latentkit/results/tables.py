@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentkit.names import class_keys
+from latentkit.measure.reading import reading_names, readings
+from latentkit.names import CONFIDENT, class_keys
 
 Columns = dict[str, np.ndarray]  # column name -> (rows,) values
 
 
-def classified(probs: np.ndarray, class_names: list[str]) -> Columns:
-    """label, class, confidence and one p_<class> column per class, from probs (rows, classes)."""
+def classified(probs: np.ndarray, class_names: list[str], confident: float = CONFIDENT) -> Columns:
+    """label (the likeliest class), class, confidence, read_as (the class, or "unsure" below
+    `confident`: measure/reading.py) and one p_<class> column per class, from probs (rows, classes)."""
     labels = probs.argmax(-1)
     return {"label": labels, "class": np.array(class_names, dtype=object)[labels], "confidence": probs.max(-1),
+            "read_as": reading_names(readings(probs, confident), class_names),
             **{f"p_{class_keys(name)[0]}": probs[:, c] for c, name in enumerate(class_names)}}
 
 

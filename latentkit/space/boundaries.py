@@ -55,6 +55,31 @@ def fit_boundary(z: np.ndarray, labels: np.ndarray, positive: Sequence[int], neg
     return Boundary(svm.coef_[0] / scale, float(svm.intercept_[0]) / scale, float(svm.score(x_test, y_test)))
 
 
+def fit_extremes(z: np.ndarray, scores: np.ndarray, ratio: float = 0.02, seed: int = 0) -> Boundary:
+    """InterFaceGAN's own selection (genforce/interfacegan's train_boundary): the `ratio` share
+    of latents with the highest `scores` (N,) are positive, the same share with the lowest
+    negative; 70% of each side fit a linear SVC (libsvm, C = 1), the other 30% measure its
+    accuracy. The split is drawn from `seed` where the reference shuffles numpy's global state."""
+    from sklearn.svm import SVC
+
+    order = np.argsort(-scores, kind="stable")
+    chosen = min(int(len(z) * ratio), len(z) // 2)
+    if chosen < MIN_PER_SIDE:
+        raise ConfigError(f"--ratio {ratio:g} of {len(z)} latents chooses {chosen} on each side; a boundary needs "
+                          f"{MIN_PER_SIDE}: raise --samples or --ratio")
+    rng = np.random.default_rng(seed)
+    train = int(chosen * 0.7)
+    positive, negative = order[:chosen][rng.permutation(chosen)], order[-chosen:][rng.permutation(chosen)]
+    x = np.concatenate([positive[:train], negative[:train]])
+    y = np.r_[np.ones(train, bool), np.zeros(train, bool)]
+    svm = SVC(kernel="linear").fit(z[x], y)
+    held = np.concatenate([positive[train:], negative[train:]])
+    truth = np.r_[np.ones(chosen - train, bool), np.zeros(chosen - train, bool)]
+    accuracy = float(svm.score(z[held], truth)) if len(held) else float("nan")
+    scale = float(np.linalg.norm(svm.coef_))
+    return Boundary(svm.coef_[0] / scale, float(svm.intercept_[0]) / scale, accuracy)
+
+
 def _names(classes: Sequence[int]) -> str:
     return "class " + "/".join(str(int(c)) for c in classes)
 
@@ -95,21 +120,41 @@ def conditional_entropy(x: np.ndarray, y: np.ndarray) -> float:
     return max(0.0, float(-(joint[nonzero] * np.log2((joint / np.where(px > 0, px, 1))[nonzero])).sum()))
 
 
-def linear_separability(z: np.ndarray, probs: np.ndarray, keep: float = 0.5, seed: int = 0) -> tuple[float, np.ndarray]:
-    """StyleGAN's linear separability of each class in z (Karras et al. 2019, 4.2), as its code
-    computes it: per class c, keep the `keep` share of latents whose p(c) is most decisive,
-    fit a linear SVM for p(c) > 0.5 on them, and measure H(label | SVM side) in bits on the same
-    latents. Returns (2 ** sum of the entropies, the entropies (classes,)). 1 means every
-    class is a half-space of z; larger is more entangled."""
+class Separability(NamedTuple):
+    value: float  # 2 ** (sum of the entropies); 1 = every class a half-space of z
+    entropies: np.ndarray  # (classes,) H(label | SVM side) in bits
+    kept_positive: np.ndarray  # (classes,) latents of the class among the kept ones
+    kept: int  # latents kept per class
+
+
+def one_vs_rest_logits(logits: np.ndarray) -> np.ndarray:
+    """(N, C) log(p_c / (1 - p_c)) of each class, from the classifier's logits in float64: finite
+    where float32 probabilities have rounded to exactly 0 or 1."""
+    logits = logits.astype(np.float64)
+    rest = np.stack([np.logaddexp.reduce(np.delete(logits, c, axis=1), axis=1) for c in range(logits.shape[1])], 1)
+    return logits - rest
+
+
+def linear_separability(z: np.ndarray, logits: np.ndarray, keep: float = 0.5, seed: int = 0) -> Separability:
+    """StyleGAN's linear separability of each class in z (Karras et al. 2019, 4.2): per class c,
+    keep the `keep` share of latents whose reading of c is most decisive, fit a linear SVM for
+    p(c) > 0.5 on them, and measure H(label | SVM side) in bits on the same latents.
+
+    One difference from StyleGAN's code, which ranks float32 probabilities: decisiveness is
+    |log(p_c / (1 - p_c))| from the logits in float64. Probabilities round to exactly 1.0 for
+    most confident samples, so ranking them picks "the most decisive half" among ties by sample
+    order, and a class can keep no positives at all (an entropy of 0 without a test)."""
     from sklearn.svm import LinearSVC
 
-    entropies = np.zeros(probs.shape[1])
-    for c in range(probs.shape[1]):
-        decisive = np.maximum(probs[:, c], 1 - probs[:, c])
-        kept = np.argsort(-decisive, kind="stable")[: max(2, int(keep * len(z)))]
-        target = probs[kept, c] > 0.5
+    scores = one_vs_rest_logits(logits)
+    n_keep = max(2, int(keep * len(z)))
+    entropies, positives = np.zeros(scores.shape[1]), np.zeros(scores.shape[1], int)
+    for c in range(scores.shape[1]):
+        kept = np.argsort(-np.abs(scores[:, c]), kind="stable")[:n_keep]
+        target = scores[kept, c] > 0
+        positives[c] = int(target.sum())
         if target.all() or not target.any():
             continue  # one side only: the label is known without z, entropy 0
         side = LinearSVC(random_state=seed).fit(z[kept], target).predict(z[kept])
         entropies[c] = conditional_entropy(side, target)
-    return float(2 ** entropies.sum()), entropies
+    return Separability(float(2 ** entropies.sum()), entropies, positives, n_keep)

@@ -1,7 +1,12 @@
 """Directions read from a generator's layers: SeFa and GANSpace.
 
 SeFa (Shen & Zhou 2021) needs no samples: the first layer maps z linearly, so the
-directions it stretches most are the top right singular vectors of that map. GANSpace
+directions it stretches most are the top right singular vectors of that map. As published
+(genforce/sefa's factorize_weight), each output feature's weight vector is first scaled to
+unit length, so no feature counts more for being larger; latentkit sorts the directions by
+eigenvalue, strongest first, and fixes each one's sign. `fold_batchnorm` instead folds the
+BatchNorm that follows the layer into it and normalises nothing (latentkit 0.1's variant:
+the stretch the next layer actually sees). GANSpace
 (Härkönen et al. 2020) takes the principal components of a layer's activations over many
 samples and maps each back to z by least squares. Both trace the generator with forward
 hooks, so they work on any torch module whose layers are Python modules.
@@ -71,10 +76,10 @@ def trace(generator: nn.Module, z: torch.Tensor) -> list[Call]:
     return calls
 
 
-def first_linear_map(generator: GeneratorLike) -> tuple[np.ndarray, str]:
+def first_linear_map(generator: GeneratorLike, fold_batchnorm: bool = False) -> tuple[np.ndarray, str]:
     """(W (features, d), description): the linear map from z to the first layer's output,
-    with a BatchNorm that follows it folded in (eval mode). ConfigError, naming what was
-    found, when the generator does not start with a Linear or a convolution of z."""
+    with a BatchNorm that follows it folded in (eval mode) if `fold_batchnorm`. ConfigError,
+    naming what was found, when the generator does not start with a Linear or a convolution of z."""
     d = generator.latent_dim
     z = generator.sample_latents(2, seed=0)
     calls = trace(generator, z)
@@ -96,7 +101,8 @@ def first_linear_map(generator: GeneratorLike) -> tuple[np.ndarray, str]:
         w = (layer(basis) - layer(torch.zeros(shape))).reshape(d, -1).T  # (features, d)
         after = calls[calls.index(first) + 1] if calls.index(first) + 1 < len(calls) else None
         description = f"{kind} {first.name}"
-        if after is not None and isinstance(after.module, _NORMS) and torch.equal(after.input, first.output):
+        if fold_batchnorm and after is not None and isinstance(after.module, _NORMS) \
+                and torch.equal(after.input, first.output):
             bn = copy.deepcopy(after.module).cpu()
             scale = bn.weight / torch.sqrt(bn.running_var + bn.eps) if bn.affine else 1 / torch.sqrt(
                 bn.running_var + bn.eps)
@@ -112,10 +118,16 @@ def fixed_signs(vectors: np.ndarray) -> np.ndarray:
     return vectors * np.where(biggest < 0, -1.0, 1.0)[:, None]
 
 
-def sefa_directions(generator: GeneratorLike, top: int) -> tuple[np.ndarray, np.ndarray, str]:
+def sefa_directions(generator: GeneratorLike, top: int, fold_batchnorm: bool = False,
+                    ) -> tuple[np.ndarray, np.ndarray, str]:
     """(unit directions (top, d), singular values (top,), the layer used): the top right
-    singular vectors of the first linear map of z, strongest first."""
-    w, description = first_linear_map(generator)
+    singular vectors of the first linear map of z, strongest first; each singular value is the
+    square root of SeFa's eigenvalue. See the module docstring for `fold_batchnorm`."""
+    w, description = first_linear_map(generator, fold_batchnorm)
+    if not fold_batchnorm:  # factorize_weight's normalisation (a dead feature is left at zero)
+        norms = np.linalg.norm(w, axis=1, keepdims=True)
+        w = w / np.where(norms > 0, norms, 1.0)
+        description += " (features normalised)"
     _, s, vt = np.linalg.svd(w, full_matrices=False)
     top = min(top, len(s))
     return fixed_signs(vt[:top]), s[:top], description

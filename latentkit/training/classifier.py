@@ -29,7 +29,7 @@ from latentkit.names import CONFIDENT
 from latentkit.storage import check_writable
 from latentkit.training.artifacts import locked_run_folder, refuse_another_run
 from latentkit.training.configs import ClassifierTrainConfig
-from latentkit.training.outliers import outlier_images
+from latentkit.training.outliers import outlier_images, untrained_pool
 
 __all__ = ["ClassifierTrainConfig", "accuracy", "augment", "train_classifier"]
 
@@ -50,12 +50,12 @@ def augment(x: torch.Tensor, flip: bool, gen: torch.Generator) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def confident_shares(model: Classifier, images: torch.Tensor, dataset: str, seed: int, junk: int = 3000) -> dict:
+def confident_shares(model: Classifier, images: torch.Tensor, seed: int, junk: int = 3000) -> dict:
     """Shares read confidently (max probability >= names.CONFIDENT): of the real `images`, which
     should be nearly all, and of `junk` outlier images drawn from a stream training never saw."""
     model.eval()
     unseen = torch.Generator().manual_seed(seed + 1_000_003)
-    fake = outlier_images(junk, unseen, dataset).to(images.device)
+    fake = outlier_images(junk, unseen, untrained_pool(unseen)).to(images.device)
     real = torch.cat([model(to_native(x)).softmax(-1).amax(-1) for x in images.split(BATCH)])
     return {"test_confident": round((real >= CONFIDENT).float().mean().item(), 5),
             "junk_confident": round((model(fake).softmax(-1).amax(-1) >= CONFIDENT).float().mean().item(), 5),
@@ -100,7 +100,7 @@ def train_classifier(
         card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, train_images=len(train),
                     train_seconds=round(time.perf_counter() - start, 1))
         card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test),
-                           **confident_shares(model, test.images, cfg.dataset, cfg.seed)}
+                           **confident_shares(model, test.images, cfg.seed)}
         save_weights(model, out / "classifier.safetensors", "classifier")
         write_card(out / "card.json", card)
     return card
@@ -118,6 +118,7 @@ def _fit(cfg: ClassifierTrainConfig, train, test, device: torch.device, log: Cal
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     gen = torch.Generator(device).manual_seed(cfg.seed)
     junk_gen = torch.Generator().manual_seed(cfg.seed)  # junk is made on the CPU, whatever the device
+    untrained = untrained_pool(junk_gen) if cfg.outlier_weight else None
     flip = cfg.dataset == "fashion-mnist"  # mirrored clothes are still clothes; mirrored digits are not
 
     start = time.perf_counter()
@@ -129,7 +130,7 @@ def _fit(cfg: ClassifierTrainConfig, train, test, device: torch.device, log: Cal
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
             x = augment(to_native(train.images[idx]), flip, gen)
             if cfg.outlier_weight:  # one batch, as the reference's, so BatchNorm sees both
-                x = torch.cat([x, outlier_images(len(idx) // 2 + 1, junk_gen, cfg.dataset).to(device)])
+                x = torch.cat([x, outlier_images(len(idx) // 2 + 1, junk_gen, untrained).to(device)])
             logits = model(x)
             loss = F.cross_entropy(logits[:len(idx)], train.labels[idx])
             if cfg.outlier_weight:  # cross-entropy to the uniform prediction

@@ -7,7 +7,8 @@ real ones; its maximum probability then tells a digit from junk. The junk here i
 generator that has not learned yet draws: noise of every smoothness, sparsity and contrast,
 blobs, flat fields, and the outputs of untrained networks of every zoo architecture.
 
-    junk = outlier_images(512, torch.Generator().manual_seed(1))     # (512, 1, 28, 28) in [0, 1]
+    gen = torch.Generator().manual_seed(1)
+    junk = outlier_images(512, gen, untrained_pool(gen))     # (512, 1, 28, 28) in [0, 1]
 """
 
 from __future__ import annotations
@@ -74,28 +75,33 @@ def flat(n: int, gen: torch.Generator) -> torch.Tensor:
 
 
 @torch.no_grad()
-def untrained(n: int, gen: torch.Generator, dataset: str = "mnist") -> torch.Tensor:
-    """Samples of freshly initialised generators, one architecture of the zoo per call, at a
-    random init seed: what every training run starts from."""
+def untrained_pool(gen: torch.Generator, inits: int = 4, per_init: int = 256) -> torch.Tensor:
+    """Samples (N, 1, 28, 28) of freshly initialised generators: `inits` random initialisations of
+    every zoo architecture, each run with batch statistics (as in a training step) and with its
+    running ones (as an analysis runs it): what every training run starts from. Made once, as
+    building the larger networks costs far more than drawing from them."""
     from latentkit.models import ARCHS, GANConfig, Generator
 
-    names = sorted(ARCHS)
-    arch = names[int(torch.randint(len(names), (1,), generator=gen))]
-    seed = int(torch.randint(2**31 - 1, (1,), generator=gen))
-    with torch.random.fork_rng():  # the init's draws leave the caller's random stream as it was
-        torch.manual_seed(seed)
-        g = Generator(GANConfig(arch, 100, ARCHS[arch].default_width, dataset))
-    # Batch statistics or running ones: an analysis sees the second, a training step the first.
-    g.train(bool(torch.rand(1, generator=gen) < 0.5))
-    return g(torch.randn(n, 100, generator=gen))
+    images = []
+    for arch in sorted(ARCHS):
+        for _ in range(inits):
+            seed = int(torch.randint(2**31 - 1, (1,), generator=gen))
+            with torch.random.fork_rng():  # the init's draws leave the caller's random stream as it was
+                torch.manual_seed(seed)
+                g = Generator(GANConfig(arch, 100, ARCHS[arch].default_width))
+            for training in (True, False):
+                images.append(g.train(training)(torch.randn(per_init // 2, 100, generator=gen)))
+    return torch.cat(images)
 
 
 MAKERS = {"uniform": uniform, "smooth": smooth, "sparse": sparse, "blobs": blobs, "flat": flat}
 
 
-def outlier_images(n: int, gen: torch.Generator, dataset: str = "mnist") -> torch.Tensor:
-    """n junk images (n, 1, 28, 28) in [0, 1], an even mix of KINDS, shuffled."""
+def outlier_images(n: int, gen: torch.Generator, pool: torch.Tensor) -> torch.Tensor:
+    """n junk images (n, 1, 28, 28) in [0, 1], an even mix of KINDS (the untrained generators'
+    drawn from `pool`, untrained_pool's), shuffled."""
     per = -(-n // len(KINDS))
-    parts = [MAKERS[kind](per, gen) if kind in MAKERS else untrained(per, gen, dataset) for kind in KINDS]
+    parts = [MAKERS[kind](per, gen) for kind in KINDS if kind in MAKERS]
+    parts.append(pool[torch.randint(len(pool), (per,), generator=gen)])
     x = torch.cat(parts)
     return x[torch.randperm(len(x), generator=gen)[:n]]

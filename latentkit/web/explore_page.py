@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.errors import ConfigError, LatentkitError
+from latentkit.measure.reading import describe_reading
 from latentkit.results.plotting import class_color
 from latentkit.web.map_page import png_data_uri
 
@@ -87,8 +88,7 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
         image.text = (f'<img src="{png_data_uri(picture)}" width="{IMAGE_PX}" height="{IMAGE_PX}" '
                       'style="image-rendering:pixelated;border:1px solid #bbb">')
         probs.data = {**probs.data, "p": p.tolist()}
-        label = int(p.argmax())
-        caption.text = f"<b>read as {names[label]}</b> ({p[label]:.1%})"
+        caption.text = f"<b>{describe_reading(p, names)}</b>"
 
     sliders = {}
     for s in setup.sliders:

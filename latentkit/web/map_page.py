@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from latentkit.errors import ConfigError
+from latentkit.names import CONFIDENT
 
 # Above this many points the page carries no images (100,000 PNGs are ~40 MB of page);
 # hover then shows class and confidence only.
@@ -44,7 +45,7 @@ def png_data_uri(image: np.ndarray) -> str:
 
 
 @torch.inference_mode()
-def map_document(result, images: np.ndarray | None = None, min_confidence: float = 0.9):
+def map_document(result, images: np.ndarray | None = None, min_confidence: float = CONFIDENT):
     """The Bokeh layout of a MapResult: title, scatter with legend and hover. `images`
     (N, 28, 28) uint8 default to the result's own; without either, hover shows no image."""
     from bokeh.layouts import column
