@@ -30,7 +30,9 @@ from latentkit.generator.sampling import (
     generate_and_classify,
 )
 from latentkit.limits import MAX_IMAGES, check_seed, check_size
+from latentkit.measure.reading import readings
 from latentkit.models import Classifier
+from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.interpolate import INTERPOLATE, InterpolateOptions
 from latentkit.results.stored import StoredResult
@@ -92,8 +94,21 @@ class InterpolationResult(StoredResult):
     def tables(self) -> dict[str, Columns]:
         paths, frames = self.labels.shape
         path, frame = grid(paths, frames)
+        confident = self.params.get("confident", CONFIDENT)
         return {"frames": {"path": path, "frame": frame, "norm": self.norms.ravel(),
-                           **classified(self.probs.reshape(paths * frames, -1), self.class_names)}}
+                           **classified(self.probs.reshape(paths * frames, -1), self.class_names, confident)},
+                "changes": self._change_table(confident)}
+
+    def _change_table(self, confident: float) -> Columns:
+        """Each change of the likeliest class, with how sure the classifier is on either side: a
+        change between frames it is unsure of is no boundary between two digits."""
+        at = np.array([(p, f) for p, row in enumerate(self.changes) for f in row], dtype=int).reshape(-1, 2)
+        path, frame = at[:, 0], at[:, 1]
+        names, read = np.array(self.class_names, dtype=object), readings(self.probs, confident)
+        return {"path": path, "frame": frame, "from_class": names[self.labels[path, frame - 1]],
+                "to_class": names[self.labels[path, frame]], "confidence_before": self.probs[path, frame - 1].max(-1),
+                "confidence_after": self.probs[path, frame].max(-1),
+                "both_read": (read[path, frame - 1] >= 0) & (read[path, frame] >= 0)}
 
     def draw(self):
         return plot_interpolation(self)
@@ -229,6 +244,7 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     from latentkit.results.plotting import class_color, new_figure
 
     P, S = result.labels.shape
+    confident = result.params.get("confident", CONFIDENT)
     width = max(8.0, 0.8 * S)
     frame = 0.72 * width / S  # inches per frame, so frames stay about square
     labels = [[frame_label(result.class_names[c], int(frame / CHAR_WIDTH_IN)) for c in row] for row in result.labels]
@@ -246,9 +262,9 @@ def plot_interpolation(result: InterpolationResult, fig=None):
                      extent=(-0.5, S - 0.5, 0, 1), aspect="auto")
         strip.set(xticks=[], yticks=[], xlim=(-0.5, S - 0.5))
         for s in range(S):
-            label = int(result.labels[p, s])
-            strip.text(s, 1.04, f"{labels[p][s]}\n{result.probs[p, s, label]:.2f}", ha="center",
-                       va="bottom", fontsize=8, color=class_color(label), transform=strip.transData)
+            label, sure = int(result.labels[p, s]), result.probs[p, s].max() >= confident
+            strip.text(s, 1.04, f"{labels[p][s] if sure else 'unsure'}\n{result.probs[p, s, label]:.2f}", ha="center",
+                       va="bottom", fontsize=8, color=class_color(label) if sure else "grey", transform=strip.transData)
         for s, _ in via:
             strip.add_patch(Rectangle((s - 0.5, 0), 1, 1, fill=False, ec="black", lw=2.5, clip_on=False))
         for real, side in ((result.real_start, -1.0), (result.real_end, 1.0)):

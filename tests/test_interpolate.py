@@ -182,3 +182,19 @@ def test_frame_label(name, chars, expected):
     from latentkit.analyses.interpolate import frame_label
 
     assert frame_label(name, chars) == expected
+
+
+def test_each_change_of_class_is_tabled_with_the_confidence_on_both_sides():
+    from latentkit.analyses.interpolate import InterpolationResult
+
+    probs = np.array([[[0.99, 0.01], [0.95, 0.05], [0.45, 0.55], [0.02, 0.98]],
+                      [[0.99, 0.01], [0.40, 0.60], [0.97, 0.03], [0.98, 0.02]]])
+    result = InterpolationResult(waypoints=[0, 1], method="lerp", steps=4, class_names=["a", "b"],
+                                 z=np.zeros((2, 4, 3)), images=np.zeros((2, 4, 28, 28), np.uint8), probs=probs,
+                                 norms=np.ones((2, 4)), params={"confident": 0.9})
+    table = result.tables()["changes"]
+    assert table["path"].tolist() == [0, 1, 1] and table["frame"].tolist() == [2, 1, 2]
+    assert table["from_class"].tolist() == ["a", "a", "b"] and table["to_class"].tolist() == ["b", "b", "a"]
+    assert np.allclose(table["confidence_before"], [0.95, 0.99, 0.60])
+    assert np.allclose(table["confidence_after"], [0.55, 0.60, 0.97])
+    assert table["both_read"].tolist() == [False, False, False], "each change has an unsure frame on one side"
