@@ -1,0 +1,140 @@
+"""How truthful the classifier is: the share it reads confidently (max probability >= names.CONFIDENT)
+of junk that is no digit, beside real test images, and whether a second, differently trained
+reader confirms the edits latentkit says reached their target.
+
+    python benchmarks/lens.py --classifier mnist-classifier --r004 runs/r004-1epoch
+    python benchmarks/lens.py --classifier runs/mnist-classifier-oe --second-reader runs/second-reader
+
+Junk is drawn from streams no training run draws from (seeds 10_000+). --r004 is a generator
+run of R004's MLP trained for one epoch (`latentkit train --arch r004-mlp --epochs 1
+--eval-samples 0 --out runs/r004-1epoch`); --second-reader trains (once, then reuses) an MLP
+on MNIST with another seed and no outlier exposure. Prints one JSON line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from latentkit.data.datasets import load_images
+from latentkit.data.pixels import to_native
+from latentkit.generator.handle import Models
+from latentkit.generator.sampling import BATCH, classify_images
+from latentkit.models import ARCHS, GANConfig, Generator
+from latentkit.names import CONFIDENT
+from latentkit.training.outliers import MAKERS
+
+JUNK = 2000  # images of each kind
+EDITS = ((3, 8), (1, 7), (4, 9))  # the issue's edits, 20 samples, seed 1
+
+
+def confident_share(classifier, images: torch.Tensor) -> float:
+    """Share of (N, 1, 28, 28) images in [0, 1] read with probability >= CONFIDENT."""
+    with torch.inference_mode():
+        probs = torch.cat([classifier(x).softmax(-1) for x in images.split(BATCH)])
+    return float((probs.amax(-1) >= CONFIDENT).float().mean())
+
+
+def junk_sets(r004: str | None) -> dict[str, torch.Tensor]:
+    gen = torch.Generator().manual_seed(10_000)
+    sets = {kind: make(JUNK, gen) for kind, make in MAKERS.items()}
+    for i, arch in enumerate(sorted(ARCHS)):
+        torch.manual_seed(10_000 + i)
+        g = Generator(GANConfig(arch, 100, ARCHS[arch].default_width)).eval()
+        with torch.inference_mode():
+            sets[f"untrained {arch}"] = g(torch.randn(JUNK, 100, generator=gen))
+    if r004:
+        models = Models.load(r004)
+        sets["r004-mlp, 1 epoch"] = models.generate(models.prior(JUNK, seed=10_000)).images.float()[:, None] / 255
+    return sets
+
+
+class MLPReader(nn.Module):
+    """The second reader: a plain MLP, nothing shared with latentkit's CNN but the data."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 256),
+                                 nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def second_reader(path: Path, data_dir: str | None, epochs: int = 8, seed: int = 1) -> MLPReader:
+    """An MLP trained on MNIST with Adam, seed 1, no augmentation, no outlier exposure; saved to
+    and reloaded from `path` (safetensors)."""
+    from safetensors.torch import load_file, save_file
+
+    reader = MLPReader()
+    if path.exists():
+        reader.load_state_dict(load_file(path))
+        return reader.eval()
+    torch.manual_seed(seed)
+    train = load_images("mnist", train=True, data_dir=data_dir)
+    opt = torch.optim.Adam(reader.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        reader.train()
+        for idx in torch.randperm(len(train)).split(128):
+            loss = nn.functional.cross_entropy(reader(to_native(train.images[idx])), train.labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(reader.state_dict(), str(path))
+    return reader.eval()
+
+
+def edit_agreement(classifier: str, reader: MLPReader) -> dict:
+    """Of the images `edit --from A --toward B --samples 20 --seed 1` says reached B (its flip
+    step), the share the second reader reads as B with probability >= CONFIDENT; and with argmax."""
+    from latentkit.analyses.edit import edit
+
+    models = Models.load("mnist-dcgan", classifier)
+    claimed = confirmed = confirmed_argmax = 0
+    for start, target in EDITS:
+        r = edit(models, start=start, toward=target, samples=20, seed=1)
+        step = r.flip_step[:, 0]
+        reached = step >= 0
+        images = torch.from_numpy(r.images[reached, 0, step[reached]])
+        with torch.inference_mode():
+            probs = reader(to_native(images)).softmax(-1)
+        claimed += int(reached.sum())
+        confirmed += int(((probs.argmax(-1) == target) & (probs.amax(-1) >= CONFIDENT)).sum())
+        confirmed_argmax += int((probs.argmax(-1) == target).sum())
+    return {"edits_claimed": claimed, "second_reader_confirms": confirmed,
+            "second_reader_argmax_agrees": confirmed_argmax}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--classifier", default="mnist-classifier")
+    p.add_argument("--r004", default=None, help="a one-epoch r004-mlp run folder")
+    p.add_argument("--second-reader", default=None, help="path of the second reader's weights (trained if absent)")
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    models = Models.load("mnist-dcgan", args.classifier)
+    clf = models.classifier
+    for kind, images in junk_sets(args.r004).items():
+        print(json.dumps({"classifier": args.classifier, "set": kind, "confident_share": confident_share(clf, images)}))
+    test = load_images("mnist", train=False, data_dir=args.data_dir)
+    real = classify_images(clf, test.images).probs
+    print(json.dumps({"classifier": args.classifier, "set": "MNIST test", "images": len(real),
+                      "confident_share": float((real.amax(-1) >= CONFIDENT).float().mean()),
+                      "accuracy": float((real.argmax(-1) == test.labels).float().mean())}))
+    if args.second_reader:
+        reader = second_reader(Path(args.second_reader), args.data_dir)
+        seen = classify_images(clf, test.images).probs.argmax(-1)
+        with torch.inference_mode():
+            theirs = torch.cat([reader(to_native(x)).argmax(-1) for x in test.images.split(BATCH)])
+        print(json.dumps({"second_reader_test_accuracy": float((theirs == test.labels).float().mean()),
+                          "agreement_on_test": float((theirs == seen).float().mean())}))
+        print(json.dumps({"classifier": args.classifier, **edit_agreement(args.classifier, reader)}))
+
+
+if __name__ == "__main__":
+    main()
