@@ -28,8 +28,9 @@ from latentkit.generator.sampling import (
     generate_and_classify,
 )
 from latentkit.limits import MAX_EXTENT, MAX_RESOLUTION, check_finite, check_seed, check_size
+from latentkit.measure.reading import UNSURE, readings
 from latentkit.models import Classifier
-from latentkit.names import check_class_names
+from latentkit.names import CONFIDENT, check_class_names
 from latentkit.options import check_values
 from latentkit.options.plane import DEFAULT_EXTENT, PLANE, PlaneOptions
 from latentkit.results.stored import StoredResult
@@ -150,18 +151,19 @@ def plane(
 
 
 def plot_plane(result: PlaneResult, fig=None):
-    """Region map (colour = predicted class, alpha = confidence) beside the image mosaic."""
+    """Region map (colour = the class each point is read as, grey = unsure) beside the image mosaic."""
     from matplotlib.colors import to_rgb
     from matplotlib.patches import Patch
 
-    from latentkit.results.plotting import CLASS_COLORS, new_figure
+    from latentkit.results.plotting import CLASS_COLORS, UNSURE_COLOR, new_figure
 
     fig = fig or new_figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
     lo, hi = result.params["lo"], result.params["hi"]
-    rgb = np.array([to_rgb(c) for c in CLASS_COLORS])[result.labels % len(CLASS_COLORS)]
-    alpha = result.probs.max(-1, keepdims=True)
-    regions.imshow(rgb * alpha + (1 - alpha), origin="lower", extent=(lo, hi, lo, hi), interpolation="nearest")
+    read = readings(result.probs, result.params.get("confident", CONFIDENT))
+    palette = np.array([*(to_rgb(c) for c in CLASS_COLORS), to_rgb(UNSURE_COLOR)])
+    rgb = palette[np.where(read == UNSURE, len(CLASS_COLORS), read % len(CLASS_COLORS))]
+    regions.imshow(rgb, origin="lower", extent=(lo, hi, lo, hi), interpolation="nearest")
     anchors, dims = result.params.get("anchors"), result.params.get("dims")
     if anchors:
         for (x, y), c in zip([(0, 0), (1, 0), (0, 1)], anchors, strict=True):
@@ -172,10 +174,12 @@ def plot_plane(result: PlaneResult, fig=None):
         title = f"Plane through {first}, {second}, {third}"
     else:
         xlabel, ylabel, title = f"z[{dims[0]}]", f"z[{dims[1]}]", f"Latent coordinates {dims[0]} and {dims[1]}"
-    present = np.unique(result.labels)
-    regions.legend(handles=[Patch(color=CLASS_COLORS[c], label=result.class_names[c]) for c in present],
-                   fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="class")
-    regions.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: predicted class (pale = unsure)")
+    present = [c for c in np.unique(read) if c != UNSURE]
+    handles = [Patch(color=CLASS_COLORS[c % len(CLASS_COLORS)], label=result.class_names[c]) for c in present]
+    if (read == UNSURE).any():
+        handles.append(Patch(color=UNSURE_COLOR, label=f"unsure ({(read == UNSURE).mean():.0%})"))
+    regions.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="read as")
+    regions.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: class read (grey = unsure)")
 
     m = result.mosaic.shape[0]
     tiles = np.concatenate([np.concatenate(list(row), axis=1) for row in result.mosaic[::-1]], axis=0)

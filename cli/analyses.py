@@ -150,6 +150,9 @@ def evaluate(ctx: click.Context, as_json: bool, truncation_sweep: bool, psis: tu
     --truncation-sweep scores the truncation trick's trade-off instead: the same samples
     scaled toward the prior's mean by each ψ.
 
+    Linear separability rises with --samples (StyleGAN reports it at 200,000): compare it
+    only at equal counts; the table marks it ! when a class keeps too few latents.
+
     \b
         latentkit eval
         latentkit eval --model runs/dcgan-mnist --samples 2000 --json

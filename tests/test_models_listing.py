@@ -47,6 +47,8 @@ def test_models_does_not_import_torch(tmp_path):
     ({**BALANCED, "class_shares": [0.005] + [0.995 / 9] * 9, "class_entropy": 0.97},  # one digit missing
      "collapsed: 1 is 11% of samples, 1 of 10 classes under 1%"),
     ({**BALANCED, "confident_fraction": 0.02}, "noise: the classifier reads only 2.0% of samples confidently"),
+    # Junk the classifier is unsure of still has a likeliest class; a skewed one is no collapse.
+    ({**ONE_DIGIT, "confident_fraction": 0.0}, "noise: the classifier reads only 0.0% of samples confidently"),
 ])
 def test_verdict_says_why_the_numbers_mislead(quality, expected):
     assert verdict(quality) == expected
@@ -114,3 +116,10 @@ def test_shell_completion_through_click_env_var(words, expected):
                               COMP_CWORD=str(len(words.split()) - 1))
     assert expected in out.splitlines()
     assert out.strip().endswith("no torch"), "a TAB must not wait for torch"
+
+
+def test_a_classifier_card_says_how_sure_it_is_of_real_images_and_of_junk():
+    old = {"metrics": {"test_accuracy": 0.9965}}
+    new = {"metrics": {"test_accuracy": 0.9961, "test_confident": 0.991, "junk_confident": 0.0003}}
+    assert summary(old) == "test accuracy 99.65%"
+    assert summary(new) == "test accuracy 99.61%, confident on 99.1% of test images and 0.0% of junk"

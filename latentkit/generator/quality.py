@@ -54,11 +54,14 @@ def card_verdict(card: dict) -> str | None:
 
 
 def summary(card: dict) -> str:
-    """One line of a card's measured quality: test accuracy for a classifier; for a generator
+    """One line of a card's measured quality: for a classifier test accuracy, and how much of the
+    test set and of junk it reads confidently (cards since outlier exposure); for a generator
     confident fraction beside class entropy and the rarest class, and the verdict if any."""
     m = card.get("metrics", {})
     if "test_accuracy" in m:
-        return f"test accuracy {m['test_accuracy']:.2%}"
+        sure = (f", confident on {m['test_confident']:.1%} of test images and {m['junk_confident']:.1%} of junk"
+                if "junk_confident" in m else "")
+        return f"test accuracy {m['test_accuracy']:.2%}{sure}"
     if "confident_fraction" not in m:
         return "-"
     line = (f"confident {m['confident_fraction']:.1%}, class entropy {m['class_entropy']:.2f}, "
