@@ -7,8 +7,8 @@ reader confirms the edits latentkit says reached their target.
 
 Junk is drawn from streams no training run draws from (seeds 10_000+). --r004 is a generator
 run of R004's MLP trained for one epoch (`latentkit train --arch r004-mlp --epochs 1
---eval-samples 0 --out runs/r004-1epoch`); --second-reader trains (once, then reuses) an MLP
-on MNIST with another seed and no outlier exposure. Prints one JSON line per figure.
+--eval-samples 0 --out runs/r004-1epoch`); --second-reader trains (once, then reuses) a reader
+on MNIST with another architecture (LeNet-5), seed and no outlier exposure. Prints one JSON line per figure.
 """
 
 from __future__ import annotations
@@ -53,30 +53,26 @@ def junk_sets(r004: str | None) -> dict[str, torch.Tensor]:
     return sets
 
 
-class MLPReader(nn.Module):
-    """The second reader: a plain MLP, nothing shared with latentkit's CNN but the data."""
-
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 256),
-                                 nn.ReLU(), nn.Linear(256, 10))
-
-    def forward(self, x):
-        return self.net(x)
+def lenet() -> nn.Sequential:
+    """The second reader: LeNet-5 with ReLU and max pooling, nothing shared with latentkit's
+    classifier (a VGG-style CNN with BatchNorm) but the data."""
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
 
 
-def second_reader(path: Path, data_dir: str | None, epochs: int = 8, seed: int = 1) -> MLPReader:
-    """An MLP trained on MNIST with Adam, seed 1, no augmentation, no outlier exposure; saved to
+def second_reader(path: Path, data_dir: str | None, epochs: int = 4, seed: int = 1) -> nn.Sequential:
+    """LeNet-5 trained on MNIST with Adam, seed 1, no augmentation, no outlier exposure; saved to
     and reloaded from `path` (safetensors)."""
     from safetensors.torch import load_file, save_file
 
-    reader = MLPReader()
+    reader = lenet()
     if path.exists():
         reader.load_state_dict(load_file(path))
         return reader.eval()
     torch.manual_seed(seed)
     train = load_images("mnist", train=True, data_dir=data_dir)
-    opt = torch.optim.Adam(reader.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(reader.parameters(), lr=2e-3)
     for _ in range(epochs):
         reader.train()
         for idx in torch.randperm(len(train)).split(128):
@@ -89,7 +85,7 @@ def second_reader(path: Path, data_dir: str | None, epochs: int = 8, seed: int =
     return reader.eval()
 
 
-def edit_agreement(classifier: str, reader: MLPReader) -> dict:
+def edit_agreement(classifier: str, reader: nn.Module) -> dict:
     """Of the images `edit --from A --toward B --samples 20 --seed 1` says reached B (its flip
     step), the share the second reader reads as B with probability >= CONFIDENT; and with argmax."""
     from latentkit.analyses.edit import edit

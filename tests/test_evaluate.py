@@ -98,9 +98,10 @@ def test_cli_eval_without_yardstick_draws_its_figure(run_cli, tmp_path, known_ge
     assert run_cli("plot", "o/eval.h5", "--out", "again.png").exit_code == 0
 
 
-def test_a_collapsed_generator_is_flagged_and_its_flattering_metrics_marked(tmp_path):
-    """An untrained generator draws one grey image the classifier reads as one digit with certainty:
-    it beat real data on confident fraction, nn_distance, near copies and PPL, unmarked."""
+def test_an_untrained_generator_is_called_noise_and_its_flattering_metrics_marked(tmp_path):
+    """An untrained generator draws one grey image. The classifier before outlier exposure read it
+    as one digit with certainty ("collapsed"), and it beat real data on confident fraction,
+    nn_distance, near copies and PPL, unmarked; now it is noise, and those metrics are marked."""
     import torch
 
     from latentkit import load_classifier
@@ -110,7 +111,7 @@ def test_a_collapsed_generator_is_flagged_and_its_flattering_metrics_marked(tmp_
     torch.manual_seed(0)
     untrained = Generator(GANConfig("dcgan", 100, 8)).eval()
     result = evaluate(untrained, load_classifier(), samples=200, ppl_paths=4, data_dir=DATA_DIR, progress=False)
-    assert result.params["quality_warning"].startswith("collapsed: ")
+    assert result.params["quality_warning"] == "noise: the classifier reads only 0.0% of samples confidently"
     assert result.params["misleading_metrics"] == list(MISLEADING_WHEN_DEGENERATE)
     table = format_table(result).splitlines()
     marked = {line.split()[0] for line in table[1:] if " !" in line and not line.startswith("warning:")}

@@ -97,7 +97,8 @@ def train_classifier(
         model, acc = _fit(cfg, train, test, device, log, progress)
         card = new_card("classifier", model.config, dataset=cfg.dataset, seed=cfg.seed, command=command,
                         device=device)
-        card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, train_images=len(train),
+        card.update(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, outlier_weight=cfg.outlier_weight,
+                    train_images=len(train),
                     train_seconds=round(time.perf_counter() - start, 1))
         card["metrics"] = {"test_accuracy": round(acc, 5), "test_images": len(test),
                            **confident_shares(model, test.images, cfg.seed)}
