@@ -223,7 +223,7 @@ def scored_latents(generator: GeneratorLike, classifier: Classifier, samples: in
     return z.double().numpy(), logits.double().numpy()
 
 
-Fit = Callable[[list[int], "list[int] | None"], boundaries.Boundary]
+Fit = Callable[[list[int], list[int] | None], boundaries.Boundary]  # fit(positive, negative)
 
 
 def boundary_fitter(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int, truncation: float,
@@ -337,6 +337,10 @@ def find_directions(
     if fold_batchnorm and method != "sefa":
         raise ConfigError("--fold-batchnorm changes how sefa reads the first layer; use it with --method sefa")
     samples_used = DEFAULT_SAMPLES if samples is None and method in SAMPLED else samples
+    taken = int(samples_used * ratio) if method == "classifier" and select == "extremes" else None
+    if taken is not None and taken < boundaries.MIN_PER_SIDE:
+        raise ConfigError(f"--ratio {ratio:g} of {samples_used} latents takes {taken} from each end; a boundary "
+                          f"needs {boundaries.MIN_PER_SIDE}: raise --samples or --ratio")
     top = min(DEFAULT_TOP, generator.latent_dim) if top is None else check_size("top", top, 1, generator.latent_dim)
     if steps % 2 == 0:
         raise ConfigError(f"steps must be odd so the traversal passes through the base latent, got {steps}")

@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -87,23 +88,25 @@ def second_reader(path: Path, data_dir: str | None, epochs: int = 4, seed: int =
 
 def edit_agreement(classifier: str, reader: nn.Module) -> dict:
     """Of the images `edit --from A --toward B --samples 20 --seed 1` says reached B (its flip
-    step), the share the second reader reads as B with probability >= CONFIDENT; and with argmax."""
+    step: the first read as B with probability >= CONFIDENT), how many the second reader reads as
+    B (its likeliest class, and with probability >= CONFIDENT); and the same for latentkit 0.1's
+    flip step, the first step whose likeliest class is B."""
     from latentkit.analyses.edit import edit
 
     models = Models.load("mnist-dcgan", classifier)
-    claimed = confirmed = confirmed_argmax = 0
+    counts = dict.fromkeys(("claimed", "reader_agrees", "reader_sure", "argmax_claimed", "argmax_reader_agrees"), 0)
     for start, target in EDITS:
         r = edit(models, start=start, toward=target, samples=20, seed=1)
-        step = r.flip_step[:, 0]
-        reached = step >= 0
-        images = torch.from_numpy(r.images[reached, 0, step[reached]])
-        with torch.inference_mode():
-            probs = reader(to_native(images)).softmax(-1)
-        claimed += int(reached.sum())
-        confirmed += int(((probs.argmax(-1) == target) & (probs.amax(-1) >= CONFIDENT)).sum())
-        confirmed_argmax += int((probs.argmax(-1) == target).sum())
-    return {"edits_claimed": claimed, "second_reader_confirms": confirmed,
-            "second_reader_argmax_agrees": confirmed_argmax}
+        hit = r.labels[:, 0] == target
+        for prefix, step in (("", r.flip_step[:, 0]), ("argmax_", np.where(hit.any(-1), hit.argmax(-1), -1))):
+            reached = np.flatnonzero(step >= 0)
+            with torch.inference_mode():
+                probs = reader(to_native(torch.from_numpy(r.images[reached, 0, step[reached]]))).softmax(-1)
+            counts[f"{prefix}claimed"] += len(reached)
+            counts[f"{prefix}reader_agrees"] += int((probs.argmax(-1) == target).sum())
+            if not prefix:
+                counts["reader_sure"] += int(((probs.argmax(-1) == target) & (probs.amax(-1) >= CONFIDENT)).sum())
+    return counts
 
 
 def main() -> None:

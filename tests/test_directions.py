@@ -138,6 +138,11 @@ def test_extremes_need_enough_latents_each_side():
         boundaries.fit_extremes(z, z[:, 0], ratio=0.02)
 
 
+def test_too_few_extremes_are_refused_before_any_latent_is_drawn(run_cli):
+    result = run_cli("directions", "--select", "extremes", "--ratio", 0.0001, "--samples", 1000, "--out", "x")
+    assert_one_line_error(result, "--ratio 0.0001 of 1000 latents takes 0 from each end")
+
+
 def test_classifier_directions_from_extremes_recover_the_planted_boundary():
     u = planted_direction()
     r = find_directions(sign_generator(u), sign_classifier(), samples=3000, probes=8, select="extremes", ratio=0.1)
