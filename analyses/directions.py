@@ -409,10 +409,10 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     -strength to +strength, each frame labelled with its class and confidence, under the
     direction's key and measured name; beside it the ranking of every direction by
     class-probability shift. Returns the figure."""
-    from latentkit.results.plotting import class_color, new_figure
+    from latentkit.results.plotting import new_figure, reading_label
 
     order = result.ranking()
-    shown = order[:top]
+    shown, confident = order[:top], result.params.get("confident", CONFIDENT)
     steps = len(result.strengths)
     cell, gap, head = 28, 4, 22  # pixels: a frame, the white between frames, the text band above a row
     # One image for the whole grid (one axes, not one per frame): drawing and saving stay fast.
@@ -428,10 +428,9 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
         top_edge = row * (cell + head)
         ax_grid.text(0, top_edge + 2, f"{result.keys[i]}: {result.names[i]}", fontsize=7, va="top")
         for col in range(steps):
-            label = result.labels[i, 0, col]
-            ax_grid.text(col * (cell + gap) + cell / 2, top_edge + head - 1,
-                         f"{result.class_names[label]} {result.probs[i, 0, col, label]:.2f}", fontsize=6,
-                         ha="center", va="bottom", color=class_color(label))
+            text, color = reading_label(result.probs[i, 0, col], result.class_names, confident)
+            ax_grid.text(col * (cell + gap) + cell / 2, top_edge + head - 1, text, fontsize=6, ha="center",
+                         va="bottom", color=color)
     ax_grid.set_xticks([col * (cell + gap) + cell / 2 for col in range(steps)],
                        [f"{v:+.3g}" for v in result.strengths], fontsize=8)
     ax_grid.set_yticks([])

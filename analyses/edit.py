@@ -363,17 +363,16 @@ def _tile(ax, image, title: str, color: str) -> None:
 
 
 def _plot_paths(result: EditResult, max_rows: int, fig):
-    from latentkit.results.plotting import class_color, new_figure
+    from latentkit.results.plotting import new_figure, reading_label
 
     rows = min(len(result.base_z), max_rows)
     steps = result.strengths.shape[-1]
     fig = fig or new_figure(figsize=(0.95 * steps + 1.2, 1.05 * rows + 1.3), layout="constrained")
     axes = fig.subplots(rows, steps, squeeze=False)
     flips = result.flip_step[:, 0]
+    confident = result.params.get("confident", CONFIDENT)
     for (s, k), ax in np.ndenumerate(axes):
-        label = result.labels[s, 0, k]
-        _tile(ax, result.images[s, 0, k], f"{result.class_names[label]} {result.probs[s, 0, k, label]:.2f}",
-              class_color(label))
+        _tile(ax, result.images[s, 0, k], *reading_label(result.probs[s, 0, k], result.class_names, confident))
         if k == flips[s]:
             for spine in ax.spines.values():
                 spine.set(color="#d62728", linewidth=2.5)
@@ -413,10 +412,11 @@ def _plot_grid(result: EditResult, max_rows: int, fig):
         _tile(axes[s, 0], result.base_images[s], f"base: {result.class_names[base]}", "#333333")
         for t, target in enumerate(result.targets):
             k = result.crossed[s, t]
-            label = result.labels[s, t, k]
-            mark = f"✓ {result.strengths[s, t, k]:.2g}" if label == target else f"✗ {result.class_names[label]}"
+            read = result.readings[s, t, k]
+            mark = f"✓ {result.strengths[s, t, k]:.2g}" if read == target else \
+                f"✗ {'unsure' if read == UNSURE else result.class_names[read]}"
             _tile(axes[s, t + 1], result.images[s, t, k], f"{result.class_names[target]} {mark}",
-                  class_color(target) if label == target else "#555555")
+                  class_color(target) if read == target else "#555555")
     kept = ", ".join(f"{k} {v:.2f}" for k, v in result.style_kept().items())
     reached = (result.flip_step >= 0).mean()
     fig.suptitle(f"Each row one base latent (its handwriting) moved toward each class until the classifier reads it "

@@ -173,21 +173,20 @@ def sweep(
 def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     """R001's figure: for each dim a block of rows (one per base sample), values as columns,
     each tile titled with its predicted class and confidence. Shows the first `max_dims` dims."""
-    from latentkit.results.plotting import class_color, new_figure
+    from latentkit.results.plotting import new_figure, reading_label
 
     D, S, V = result.labels.shape
-    shown = min(D, max_dims)
+    shown, confident = min(D, max_dims), result.params.get("confident", CONFIDENT)
     fig = fig or new_figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
     blocks = fig.subfigures(shown, 1, squeeze=False)[:, 0]
     for i, block in enumerate(blocks):
         axes = block.subplots(S, V, squeeze=False)
         for (s, v), ax in np.ndenumerate(axes):
-            label = result.labels[i, s, v]
             ax.imshow(result.images[i, s, v], cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{result.class_names[label]} {result.probs[i, s, v, label]:.2f}", fontsize=8,
-                         color=class_color(label), pad=2)
+            text, color = reading_label(result.probs[i, s, v], result.class_names, confident)
+            ax.set_title(text, fontsize=8, color=color, pad=2)
             if s == S - 1:
                 ax.set_xlabel(f"z[{result.dims[i]}] = {result.values[v]:+g}", fontsize=8)
             if v == 0:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from latentkit.names import CONFIDENT
 from latentkit.storage import atomic_path
 
 # One colour per class, used by every figure latentkit draws: matplotlib's tab10 with its grey
@@ -22,12 +23,22 @@ CLASS_COLORS = (
     "#8c564b", "#e377c2", "#000080", "#bcbd22", "#17becf",
 )
 UNSURE_COLOR = "#c8c8c8"  # low-confidence points
+UNSURE_COLOR_TEXT = "#808080"  # the same, dark enough to read as text
 LABEL_STRIP = 16  # pixels above a GIF frame for its label
 GUTTER = 190  # grey level of the lines between the tiles of an image grid
 
 
 def class_color(label: int) -> str:
     return CLASS_COLORS[int(label) % len(CLASS_COLORS)]
+
+
+def reading_label(probs: np.ndarray, class_names: list[str], confident: float = CONFIDENT) -> tuple[str, str]:
+    """(text, colour) captioning one image by how it is read: "8 0.97" in 8's colour, or
+    "unsure 0.54" in grey below `confident` (measure/reading.py), as every figure labels images."""
+    label = int(np.argmax(probs))
+    if probs[label] >= confident:
+        return f"{class_names[label]} {probs[label]:.2f}", class_color(label)
+    return f"unsure {probs[label]:.2f}", UNSURE_COLOR_TEXT
 
 
 def grid_image(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
