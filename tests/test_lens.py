@@ -27,8 +27,15 @@ def bundled():
     return Models.load("mnist-dcgan")
 
 
+@pytest.fixture(scope="module")
+def classifiers():
+    from latentkit import load_classifier
+
+    return {name: load_classifier(name) for name in ("mnist-classifier", "fashion-mnist-classifier")}
+
+
 @pytest.mark.parametrize("kind", [*MAKERS, *(f"untrained {a}" for a in sorted(ARCHS))])
-def test_the_bundled_classifier_is_unsure_of_junk(bundled, kind):
+def test_the_bundled_classifiers_are_unsure_of_junk(classifiers, kind):
     gen = torch.Generator().manual_seed(JUNK_SEED)
     if kind in MAKERS:
         images = MAKERS[kind](500, gen)
@@ -37,7 +44,8 @@ def test_the_bundled_classifier_is_unsure_of_junk(bundled, kind):
         torch.manual_seed(JUNK_SEED)
         with torch.inference_mode():
             images = Generator(GANConfig(arch, 100, ARCHS[arch].default_width)).eval()(torch.randn(500, 100))
-    assert confident_share(bundled.classifier, images) <= 0.01
+    for name, classifier in classifiers.items():
+        assert confident_share(classifier, images) <= 0.01, name
 
 
 def test_the_bundled_classifier_is_sure_of_real_digits(bundled):
