@@ -219,6 +219,9 @@ def test_train_classifier_on_a_slice(run_cli, tmp_path):
     card = json.loads((tmp_path / "clf" / "card.json").read_text())
     assert card["kind"] == "classifier" and card["train_images"] == 2000
     assert card["metrics"]["test_accuracy"] > 0.85, "2000 images, 2 epochs should already read most digits"
+    # Outlier exposure is on by default, recorded, and already makes it unsure of held-out junk.
+    assert card["outlier_weight"] == 0.5 and card["metrics"]["junk_confident"] < 0.05
+    assert 0 < card["metrics"]["test_confident"] <= 1 and card["metrics"]["junk_images"] == 3000
     from latentkit import load_classifier
 
     assert load_classifier(tmp_path / "clf").config.width == 8
