@@ -3,7 +3,8 @@
 A card's metrics are what its training run's classifier read in `samples` seeded samples
 (training/artifacts.py's sample_metrics). When a bundled classifier is retrained, those figures
 are stale; this reads the same samples (same count, same seed) with the new classifier, prints
-each figure before and after, and with --write replaces the cards' metrics.
+each figure before and after, and with --write replaces the cards' metrics (noting which
+classifier re-read them; the per-epoch `progress` stays as the training run measured it).
 
     python benchmarks/remeasure_cards.py            # print only
     python benchmarks/remeasure_cards.py --write
@@ -38,7 +39,10 @@ def main() -> None:
                                classifier_name=classifier)
         print(json.dumps({"model": name, **{k: [before.get(k), after[k]] for k in SHOWN}}))
         if args.write:
-            write_card(path, {**card, "metrics": after})
+            # The per-epoch `progress` scores stay what the training run's classifier read.
+            remeasured = {"classifier_sha256": models.provenance["classifier_sha256"],
+                          "note": "metrics re-read with this classifier; progress keeps the training run's readings"}
+            write_card(path, {**card, "metrics": after, "remeasured": remeasured})
 
 
 if __name__ == "__main__":

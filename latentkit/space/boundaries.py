@@ -103,8 +103,10 @@ def class_mean_directions(z: np.ndarray, labels: np.ndarray, classes: int) -> tu
     """Per class, the mean latent of that class minus the mean of all latents (White 2016's
     attribute vectors): (unit vectors (classes, d), their lengths (classes,)). A class with
     no latents gets a zero vector and length 0."""
-    centre = z.mean(0)
     vectors = np.zeros((classes, z.shape[1]))
+    if len(z) == 0:
+        return vectors, np.zeros(classes)
+    centre = z.mean(0)
     for c in range(classes):
         if (labels == c).any():
             vectors[c] = z[labels == c].mean(0) - centre
