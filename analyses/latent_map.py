@@ -200,14 +200,15 @@ def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | Non
 
 
 def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: bool = False, ax=None):
-    """Scatter of the embedding coloured by predicted class; samples below `min_confidence`
-    in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
+    """Scatter of the embedding coloured by the class each sample is read as; samples below
+    `min_confidence` (unsure) in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
     from latentkit.results.plotting import UNSURE_COLOR, class_color, new_figure
 
     ax = ax or new_figure(figsize=(8.5, 7.5)).subplots()
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
     size = max(1.5, min(12.0, 40_000 / len(xy)))
-    ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=f"conf < {min_confidence:g} ({(~sure).mean():.0%})")
+    unsure = f"unsure, p < {min_confidence:g} ({(~sure).mean():.0%})"
+    ax.scatter(*xy[~sure].T, s=size, c=UNSURE_COLOR, lw=0, label=unsure)
     for c, name in enumerate(result.class_names):
         pick = sure & (labels == c)
         ax.scatter(*xy[pick].T, s=size, color=class_color(c), lw=0, label=f"{name} ({pick.mean():.0%})")
@@ -228,7 +229,7 @@ def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: b
                   "\n--space features groups the images as the classifier sees them")
     ax.set(title=title, xlabel=f"{p.get('method')} 1", ylabel=f"{p.get('method')} 2")
     ax.legend(markerscale=max(1.0, 8 / size), fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
-              title="predicted class")
+              title="read as")
     return ax
 
 

@@ -152,18 +152,17 @@ def plane(
 
 def plot_plane(result: PlaneResult, fig=None):
     """Region map (colour = the class each point is read as, grey = unsure) beside the image mosaic."""
-    from matplotlib.colors import to_rgb
     from matplotlib.patches import Patch
 
-    from latentkit.results.plotting import CLASS_COLORS, UNSURE_COLOR, new_figure
+    from latentkit.results.plotting import CLASS_COLORS, UNSURE_COLOR, new_figure, reading_rgb
 
     fig = fig or new_figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
     lo, hi = result.params["lo"], result.params["hi"]
-    read = readings(result.probs, result.params.get("confident", CONFIDENT))
-    palette = np.array([*(to_rgb(c) for c in CLASS_COLORS), to_rgb(UNSURE_COLOR)])
-    rgb = palette[np.where(read == UNSURE, len(CLASS_COLORS), read % len(CLASS_COLORS))]
-    regions.imshow(rgb, origin="lower", extent=(lo, hi, lo, hi), interpolation="nearest")
+    confident = result.params.get("confident", CONFIDENT)
+    read = readings(result.probs, confident)
+    regions.imshow(reading_rgb(result.probs, confident), origin="lower", extent=(lo, hi, lo, hi),
+                   interpolation="nearest")
     anchors, dims = result.params.get("anchors"), result.params.get("dims")
     if anchors:
         for (x, y), c in zip([(0, 0), (1, 0), (0, 1)], anchors, strict=True):

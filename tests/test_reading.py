@@ -25,3 +25,14 @@ def test_readings_in_words():
     assert describe_reading(np.array([0.02, 0.97, 0.01]), names) == "read as 1 (97.0%)"
     assert describe_reading(np.array([0.30, 0.54, 0.16]), names) == "unsure (likeliest 1, 54.0%)"
     assert reading_names(np.array([2, UNSURE]), names).tolist() == ["2", "unsure"]
+
+
+def test_figures_colour_an_image_by_its_reading_and_grey_when_unsure():
+    from matplotlib.colors import to_rgb
+
+    from latentkit.results.plotting import UNSURE_COLOR, UNSURE_COLOR_TEXT, class_color, reading_label, reading_rgb
+
+    probs = np.array([[0.02, 0.95, 0.03], [0.5, 0.3, 0.2]])
+    assert np.allclose(reading_rgb(probs), [to_rgb(class_color(1)), to_rgb(UNSURE_COLOR)])
+    assert reading_label(probs[0], ["a", "b", "c"]) == ("b 0.95", class_color(1))
+    assert reading_label(probs[1], ["a", "b", "c"]) == ("unsure 0.50", UNSURE_COLOR_TEXT)

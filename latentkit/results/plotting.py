@@ -32,6 +32,18 @@ def class_color(label: int) -> str:
     return CLASS_COLORS[int(label) % len(CLASS_COLORS)]
 
 
+def reading_rgb(probs: np.ndarray, confident: float = CONFIDENT) -> np.ndarray:
+    """(..., C) probabilities -> (..., 3) RGB in [0, 1]: the colour of the class each is read as,
+    UNSURE_COLOR below `confident`; plane's region map and the explorer's draw it alike."""
+    from matplotlib.colors import to_rgb
+
+    from latentkit.measure.reading import UNSURE, readings
+
+    palette = np.array([*(to_rgb(c) for c in CLASS_COLORS), to_rgb(UNSURE_COLOR)])
+    read = readings(probs, confident)
+    return palette[np.where(read == UNSURE, len(CLASS_COLORS), read % len(CLASS_COLORS))]
+
+
 def reading_label(probs: np.ndarray, class_names: list[str], confident: float = CONFIDENT) -> tuple[str, str]:
     """(text, colour) captioning one image by how it is read: "8 0.97" in 8's colour, or
     "unsure 0.54" in grey below `confident` (measure/reading.py), as every figure labels images."""

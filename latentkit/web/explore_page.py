@@ -24,7 +24,7 @@ import numpy as np
 
 from latentkit.errors import ConfigError, LatentkitError
 from latentkit.measure.reading import describe_reading
-from latentkit.results.plotting import class_color
+from latentkit.results.plotting import class_color, reading_rgb
 from latentkit.web.map_page import png_data_uri
 
 IMAGE_PX = 224  # the 28x28 digit drawn 8x, pixels kept sharp
@@ -50,14 +50,10 @@ def _port_error(host: str, port: int, err: OSError) -> ConfigError:
 
 
 def plane_rgba(probs: np.ndarray) -> np.ndarray:
-    """(R, R, C) probabilities -> (R, R) uint32 RGBA: the predicted class's colour, paler where
-    the classifier is less sure, as `latentkit plane` draws its region map."""
-    from matplotlib.colors import to_rgb
-
-    colors = np.array([to_rgb(class_color(c)) for c in range(probs.shape[-1])])  # (C, 3)
-    confidence = probs.max(-1, keepdims=True)
-    rgb = colors[probs.argmax(-1)] * confidence + (1 - confidence)  # (R, R, 3), blended toward white
-    rgba = np.concatenate([rgb, np.ones_like(confidence)], -1)
+    """(R, R, C) probabilities -> (R, R) uint32 RGBA: the colour of the class each point is read
+    as, grey where the classifier is unsure, as `latentkit plane` draws its region map."""
+    rgb = reading_rgb(probs)
+    rgba = np.concatenate([rgb, np.ones_like(rgb[..., :1])], -1)
     return (rgba * 255).round().astype(np.uint8).view(np.uint32)[..., 0]
 
 

@@ -64,7 +64,7 @@ def map_document(result, images: np.ndarray | None = None, min_confidence: float
                  x_axis_label=f"{p.get('method')} 1", y_axis_label=f"{p.get('method')} 2")
     size = max(3.0, min(8.0, 60_000 / len(xy) ** 1.1))
     sure = confidence >= min_confidence
-    groups = [(~sure, UNSURE_COLOR, f"conf < {min_confidence:g} ({(~sure).mean():.0%})")]
+    groups = [(~sure, UNSURE_COLOR, f"unsure, p < {min_confidence:g} ({(~sure).mean():.0%})")]
     groups += [(sure & (labels == c), class_color(c), f"{name} ({(sure & (labels == c)).mean():.0%})")
                for c, name in enumerate(result.class_names)]
     for pick, color, legend in groups:
@@ -77,7 +77,7 @@ def map_document(result, images: np.ndarray | None = None, min_confidence: float
                     legend_label=legend)
     fig.select_one(HoverTool).tooltips = HOVER_TEXT if images is None else HOVER_IMAGE
     fig.legend.click_policy = "hide"
-    fig.legend.title = "predicted class (click to hide)"
+    fig.legend.title = "read as (click to hide)"
     fig.add_layout(fig.legend[0], "right")
     note = "" if images is not None else " Hover shows no images: this map stores none (run map with --store-images)."
     title = Div(text=f"<h3>{p.get('samples')} generated samples, {str(p.get('method', '')).upper()} of the "
