@@ -44,7 +44,6 @@ from latentkit.limits import (
 )
 from latentkit.measure.reading import UNSURE, changed, readings
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.directions import DEFAULT_SAMPLES, DEFAULT_TOP, DIRECTIONS, DirectionsOptions
 from latentkit.results.stored import StoredResult, damaged
@@ -123,7 +122,7 @@ class DirectionsResult(StoredResult):
     @property
     def readings(self) -> np.ndarray:
         """(k, M, K) what each traversal image is read as, UNSURE (-1) below the confident probability."""
-        return readings(self.probs, self.params.get("confident", CONFIDENT))
+        return readings(self.probs, self.confident)
 
     @property
     def flip_rate(self) -> np.ndarray:
@@ -205,11 +204,11 @@ def name_direction(transitions: np.ndarray, class_names: list[str], probes: int)
 def labelled_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int,
                      truncation: float = 1.0):
     """(z (n, d), labels (n,)) of the prior samples (truncated by `truncation`) the classifier reads
-    with confidence >= CONFIDENT."""
+    as a class (measure/reading.py)."""
     z = prior_latents(generator, samples, seed, truncation)
-    probs = generate_and_classify(generator, classifier, z, images=False).probs
-    confident = probs.max(1).values >= CONFIDENT
-    return z[confident].double().numpy(), probs[confident].argmax(1).numpy()
+    read = readings(generate_and_classify(generator, classifier, z, images=False).probs.numpy())
+    sure = read != UNSURE
+    return z[torch.from_numpy(sure)].double().numpy(), read[sure]
 
 
 def scored_latents(generator: GeneratorLike, classifier: Classifier, samples: int, seed: int,
@@ -412,7 +411,7 @@ def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
     from latentkit.results.plotting import new_figure, reading_label
 
     order = result.ranking()
-    shown, confident = order[:top], result.params.get("confident", CONFIDENT)
+    shown, confident = order[:top], result.confident
     steps = len(result.strengths)
     cell, gap, head = 28, 4, 22  # pixels: a frame, the white between frames, the text band above a row
     # One image for the whole grid (one axes, not one per frame): drawing and saving stay fast.

@@ -52,7 +52,6 @@ from latentkit.limits import (
 from latentkit.measure.reading import UNSURE, readings
 from latentkit.measure.style import STYLE_FEATURES, style_features, style_kept
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.edit import DEFAULT_SAMPLES, EDIT, EditOptions
 from latentkit.results.stored import StoredResult
@@ -114,13 +113,13 @@ class EditResult(StoredResult):
     @property
     def readings(self) -> np.ndarray:
         """(S, T, K) the class each step is read as, UNSURE (-1) below the confident probability."""
-        return readings(self.probs, self.params.get("confident", CONFIDENT))
+        return readings(self.probs, self.confident)
 
     @property
     def flip_step(self) -> np.ndarray:
         """(S, T) the first step read as the target (a stored direction: as a class other than the
         base latent's reading), -1 if none is."""
-        base = readings(self.base_probs, self.params.get("confident", CONFIDENT))[:, None, None]
+        base = readings(self.base_probs, self.confident)[:, None, None]
         wanted = np.where(self.targets[None, :, None] >= 0, self.readings == self.targets[None, :, None],
                           (self.readings != base) & (self.readings != UNSURE))
         return np.where(wanted.any(-1), wanted.argmax(-1), -1)
@@ -189,13 +188,13 @@ class EditResult(StoredResult):
 
 def confident_latents(generator: GeneratorLike, classifier: Classifier, label: int, n: int, pool: int,
                       seed: int, truncation: float = 1.0) -> torch.Tensor:
-    """The first n of `pool` prior latents (truncated by `truncation`) read as `label` with
-    confidence >= CONFIDENT: typical examples of the class, not only its most convincing ones."""
+    """The first n of `pool` prior latents (truncated by `truncation`) read as `label`
+    (measure/reading.py): typical examples of the class, not only its most convincing ones."""
     z = prior_latents(generator, pool, seed, truncation)
     hits = torch.empty(0, dtype=torch.long)
     for start in range(0, pool, BATCH):  # stop as soon as n are found: the answer is the same, sooner
         probs = generate_and_classify(generator, classifier, z[start:start + BATCH], images=False).probs
-        found = torch.nonzero((probs.argmax(1) == label) & (probs.max(1).values >= CONFIDENT))[:, 0]
+        found = torch.from_numpy(np.flatnonzero(readings(probs.numpy()) == label))
         hits = torch.cat([hits, found + start])
         if len(hits) >= n:
             break
@@ -370,7 +369,7 @@ def _plot_paths(result: EditResult, max_rows: int, fig):
     fig = fig or new_figure(figsize=(0.95 * steps + 1.2, 1.05 * rows + 1.3), layout="constrained")
     axes = fig.subplots(rows, steps, squeeze=False)
     flips = result.flip_step[:, 0]
-    confident = result.params.get("confident", CONFIDENT)
+    confident = result.confident
     for (s, k), ax in np.ndenumerate(axes):
         _tile(ax, result.images[s, 0, k], *reading_label(result.probs[s, 0, k], result.class_names, confident))
         if k == flips[s]:

@@ -38,7 +38,7 @@ from latentkit.generator.sampling import (
 from latentkit.limits import MAX_POOL, check_seed, check_size
 from latentkit.measure.reading import describe_reading
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT, check_class_names
+from latentkit.names import check_class_names
 from latentkit.options import check_values
 from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, EXPLORE, ExploreOptions
 from latentkit.results.stored import StoredResult
@@ -262,7 +262,7 @@ def plot_explore(result: ExploreResult, fig=None):
     ax_image, ax_bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     ax_image.imshow(255 - result.image, cmap="gray", vmin=0, vmax=255)
     ax_image.set_axis_off()
-    ax_image.set_title(describe_reading(result.probs, result.class_names, result.params.get("confident", CONFIDENT)))
+    ax_image.set_title(describe_reading(result.probs, result.class_names, result.confident))
     classes = range(len(result.class_names))
     ax_bars.barh(list(classes), result.probs, color=[class_color(c) for c in classes])
     ax_bars.set(yticks=list(classes), yticklabels=result.class_names, xlim=(0, 1), xlabel="p(class)")

@@ -32,7 +32,6 @@ from latentkit.generator.sampling import (
 from latentkit.limits import MAX_IMAGES, check_seed, check_size
 from latentkit.measure.reading import readings
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.interpolate import INTERPOLATE, InterpolateOptions
 from latentkit.results.stored import StoredResult
@@ -94,7 +93,7 @@ class InterpolationResult(StoredResult):
     def tables(self) -> dict[str, Columns]:
         paths, frames = self.labels.shape
         path, frame = grid(paths, frames)
-        confident = self.params.get("confident", CONFIDENT)
+        confident = self.confident
         return {"frames": {"path": path, "frame": frame, "norm": self.norms.ravel(),
                            **classified(self.probs.reshape(paths * frames, -1), self.class_names, confident)},
                 "changes": self._change_table(confident)}
@@ -244,7 +243,7 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     from latentkit.results.plotting import class_color, new_figure
 
     P, S = result.labels.shape
-    confident = result.params.get("confident", CONFIDENT)
+    confident = result.confident
     width = max(8.0, 0.8 * S)
     frame = 0.72 * width / S  # inches per frame, so frames stay about square
     labels = [[frame_label(result.class_names[c], int(frame / CHAR_WIDTH_IN)) for c in row] for row in result.labels]

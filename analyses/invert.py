@@ -37,7 +37,6 @@ from latentkit.generator.sampling import (
 from latentkit.limits import MAX_SAMPLES, check_seed, check_size
 from latentkit.measure.reading import readings
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT
 from latentkit.options import check_values, values_of
 from latentkit.options.invert import INVERT, InvertOptions
 from latentkit.results.stored import StoredResult
@@ -109,11 +108,11 @@ class InvertResult(StoredResult):
     @property
     def agrees(self) -> np.ndarray:
         """(N,) the classifier reads the reconstruction as the real digit (probability >= params' confident)."""
-        return readings(self.recon_probs, self.params.get("confident", CONFIDENT)) == self.reference_labels
+        return readings(self.recon_probs, self.confident) == self.reference_labels
 
     @property
     def nearest_agrees(self) -> np.ndarray:
-        return readings(self.nearest_probs, self.params.get("confident", CONFIDENT)) == self.reference_labels
+        return readings(self.nearest_probs, self.confident) == self.reference_labels
 
     def summary(self) -> dict[str, float]:
         """Label agreement, pixel MSE and PSNR of the inversions beside the nearest-sample yardstick."""

@@ -30,7 +30,7 @@ from latentkit.generator.sampling import (
 from latentkit.limits import MAX_EXTENT, MAX_RESOLUTION, check_finite, check_seed, check_size
 from latentkit.measure.reading import UNSURE, readings
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT, check_class_names
+from latentkit.names import check_class_names
 from latentkit.options import check_values
 from latentkit.options.plane import DEFAULT_EXTENT, PLANE, PlaneOptions
 from latentkit.results.stored import StoredResult
@@ -159,7 +159,7 @@ def plot_plane(result: PlaneResult, fig=None):
     fig = fig or new_figure(figsize=(13, 6))
     regions, mosaic_ax = fig.subplots(1, 2)
     lo, hi = result.params["lo"], result.params["hi"]
-    confident = result.params.get("confident", CONFIDENT)
+    confident = result.confident
     read = readings(result.probs, confident)
     regions.imshow(reading_rgb(result.probs, confident), origin="lower", extent=(lo, hi, lo, hi),
                    interpolation="nearest")

@@ -27,7 +27,6 @@ from latentkit.generator.sampling import check_truncation, generate_and_classify
 from latentkit.limits import MAX_EXTENT, MAX_IMAGES, MAX_VALUES, check_finite, check_seed, check_size
 from latentkit.measure.reading import changed, readings
 from latentkit.models import Classifier
-from latentkit.names import CONFIDENT
 from latentkit.options import check_values
 from latentkit.options.sweep import SWEEP, SweepOptions
 from latentkit.results.stored import StoredResult
@@ -91,7 +90,7 @@ class SweepResult(StoredResult):
     @property
     def flip_rate(self) -> np.ndarray:
         """(D,) share of swept images read as a class other than their base image's reading."""
-        confident = self.params.get("confident", CONFIDENT)
+        confident = self.confident
         base = readings(self.base_probs, confident)[None, :, None]
         return changed(readings(self.probs, confident), base).mean(axis=(1, 2))
 
@@ -111,7 +110,7 @@ class SweepResult(StoredResult):
                   "pixel_change": change.mean(axis=(-2, -1)).ravel(),
                   **classified(self.probs.reshape(-1, self.probs.shape[-1]), self.class_names),
                   "base_label": base_labels[sample]}
-        confident = self.params.get("confident", CONFIDENT)
+        confident = self.confident
         images["flipped"] = changed(readings(self.probs, confident).ravel(),
                                     readings(self.base_probs, confident)[sample])
         return {"dims": {"dim": self.dims, "pixel_change": self.pixel_change, "prob_shift": self.prob_shift,
@@ -176,7 +175,7 @@ def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     from latentkit.results.plotting import new_figure, reading_label
 
     D, S, V = result.labels.shape
-    shown, confident = min(D, max_dims), result.params.get("confident", CONFIDENT)
+    shown, confident = min(D, max_dims), result.confident
     fig = fig or new_figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
     blocks = fig.subfigures(shown, 1, squeeze=False)[:, 0]
     for i, block in enumerate(blocks):

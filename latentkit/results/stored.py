@@ -30,6 +30,7 @@ import numpy as np
 
 from latentkit.errors import ConfigError, ResultFileError, first_line
 from latentkit.limits import MAX_FILE_BYTES
+from latentkit.names import CONFIDENT
 from latentkit.storage import atomic_path
 
 # Attributes save_result writes itself: a result's provenance never overrides them.
@@ -327,6 +328,12 @@ class StoredResult:
         # one the class already has, so the short one is put on each subclass before that.
         if "__repr__" not in cls.__dict__:
             cls.__repr__ = StoredResult._short_repr
+
+    @property
+    def confident(self) -> float:
+        """The probability a reading of a class needed when this result was made (params'
+        `confident`; names.CONFIDENT for a result from before it was recorded)."""
+        return self.params.get("confident", CONFIDENT)
 
     @property
     def provenance(self) -> dict[str, Any]:
