@@ -7,6 +7,7 @@ from click.core import ParameterSource
 
 from latentkit.cli.common import (
     command_line,
+    complete_models,
     data_dir_option,
     float_list,
     int_list,
@@ -14,10 +15,12 @@ from latentkit.cli.common import (
     options_from,
     print_paths,
     quiet_option,
+    seed_option,
     value_range,
 )
-from latentkit.names import CLASSES, TRUNCATION_PSIS, class_choices
+from latentkit.names import CLASSES, DEVICES, TRUNCATION_PSIS, class_choices
 from latentkit.options.evaluate import EvalOptions
+from latentkit.options.evolve import EvolveOptions
 from latentkit.options.interpolate import InterpolateOptions
 from latentkit.options.latent_map import MapOptions
 from latentkit.options.plane import PlaneOptions
@@ -105,6 +108,36 @@ def latent_map(ctx: click.Context, **options) -> None:
         latentkit map --space features --method pca --thumbnails
     """
     from latentkit.analyses.latent_map import run
+
+    print_paths(run(command=command_line(ctx), **options)[1])
+
+
+@click.command()
+@click.argument("run_folder", metavar="RUN", type=click.Path(file_okay=False))
+@options_from(EvolveOptions)
+@click.option("--classifier", default=None, shell_complete=complete_models("classifier"),
+              help="Classifier [default: the bundled classifier of the run's dataset].")
+@click.option("--allow-mismatch", is_flag=True, help="Read the snapshots with a classifier of another dataset.")
+@seed_option()
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder [default: ./latentkit-out/evolve-TIMESTAMP/].")
+@data_dir_option
+@quiet_option
+@click.pass_context
+def evolve(ctx: click.Context, **options) -> None:
+    """Follow the same latents through a run's training snapshots.
+
+    Needs a run trained with --snapshot-every (or --snapshot-images). Writes evolve.h5,
+    evolve.png (grids, map, class shares, stability, boundaries, SeFa spectrum), evolve.gif
+    and evolve.html (the map with a slider through the snapshots).
+
+    \b
+        latentkit train --epochs 3 --snapshot-every 1 --out runs/dcgan3
+        latentkit evolve runs/dcgan3
+        latentkit evolve runs/dcgan40 --every 5 --method pca
+    """
+    from latentkit.analyses.evolve import run
 
     print_paths(run(command=command_line(ctx), **options)[1])
 
@@ -219,7 +252,8 @@ def show(file: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--out", "out_png", type=click.Path(dir_okay=False), default=None,
               help="PNG to write [default: FILE with .png; with --html, FILE with .html].")
-@click.option("--html", is_flag=True, help="Write a map's interactive page (as map.html) instead of the PNG.")
+@click.option("--html", is_flag=True,
+              help="Write a map's or an evolution's interactive page (map.html, evolve.html) instead of the PNG.")
 def plot(file: str, out_png: str | None, html: bool) -> None:
     """Re-render a result file's figure, with no model loaded; the file is checked first.
 
@@ -227,7 +261,6 @@ def plot(file: str, out_png: str | None, html: bool) -> None:
         latentkit plot run/interpolate.h5 --out figure.png
         latentkit plot run/map.h5 --html --out map.html
     """
-    from latentkit.results.replot import replot
-    from latentkit.web.map_page import replot_html
+    from latentkit.results.replot import replot, replot_html
 
     print_paths([(replot_html if html else replot)(file, out_png)])

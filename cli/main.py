@@ -141,6 +141,15 @@ def training_options(config):
               show_default=True, metavar="N",
               help="Also score --eval-samples samples against the test set after every N epochs (FID, precision, "
                    "recall, confident share; printed, and in card.json's progress); 0 = only at the end.")
+@click.option("--snapshot-every", type=click.IntRange(0, MAX_EPOCHS), default=TrainConfig.snapshot_every,
+              show_default=True, metavar="N",
+              help="Keep the generator every N epochs (and before the first step) in OUT/snapshots, "
+                   "for `latentkit evolve`; 0 = none.")
+@click.option("--snapshot-images", type=click.IntRange(0), default=TrainConfig.snapshot_images, show_default=True,
+              metavar="N", help="Also keep it each time N more training images were seen (mid-epoch too).")
+@click.option("--snapshot-budget", type=FiniteFloat(0, lo_open=True), default=TrainConfig.snapshot_budget,
+              show_default=True, metavar="MB",
+              help="Refuse, before training, snapshots that would take more disk than this.")
 @click.option("--classifier", default=TrainConfig.classifier, shell_complete=complete_models("classifier"),
               help="Classifier for those metrics, checked before training [default: the bundled one "
                    "of --dataset].")
@@ -158,7 +167,8 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
 
     The folder holds checkpoint.pt (resume with --resume after Ctrl-C, a crash or a kill),
     history.h5, per-epoch sample grids, generator.safetensors, card.json, loss.png,
-    d_outputs.png, samples.png and progress.gif.
+    d_outputs.png, samples.png and progress.gif; with --snapshot-every, snapshots/
+    (then `latentkit evolve RUN` shows how the latent space formed).
     """
     from latentkit.training.gan import train_gan
 

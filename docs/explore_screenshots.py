@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from latentkit.analyses.latent_map import MapResult
-from latentkit.web.map_page import replot_html
+from latentkit.results.replot import replot_html
 
 
 def main(map_file: str, out: str) -> None:

@@ -77,7 +77,7 @@ def test_plot_html_refuses_what_it_cannot_do(run_cli, tmp_path):
 
     PlaneResult(axis=np.zeros(2), probs=np.full((2, 2, 10), 0.1), mosaic=np.zeros((1, 1, 28, 28), np.uint8),
                 mosaic_axis=np.zeros(1), class_names=list("0123456789")).save(tmp_path / "p.h5", {"seed": 0})
-    assert_one_line_error(run_cli("plot", "p.h5", "--html"), "made from map results")
+    assert_one_line_error(run_cli("plot", "p.h5", "--html"), "made from map and evolve results")
     assert not (tmp_path / "p.html").exists()
 
 

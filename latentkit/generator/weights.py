@@ -22,12 +22,12 @@ from latentkit.storage import atomic_path
 KINDS = ("generator", "classifier")
 
 
-def save_weights(model: nn.Module, path: str | os.PathLike, kind: str) -> Path:
-    """Write `model`'s state_dict and config to a .safetensors file, atomically."""
+def save_weights(model: nn.Module, path: str | os.PathLike, kind: str, metadata: dict[str, str] | None = None) -> Path:
+    """Write `model`'s state_dict and config (and any further `metadata`) to a .safetensors file, atomically."""
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {"latentkit_kind": kind, "config": model.config.to_json()}
+    meta = {**(metadata or {}), "latentkit_kind": kind, "config": model.config.to_json()}
     with atomic_path(path) as tmp:
         # Python writes the bytes, so a full disk is an OSError (one line), not safetensors' own error.
         tmp.write_bytes(save(state, metadata=meta))

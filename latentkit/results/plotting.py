@@ -86,18 +86,36 @@ def save_gif(frames: list[str | os.PathLike], path: str | os.PathLike, ms_per_fr
              labels: list[str] | None = None) -> Path:
     """Join PNG files into a looping GIF that holds the last frame a little longer; each
     label (e.g. "epoch 3") is written in a white strip above its frame."""
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     images = [Image.open(f).convert("L") for f in frames]
     if labels is not None:
-        labelled = []
-        for image, label in zip(images, labels, strict=True):
-            canvas = Image.new("L", (image.width, image.height + LABEL_STRIP), 255)
-            canvas.paste(image, (0, LABEL_STRIP))
-            ImageDraw.Draw(canvas).text((4, 3), label, fill=0)
-            labelled.append(canvas)
-        images = labelled
+        images = [_labelled(image, label) for image, label in zip(images, labels, strict=True)]
     return _write_gif(images, path, [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 4])
+
+
+def _labelled(image, label: str):
+    """A PIL image with `label` written in a white strip above it."""
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("L", (image.width, image.height + LABEL_STRIP), 255)
+    canvas.paste(image, (0, LABEL_STRIP))
+    ImageDraw.Draw(canvas).text((4, 3), label, fill=0)
+    return canvas
+
+
+def save_evolution_gif(grids: np.ndarray, labels: list[str], path: str | os.PathLike, scale: int = 2,
+                       ms_per_frame: int = 500) -> Path:
+    """uint8 image sets (frames, n, 28, 28), 255 = ink, -> a looping GIF of one grid per frame
+    (grid_image's look), each labelled (e.g. "epoch 3"), the last held longer."""
+    from PIL import Image
+
+    nrow = int(np.ceil(np.sqrt(grids.shape[1])))
+    frames = []
+    for images, label in zip(grids, labels, strict=True):
+        grid = Image.fromarray(grid_image(torch.from_numpy(images).float()[:, None] / 255, nrow))
+        frames.append(_labelled(grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST), label))
+    return _write_gif(frames, path, [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 4])
 
 
 def save_frames_gif(images: np.ndarray, path: str | os.PathLike, scale: int = 6, ms_per_frame: int = 150) -> Path:

@@ -7,7 +7,11 @@ from pathlib import Path
 
 from latentkit.errors import ConfigError, LatentkitError, ResultFileError, first_line
 from latentkit.results.stored import REREAD_HINT, read_attrs, result_class, safe_text
-from latentkit.storage import check_writable, same_file
+from latentkit.storage import atomic_path, check_writable, same_file
+
+# analysis -> (module, function) writing its interactive page from a loaded result
+PAGES = {"map": ("latentkit.web.map_page", "write_map_html"),
+         "evolve": ("latentkit.web.evolve_page", "write_evolve_html")}
 
 
 def check_plot_target(path: str | os.PathLike, out: str | os.PathLike, suffix: str = ".png") -> Path:
@@ -46,3 +50,25 @@ def replot(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Pat
         problem = safe_text(first_line(err))
         raise ResultFileError(f"{safe_text(path)} is inconsistent: {problem}; {REREAD_HINT}") from err
     return save_figure(drawn, out)
+
+
+def replot_html(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write a stored result's interactive page (map.html, evolve.html, as their commands write
+    them) from the file alone.
+
+        replot_html("runs/map.h5", "map.html")
+    """
+    import importlib
+
+    out = check_plot_target(path, out or Path(path).with_suffix(".html"), ".html")
+    analysis = read_attrs(path)["analysis"]
+    if analysis not in PAGES:
+        raise ConfigError(f"{safe_text(path)} holds a {safe_text(analysis, 60)} result; --html pages are made from "
+                          f"{' and '.join(PAGES)} results")
+    result = result_class(analysis).load(path)
+    if getattr(result, "embedding", None) is None:
+        raise ConfigError(f"{safe_text(path)} holds no map (it was made with --map-samples 0), so it has no page")
+    module, function = PAGES[analysis]
+    with atomic_path(out) as tmp:
+        getattr(importlib.import_module(module), function)(result, tmp)
+    return out

@@ -5,6 +5,7 @@
     OUT/samples/epoch_NNN.png  the fixed-noise grid after each epoch
     OUT/generator.safetensors  final generator weights + config
     OUT/card.json              arch, dataset, command, seed, seconds, metrics
+    OUT/snapshots/step_*.safetensors  the generator during training (--snapshot-every)
     OUT/loss.png  OUT/d_outputs.png  OUT/samples.png (10x10)  OUT/progress.gif
 
 The functions take what they write (a generator, the history, the config), not the
@@ -133,6 +134,7 @@ def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, command:
         images_per_second=round(steps * cfg.batch_size * state.world_size / max(state.seconds, 1e-9), 1),
         parameters=sum(p.numel() for p in generator.parameters()), ema=cfg.ema_decay,
         **({"progress": state.scores} if state.scores else {}),
+        **({"snapshots": state.snapshots} if state.snapshots else {}),
     )
     return card
 

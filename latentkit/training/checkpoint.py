@@ -32,6 +32,7 @@ class TrainState:
     world_size: int = 1  # processes training together (torchrun); a run resumes with as many
     history: dict | None = None  # name -> list of per-step floats, see step.STATS (means over the ranks)
     scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.measure.scoring)
+    snapshots: list | None = None  # the snapshots kept so far, one dict each (training/snapshots.py)
 
 
 def write_checkpoint(path: Path, cfg: TrainConfig, modules: dict[str, dict], rank_rngs: list, state: TrainState

@@ -26,7 +26,8 @@ from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
 CLOCKS = ("wall", "cpu")
 # Fields that may differ when resuming: they do not change what a step computes.
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier",
-                     "allow_mismatch", "checkpoint_seconds", "score_every"}
+                     "allow_mismatch", "checkpoint_seconds", "score_every", "snapshot_every", "snapshot_images",
+                     "snapshot_budget"}
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -72,6 +73,12 @@ class TrainConfig:
     # confident share) after every N epochs, into the card's "progress"; 0 = only the final metrics
     classifier: str | None = None  # classifier for those metrics; None = bundled one for the dataset
     allow_mismatch: bool = False  # measure with a classifier of another dataset (recorded in the card)
+    # Keep the generator every N epochs, and/or each time N more images were seen (0 = off), in
+    # OUT/snapshots (training/snapshots.py), for `latentkit evolve`; refused before training if
+    # they would pass snapshot_budget megabytes.
+    snapshot_every: int = 0
+    snapshot_images: int = 0
+    snapshot_budget: float = 1000.0
     # Also checkpoint mid-epoch once this many seconds of training passed since the last one, so
     # a killed run loses at most that much (one epoch of the bundled recipe takes ~80 s on 2 cores).
     checkpoint_seconds: float = 120.0
@@ -94,6 +101,9 @@ class TrainConfig:
         if self.classifier is not None and not self.eval_samples:
             raise ConfigError("--classifier measures the run's samples, and --eval-samples 0 measures none: "
                               "drop --classifier, or give --eval-samples")
+        check_size("snapshot-every", self.snapshot_every, 0, MAX_EPOCHS)
+        check_size("snapshot-images", self.snapshot_images, 0, MAX_IMAGES * MAX_EPOCHS)
+        _positive("snapshot-budget", self.snapshot_budget)
         check_seed(self.seed)
         _limit(self.limit)
         _positive("lr", self.lr)

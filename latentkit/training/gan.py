@@ -28,6 +28,7 @@ from latentkit.training import artifacts as run_artifacts
 from latentkit.training import distributed
 from latentkit.training.checkpoint import CHECKPOINT, TrainState, read_checkpoint, unreadable, write_checkpoint
 from latentkit.training.configs import CLOCKS, RESUMABLE_CHANGES, TrainConfig
+from latentkit.training.snapshots import check_budget, planned_count, write_snapshot
 from latentkit.training.step import STATS, gan_step, update_average
 
 BAR_FORMAT = "{desc} |{bar}| {remaining} left{postfix}"
@@ -129,7 +130,7 @@ class GANTrainer:
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed + self.rank * NOISE_RANK_STRIDE)
         # A fixed noise batch makes the per-epoch grids comparable (dcgan's fixed_noise).
         self.fixed_noise = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
-        self.state = TrainState(world_size=self.world, history={k: [] for k in STATS}, scores=[])
+        self.state = TrainState(world_size=self.world, history={k: [] for k in STATS}, scores=[], snapshots=[])
         self.saved_at: tuple[int, int] | None = None  # (epoch, step_in_epoch) of the checkpoint on disk
         if resume:
             self._load_checkpoint(ckpt_path)
@@ -184,7 +185,7 @@ class GANTrainer:
             noise_rng, torch_rng = ckpt.get("rank_rngs", [(ckpt["noise_rng"], ckpt["torch_rng"])])[self.rank]
             self.noise.set_state(noise_rng.cpu())  # RNG states are CPU byte tensors on every device
             torch.set_rng_state(torch_rng.cpu())
-            self.state = TrainState(**ckpt["state"])
+            self.state = TrainState(**{"snapshots": [], **ckpt["state"]})
         except Exception as err:
             raise unreadable(path, err) from None
         self.saved_at = (self.state.epoch, self.state.step_in_epoch)
@@ -241,6 +242,11 @@ class GANTrainer:
                               f"(--batch-size {cfg.batch_size} on each of {self.world} processes): train on more "
                               "images or lower --batch-size")
         steps = max(1, len(data) // global_batch)  # drop the ragged last batch: BatchNorm wants full ones
+        self.steps_per_epoch = steps
+        if self.snapshots_on:
+            self._check_snapshot_budget()
+            if lead and not st.snapshots and not st.history["loss_D"]:
+                self._snapshot()  # the untrained generator every run starts from
         scorer = self._scorer() if cfg.score_every and lead else None
         if st.epoch >= cfg.epochs:
             log(f"{self.out} has already trained {st.epoch} epochs; raise --epochs to train more")
@@ -252,8 +258,10 @@ class GANTrainer:
                 if finished:
                     st.epoch, st.step_in_epoch = epoch, 0
                     scored = scorer is not None and epoch % cfg.score_every == 0
-                    if scored:  # before the checkpoint, so a resumed run keeps the score
+                    if scored:  # before the checkpoint, so a resumed run keeps the score (and the snapshot)
                         st.scores.append(self._score(scorer, epoch))
+                    if lead and cfg.snapshot_every and epoch % cfg.snapshot_every == 0:
+                        self._snapshot()
                 self.save_checkpoint()
                 if not finished:  # the budget ran out mid-epoch
                     continue
@@ -309,6 +317,10 @@ class GANTrainer:
             for k, v in zip(STATS, stats, strict=True):
                 st.history[k].append(v)
             st.step_in_epoch = step + 1
+            if cfg.snapshot_images and self.rank == 0:
+                seen, per_step = len(st.history["loss_D"]) * cfg.batch_size * self.world, cfg.batch_size * self.world
+                if seen // cfg.snapshot_images > (seen - per_step) // cfg.snapshot_images:
+                    self._snapshot()
             if step % 10 == 0:
                 bar.set_postfix_str(_bar_numbers(stats))
             if interrupted:
@@ -325,6 +337,31 @@ class GANTrainer:
                 last_saved = clock[0]
         bar.close()
         return st.step_in_epoch == steps
+
+    # --- snapshots (training/snapshots.py) ----------------------------------------------
+
+    @property
+    def snapshots_on(self) -> bool:
+        return bool(self.cfg.snapshot_every or self.cfg.snapshot_images)
+
+    def _check_snapshot_budget(self) -> None:
+        cfg = self.cfg
+        count = planned_count(cfg.epochs, self.steps_per_epoch, cfg.batch_size * self.world, cfg.snapshot_every,
+                              cfg.snapshot_images)
+        bytes_each = sum(t.numel() * t.element_size() for t in self.G.state_dict().values())
+        every = [f"--snapshot-every {cfg.snapshot_every}"] * bool(cfg.snapshot_every) + \
+                [f"--snapshot-images {cfg.snapshot_images}"] * bool(cfg.snapshot_images)
+        check_budget(count, bytes_each, cfg.snapshot_budget, f"{' and '.join(every)} over {cfg.epochs} epochs")
+
+    def _snapshot(self) -> None:
+        """Keep the generator the run would hand out now (final_generator) in OUT/snapshots."""
+        st = self.state
+        step = len(st.history["loss_D"])
+        if st.snapshots and st.snapshots[-1]["step"] == step:  # an epoch's and an image count's at once
+            return
+        epoch = st.epoch + st.step_in_epoch / self.steps_per_epoch
+        st.snapshots.append(write_snapshot(self.out, self.final_generator(), epoch, step,
+                                           step * self.cfg.batch_size * self.world, st.seconds))
 
     def _diverged(self, epoch: int, step: int, stats: list[float]) -> TrainingError:
         """The error for a NaN/inf loss, saying what the run folder actually holds."""

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentkit.errors import ConfigError
 from latentkit.names import CONFIDENT
 
 # Above this many points the page carries no images (100,000 PNGs are ~40 MB of page);
@@ -98,24 +97,3 @@ def write_map_html(result, path: str | os.PathLike, images: np.ndarray | None = 
     """Write `map_page` to `path` (callers make it atomic: write_outputs, atomic_path)."""
     Path(path).write_text(map_page(result, images), encoding="utf-8")
     return Path(path)
-
-
-def replot_html(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
-    """Write a stored map's interactive page (map.html, as `latentkit map` writes it) from the
-    file alone; hover shows images if the file stores them (map --store-images).
-
-        replot_html("runs/map.h5", "map.html")
-    """
-    from latentkit.results.replot import check_plot_target
-    from latentkit.results.stored import read_attrs, result_class, safe_text
-    from latentkit.storage import atomic_path
-
-    out = check_plot_target(path, out or Path(path).with_suffix(".html"), ".html")
-    analysis = read_attrs(path)["analysis"]
-    if analysis != "map":
-        raise ConfigError(f"{safe_text(path)} holds a {safe_text(analysis, 60)} result; --html pages are made from "
-                          "map results (latentkit map)")
-    result = result_class(analysis).load(path)
-    with atomic_path(out) as tmp:
-        write_map_html(result, tmp)
-    return out
