@@ -38,13 +38,24 @@ def test_ranks_hold_identical_weights_after_every_step(tmp_path, arch):
 
 @slow
 def test_resumed_ddp_run_equals_an_uninterrupted_one(tmp_path):
+    from safetensors.torch import load_file
+
+    from latentkit.training.snapshots import read_snapshots
+
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    torchrun("-m", "latentkit", "train", *TINY, "--epochs", "2", "--out", str(straight))
-    torchrun("-m", "latentkit", "train", *TINY, "--epochs", "1", "--out", str(resumed))
-    done = torchrun("-m", "latentkit", "train", *TINY, "--epochs", "2", "--out", str(resumed), "--resume")
+    snap = ["--snapshot-every", "1", "--snapshot-images", "128"]  # 128 images: every 4 global steps of 32
+    torchrun("-m", "latentkit", "train", *TINY, *snap, "--epochs", "2", "--out", str(straight))
+    torchrun("-m", "latentkit", "train", *TINY, *snap, "--epochs", "1", "--out", str(resumed))
+    done = torchrun("-m", "latentkit", "train", *TINY, *snap, "--epochs", "2", "--out", str(resumed), "--resume")
     assert done.stdout.count(f"wrote {resumed}/generator.safetensors") == 1  # rank 0 alone reports
 
     assert_same_run(straight, resumed)
+    a, b = read_snapshots(straight), read_snapshots(resumed)
+    assert [s.step for s in a] == [s.step for s in b] == [0, 4, 8, 12, 16]
+    assert [s.images for s in a] == [0, 128, 256, 384, 512]
+    for x, y in zip(a, b, strict=True):
+        wx, wy = load_file(str(x.path)), load_file(str(y.path))
+        assert all(torch.equal(wx[k], wy[k]) for k in wx)
     assert len(torch.load(straight / CHECKPOINT, weights_only=True)["state"]["history"]["loss_D"]) == 16
     card = json.loads((straight / "card.json").read_text())
     assert (card["world_size"], card["batch_size"], card["global_batch_size"], card["steps"]) == (2, 16, 32, 16)
