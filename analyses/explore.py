@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from latentkit.data.pixels import to_uint8
-from latentkit.errors import ConfigError
+from latentkit.errors import ConfigError, LatentkitError
 from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
@@ -40,7 +41,7 @@ from latentkit.measure.reading import describe_reading
 from latentkit.models import Classifier
 from latentkit.names import check_class_names
 from latentkit.options import check_values
-from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, EXPLORE, ExploreOptions
+from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, EXPLORE, SLIDER_RANGE, ExploreOptions
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
 from latentkit.space.geometry import slerp
@@ -49,7 +50,7 @@ __all__ = ["ExploreResult"]  # what `latentkit.analyses` exports
 
 ANALYSIS = "explore"
 PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
-PICKS = 8  # confident latents kept per class; "pick a digit" cycles through them
+PICKS = 8  # confident latents kept per class; "pick a class" cycles through them
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Slider:
     key: str  # "7", "sefa0" or "z4"
     label: str  # what moving it does, measured, or the coordinate's name
     vector: torch.Tensor  # (d,) unit
+    title: str = ""  # what the page calls it: the class's name for a class's direction ("Shirt"), else the key
 
 
 @dataclass
@@ -110,6 +112,12 @@ class Setup:
     provenance: dict = field(default_factory=dict)
     seed: int = 0
     truncation: float = 1.0  # ψ of the prior the picks and "random" draw from (sampling.prior_latents)
+    # A test-set image's index -> its latent (inverted), and how many test images there are; None
+    # when the explorer was prepared without them (prepare() alone, in Python).
+    real_latent: Callable[[int], torch.Tensor] | None = None
+    test_size: int = 0
+    # Held while a save picks its number and writes: every tab of the server saves through it.
+    saves_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 def short_name(name: str) -> str:
@@ -117,18 +125,65 @@ def short_name(name: str) -> str:
     return re.sub(r"\s*\([^)]*\)", "", name)
 
 
+def slider_title(key: str, class_names: list[str]) -> str:
+    """A direction key as the page names it: a class's name for "6", "3→8" for "3:8", else the key."""
+    parts = key.split(":")
+    if all(p.isdigit() and int(p) < len(class_names) for p in parts):
+        return "→".join(class_names[int(p)] for p in parts)
+    return key
+
+
+def _found_directions(models: Models, top: int, seed: int, truncation: float, cache: Path | None,
+                      log: Callable[[str], None]) -> list:
+    """The classifier's one-vs-rest directions and the top SeFa ones, measured on few probes (the
+    names need only the commonest changes), read from `cache` when this generator's were found
+    before with the same settings, and written there after."""
+    from latentkit.analyses.directions import DirectionsResult, find_directions
+
+    sha = models.provenance.get("generator_sha256")
+    stem = None if cache is None or not sha else cache / f"{sha[:20]}-seed{seed}-psi{truncation:g}-top{top}"
+    found = []
+    for method, options in (("classifier", {"samples": 4000}), ("sefa", {"top": top})):
+        path = None if stem is None else stem.with_name(f"{stem.name}-{method}.h5")
+        if path is not None and path.is_file():
+            try:
+                found.append(DirectionsResult.load(path))
+                log(f"{method} directions: read from {path}")
+                continue
+            except LatentkitError:
+                pass  # a damaged cache file is found again, and replaced
+        log(f"finding the {method} directions" + (f" ({options['samples']} samples)" if "samples" in options else ""))
+        try:
+            result = find_directions(models, method=method, probes=16, seed=seed, truncation=truncation, **options)
+        except ConfigError:
+            if method == "sefa":  # no first layer linear in z (e.g. your own generator)
+                continue
+            raise
+        found.append(result)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                result.save(path)
+            except (OSError, LatentkitError):
+                pass  # a cache that cannot be written only costs the next start its time
+    return found
+
+
 def prepare(
     generator: Models | GeneratorLike, classifier: Classifier | None = None,
     dims: tuple[int, ...] = DEFAULT_DIMS, top: int = EXPLORE.top,
     anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
     pool: int = 2048, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
+    cache: str | os.PathLike | None = None, log: Callable[[str], None] | None = None,
 ) -> Setup:
     """Sliders (the classifier's one-vs-rest directions and the top SeFa ones, or the `top`
     strongest of a `latentkit directions` file, then the coordinates `dims`), the PICKS most
     confident latents of each class among `pool` prior draws (truncated by `truncation`), and the
-    plane through `anchors`."""
-    from latentkit.analyses.directions import DirectionsResult, find_directions
+    plane through `anchors`. Found directions are kept in the folder `cache` (if given) and read
+    from it next time; `log` is told what each step is doing."""
+    from latentkit.analyses.directions import DirectionsResult
 
+    log = log or (lambda line: None)
     check_seed(seed)
     check_truncation(truncation)
     check_size("pool", pool, 10, MAX_POOL)
@@ -139,6 +194,9 @@ def prepare(
     bad = [x for x in dims if not 0 <= x < d]
     if bad:
         raise ConfigError(f"--dims {','.join(map(str, bad))}: coordinates run from 0 to {d - 1}")
+    if len(anchors) != 3:
+        raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
+    anchors = tuple(check_class(fast_c, a) for a in anchors)
     if directions is not None:
         found = [DirectionsResult.load(directions)]
         made = found[0].provenance
@@ -146,30 +204,26 @@ def prepare(
         if found[0].vectors.shape[1] != d:
             raise ConfigError(f"{directions} holds directions of {found[0].vectors.shape[1]} values; this generator's "
                               f"latents have {d}: use directions found for it")
-    else:  # few probes: names only need the commonest class changes, and startup stays short
-        found = [find_directions(models, method="classifier", samples=4000, probes=16, seed=seed,
-                                 truncation=truncation)]
-        try:
-            found.append(find_directions(models, method="sefa", top=top, probes=16, seed=seed, truncation=truncation))
-        except ConfigError:
-            pass  # no first layer linear in z (e.g. your own generator): the classifier's directions remain
+    else:
+        found = _found_directions(models, top, seed, truncation, None if cache is None else Path(cache), log)
+    names = fast_c.classes
     sliders = []
     for result in found:
         order = result.ranking()[:top] if directions is not None else range(len(result.keys))
         sliders += [Slider(result.keys[i], short_name(result.names[i]),
-                           torch.from_numpy(result.unit_vector(i, str(directions or "found directions"))).float())
+                           torch.from_numpy(result.unit_vector(i, str(directions or "found directions"))).float(),
+                           slider_title(result.keys[i], names))
                     for i in order]
-    sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j]) for j in dims]
+    sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j], f"z{j}") for j in dims]
 
+    log(f"reading {pool} prior draws for the class picks")
     z = prior_latents(fast_g, pool, seed, truncation)
     probs = generate_and_classify(fast_g, fast_c, z, images=False).probs  # (pool, C)
     score = torch.where(probs.argmax(1, keepdim=True) == torch.arange(probs.shape[1]), probs, -1.0)  # (pool, C)
     confident = z[score.argsort(dim=0, descending=True, stable=True)[:PICKS].T]  # (C, PICKS, d)
-    if len(anchors) != 3:
-        raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
-    anchors = tuple(check_class(fast_c, a) for a in anchors)
     # As `latentkit plane` lays it out: anchors at (0, 0), (1, 0), (0, 1), a 0.25 margin around them.
     # A class named again takes its next most confident latent, so 9,9,9 is a plane through three 9s.
+    log(f"classifying the plane through {', '.join(names[a] for a in anchors)}")
     a0, a1, a2 = (confident[c, anchors[:i].count(c)] for i, c in enumerate(anchors))
     axis = torch.linspace(-0.25, 1.25, PLANE_RESOLUTION)
     b, a = torch.meshgrid(axis, axis, indexing="ij")  # rows follow v, columns follow u
@@ -179,16 +233,25 @@ def prepare(
                  (a0, a1 - a0, a2 - a0), record, seed, truncation)
 
 
+ORDINALS = ("most", "2nd most", "3rd most", *(f"{i}th most" for i in range(4, PICKS + 1)))
+
+
 class Explorer:
-    """One browser session's latent; every method that moves it returns nothing, `render` draws it."""
+    """One browser session's latent: a base (where it came from is `origin`) plus slider moves.
+    Every method that moves it returns nothing; `render` draws it, `describe` says what the base
+    is, and `query`/`restore` turn the whole state into URL parameters and back.
+
+    Origins: ("pick", class, i), ("random", seed), ("scrub", from, to, t), ("plane", a, b),
+    ("test", index). The session starts at the most confident latent of class 0, which "reset"
+    returns to."""
 
     def __init__(self, setup: Setup):
         self.setup = setup
         self.offsets = {s.key: 0.0 for s in setup.sliders}
-        self.base = setup.confident[0, 0].clone()
         self.picked = {c: -1 for c in range(setup.confident.shape[0])}  # index of the last pick per class
-        self.draws = 0  # "random" presses: each draws a new, reproducible latent
-        self.saves = 0
+        self.seed = setup.seed  # the seed of the last "random" draw
+        self.origin: tuple = ()
+        self.pick(0)
 
     @property
     def z(self) -> torch.Tensor:
@@ -208,31 +271,98 @@ class Explorer:
     def set_offset(self, key: str, value: float) -> None:
         self.offsets[key] = float(value)
 
-    def set_base(self, z: torch.Tensor) -> None:
-        self.base = z.clone()
+    def _set_base(self, z: torch.Tensor, origin: tuple) -> None:
+        self.base, self.origin = z.clone(), origin
+        self.offsets = dict.fromkeys(self.offsets, 0.0)
+
+    def zero(self) -> None:
+        """Every slider back to 0; the base stays."""
         self.offsets = dict.fromkeys(self.offsets, 0.0)
 
     def reset(self) -> None:
-        self.set_base(self.base)
+        """Back to where the session started: the most confident latent of class 0, sliders at 0."""
+        self.picked = dict.fromkeys(self.picked, -1)
+        self.pick(0)
 
-    def random(self) -> None:
-        self.draws += 1
-        self.set_base(prior_latents(self.setup.generator, 1, self.setup.seed + self.draws, self.setup.truncation)[0])
+    def random(self, seed: int | None = None) -> None:
+        """A prior draw from `seed` (default: one past the last draw's seed), reproducible."""
+        self.seed = self.seed + 1 if seed is None else check_seed(int(seed))
+        self._set_base(prior_latents(self.setup.generator, 1, self.seed, self.setup.truncation)[0],
+                       ("random", self.seed))
 
-    def pick(self, label: int) -> None:
-        """The next of the class's most confident latents."""
-        self.picked[label] = (self.picked[label] + 1) % PICKS
-        self.set_base(self.setup.confident[label, self.picked[label]])
+    def pick(self, label: int, index: int | None = None) -> None:
+        """The next (or the `index`-th) of the class's most confident latents."""
+        self.picked[label] = (self.picked[label] + 1) % PICKS if index is None else int(index) % PICKS
+        self._set_base(self.setup.confident[label, self.picked[label]], ("pick", label, self.picked[label]))
 
     def scrub(self, start: int, end: int, t: float) -> None:
         """The point at t in [0, 1] on the slerp path between the most confident latents of two classes."""
         a, b = self.setup.confident[start, 0], self.setup.confident[end, 0]
-        self.set_base(slerp(a, b, torch.tensor([float(t)]))[0])
+        self._set_base(slerp(a, b, torch.tensor([float(t)]))[0], ("scrub", start, end, float(t)))
 
     def plane_point(self, a: float, b: float) -> None:
         """Plane coordinates (a, b) -> origin + a u + b v, as the plane view draws them."""
         origin, u, v = self.setup.plane_basis
-        self.set_base(origin + a * u + b * v)
+        self._set_base(origin + a * u + b * v, ("plane", float(a), float(b)))
+
+    def test_image(self, index: int) -> None:
+        """The latent of test image `index` of the generator's dataset, found by inverting it."""
+        if self.setup.real_latent is None:
+            raise ConfigError("this explorer was prepared without real images (latentkit explore loads them)")
+        if not 0 <= int(index) < self.setup.test_size:
+            raise ConfigError(f"test images are numbered 0 to {self.setup.test_size - 1}; got {index}")
+        self._set_base(self.setup.real_latent(int(index)), ("test", int(index)))
+
+    def describe(self) -> str:
+        """What the base is, in words."""
+        names, kind, *args = self.setup.classifier.classes, *self.origin
+        if kind == "pick":
+            return f"the {ORDINALS[args[1]]} confident {names[args[0]]} of the prior draws"
+        if kind == "random":
+            return f"a prior draw, seed {args[0]}"
+        if kind == "scrub":
+            return f"on the slerp path {names[args[0]]} → {names[args[1]]}, t = {args[2]:.2f}"
+        if kind == "plane":
+            return f"plane point ({args[0]:.2f}, {args[1]:.2f})"
+        return f"test image #{args[0]}, inverted"
+
+    def query(self) -> dict[str, str]:
+        """The state as URL parameters: base=KIND:ARGS and one s.KEY=VALUE per moved slider."""
+        base = ":".join(str(round(v, 4) if isinstance(v, float) else v) for v in self.origin)
+        return {"base": base, **{f"s.{k}": f"{v:g}" for k, v in self.offsets.items() if v != 0}}
+
+    def restore(self, query: dict[str, str]) -> list[str]:
+        """Apply URL parameters (as `query` writes them); returns what could not be used, in words."""
+        problems = []
+        base = query.get("base")
+        if base:
+            kind, *args = base.split(":")
+            actions = {"pick": (self.pick, (int, int)), "random": (self.random, (int,)),
+                       "scrub": (self.scrub, (int, int, float)), "plane": (self.plane_point, (float, float)),
+                       "test": (self.test_image, (int,))}
+            try:
+                action, types = actions[kind]
+                if len(args) != len(types):
+                    raise ValueError
+                values = [t(a) for t, a in zip(types, args, strict=True)]
+                if kind in ("pick", "scrub") and not all(0 <= v < len(self.picked) for v in values[:2]):
+                    raise ValueError
+                if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+                    raise ValueError
+                action(*values)
+            except (KeyError, ValueError, ConfigError):
+                problems.append(f"base={base}")
+        for name, text in query.items():
+            if not name.startswith("s."):
+                continue
+            try:
+                value = float(text)
+                if name[2:] not in self.offsets or not np.isfinite(value):
+                    raise ValueError
+                self.set_offset(name[2:], float(np.clip(value, -SLIDER_RANGE, SLIDER_RANGE)))
+            except ValueError:
+                problems.append(f"{name}={text}")
+        return problems
 
     def result(self) -> ExploreResult:
         image, probs = self.render()
@@ -241,17 +371,20 @@ class Explorer:
             z=self.z.numpy(), base=self.base.numpy(), vectors=torch.stack([s.vector for s in sliders]).numpy(),
             offsets=np.array([self.offsets[s.key] for s in sliders], dtype=np.float32), keys=[s.key for s in sliders],
             image=image, probs=probs, class_names=self.setup.classifier.classes,
-            params={"seed": self.setup.seed, "truncation": self.setup.truncation, **self.setup.provenance})
+            params={"seed": self.setup.seed, "truncation": self.setup.truncation, "base": self.describe(),
+                    "query": self.query(), **self.setup.provenance})
 
     def save(self, folder: str | os.PathLike, command: str | None = None) -> list[Path]:
-        """Write the current state as FOLDER/explore-NNN.h5 + .png (NNN counts this session's saves)."""
+        """Write the current state as FOLDER/explore-NNN.h5 + .png, NNN one past the highest in the
+        folder: saves from any tab, or a server started again, never replace one another."""
         from latentkit.results.output import write_outputs
+        from latentkit.storage import next_free_name
 
-        self.saves += 1
-        name = f"{ANALYSIS}-{self.saves:03d}"
         result = self.result()
-        return write_outputs(result, plot_explore(result), Path(folder), name, self.setup.provenance,
-                             self.setup.seed, command)
+        with self.setup.saves_lock:
+            name = next_free_name(folder, ANALYSIS)
+            return write_outputs(result, plot_explore(result), Path(folder), name, self.setup.provenance,
+                                 self.setup.seed, command)
 
 
 def plot_explore(result: ExploreResult, fig=None):
@@ -278,13 +411,16 @@ def run(
     host: str = EXPLORE.host, open_browser: bool = True, dims: tuple[int, ...] = DEFAULT_DIMS, top: int = EXPLORE.top,
     anchors: tuple[int | str, ...] = DEFAULT_ANCHORS, directions: str | os.PathLike | None = None,
     seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
-    ready: Callable[[str], None] | None = None,
+    ready: Callable[[str], None] | None = None, log: Callable[[str], None] | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Load and check the models, prepare the sliders and plane, then serve the explorer until
-    Ctrl-C; `ready(url)` is called once it listens. Saves go to `out` (default
-    ./latentkit-out/explore-TIMESTAMP/), which is returned."""
+    Ctrl-C; `log` is told each start-up step, `ready(url)` is called once it listens. Saves go to
+    `out` (default ./latentkit-out/explore-TIMESTAMP/), which is returned. Found directions are
+    cached per generator (storage.user_cache), so a second start skips finding them."""
     from latentkit.generator.handle import Models
     from latentkit.results.output import output_dir
+    from latentkit.storage import user_cache
     from latentkit.web.explore_page import check_port, serve
 
     check_values(ExploreOptions, {"port": port, "host": host, "top": top})  # before the models load
@@ -293,10 +429,34 @@ def run(
         raise ConfigError(f"the plane needs exactly three anchor classes (got {len(anchors)})")
     check_class_names(anchors, "--anchors")
     folder = output_dir(out, ANALYSIS)
+    log = log or (lambda line: None)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
     setup = prepare(models, dims=dims, top=top, anchors=anchors, directions=directions, seed=seed,
-                    truncation=truncation)
+                    truncation=truncation, cache=user_cache("explore"), log=log)
     setup.provenance = {**provenance, **setup.provenance}
+    setup.real_latent, setup.test_size = _test_latents(models, model, data_dir)
     serve(setup, lambda: Explorer(setup), folder, host, port, open_browser, command, ready)
     return folder
+
+
+def _test_latents(models: Models, model: str, data_dir: str | os.PathLike | None
+                  ) -> tuple[Callable[[int], torch.Tensor] | None, int]:
+    """(index -> latent of that test image, inverted as `latentkit invert` does; the test set's
+    size), or (None, 0) when the dataset is not on this machine. Each image is inverted once."""
+    from latentkit.analyses.invert import invert_real
+    from latentkit.data.datasets import load_images
+    from latentkit.errors import DataError
+
+    try:
+        test = load_images(models.dataset, train=False, data_dir=data_dir, download=False)
+    except DataError:
+        return None, 0
+    found: dict[int, torch.Tensor] = {}
+
+    def latent(index: int) -> torch.Tensor:
+        if index not in found:
+            found[index] = invert_real(models, model, test.images[index:index + 1].numpy())[0]
+        return found[index]
+
+    return latent, len(test)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from latentkit.cli.analyses import CLASS_NAMES_HELP, class_list
-from latentkit.cli.common import command_line, int_list, model_options, options_from
+from latentkit.cli.common import command_line, data_dir_option, int_list, model_options, options_from
 from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, ExploreOptions
 
 
@@ -19,13 +19,16 @@ from latentkit.options.explore import DEFAULT_ANCHORS, DEFAULT_DIMS, ExploreOpti
                    "[default: the classifier's per-class directions and the top SeFa ones, found at start].")
 @click.option("--anchors", callback=class_list, metavar="A,B,C", default=",".join(map(str, DEFAULT_ANCHORS)),
               show_default=True, help="Three classes the plane view passes through.")
+@data_dir_option
 @model_options
 @click.pass_context
 def explore(ctx: click.Context, **options) -> None:
     """Explore a generator in the browser: sliders, digit picker, interpolation, plane, save.
 
     Starts a local server (127.0.0.1 only, unless --host), opens the page and runs until
-    Ctrl-C. "save" writes the state shown as explore-NNN.h5 + .png into --out.
+    Ctrl-C. "save" writes the state shown as explore-NNN.h5 + .png into --out, numbered past
+    any already there. The address bar keeps the state (base and sliders): reload or share it.
+    Directions found at start are cached per generator, so later starts are quick.
 
     \b
         latentkit explore
@@ -37,5 +40,8 @@ def explore(ctx: click.Context, **options) -> None:
     def ready(url: str) -> None:
         click.echo(f"latentkit explore is running at {url} (Ctrl-C stops it)")
 
-    folder = run(command=command_line(ctx), ready=ready, **options)
+    def log(line: str) -> None:
+        click.echo(f"explore: {line}", err=True)
+
+    folder = run(command=command_line(ctx), ready=ready, log=log, **options)
     click.echo(f"stopped; saves, if any, are in {folder}")

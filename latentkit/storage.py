@@ -193,6 +193,29 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+CACHE_ENV = "LATENTKIT_CACHE"
+
+
+def user_cache(kind: str) -> Path:
+    """A per-user folder for what latentkit can always remake (compiled code, the explorer's
+    found directions): $LATENTKIT_CACHE/KIND, else the platform's cache folder. Not created here."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser() / kind
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("latentkit")) / kind
+
+
+def next_free_name(folder: str | os.PathLike, stem: str, suffixes: tuple[str, ...] = (".h5", ".png")) -> str:
+    """STEM-NNN, numbered one past the highest STEM-NNN with any of `suffixes` in `folder`, so a
+    new file never takes an old one's name (callers hold a lock while they write it)."""
+    import re
+
+    pattern = re.compile(rf"{re.escape(stem)}-(\d+)({'|'.join(re.escape(s) for s in suffixes)})$")
+    taken = [int(m.group(1)) for p in Path(folder).glob(f"{stem}-*") if (m := pattern.match(p.name))]
+    return f"{stem}-{max(taken, default=0) + 1:03d}"
+
+
 @contextmanager
 def folder_lock(folder: str | os.PathLike, what: str) -> Iterator[None]:
     """Hold an exclusive lock on `folder` for the block; another process asking for it fails at

@@ -102,6 +102,54 @@ def test_save_writes_numbered_results_that_replot(setup, tmp_path, run_cli):
     assert (tmp_path / "again.png").stat().st_size > 5_000
 
 
+def test_the_state_says_what_its_base_is_and_survives_a_url(setup):
+    state = Explorer(setup)
+    assert state.origin == ("pick", 0, 0) and state.describe() == "the most confident 0 of the prior draws"
+    start = state.z.clone()
+    state.pick(7)
+    state.pick(7)
+    state.set_offset("sefa0", 1.5)
+    assert state.describe() == "the 2nd most confident 7 of the prior draws"
+    query = state.query()
+    assert query == {"base": "pick:7:1", "s.sefa0": "1.5"}
+    again = Explorer(setup)
+    assert again.restore(query) == [] and torch.equal(again.z, state.z)
+    for move, words in ((lambda s: s.scrub(3, 8, 0.25), "on the slerp path 3 → 8, t = 0.25"),
+                        (lambda s: s.plane_point(0.2, 0.6), "plane point (0.20, 0.60)"),
+                        (lambda s: s.random(41), "a prior draw, seed 41")):
+        move(state)
+        assert state.describe() == words
+        copy = Explorer(setup)
+        assert copy.restore(state.query()) == [] and torch.allclose(copy.z, state.z, atol=1e-5)
+    state.random()
+    assert state.origin == ("random", 42)  # the next seed
+    state.reset()
+    assert torch.equal(state.z, start) and state.origin == ("pick", 0, 0)
+    hostile = {"base": "pick:99:0", "s.nope": "1", "s.sefa0": "nan", "s.z4": "1e9", "other": "x"}
+    kept = Explorer(setup)
+    assert kept.restore(hostile) == ["base=pick:99:0", "s.nope=1", "s.sefa0=nan"]
+    assert kept.offsets["z4"] == 4.0 and kept.origin == ("pick", 0, 0)  # clipped to the slider's range
+    with pytest.raises(ConfigError, match="without real images"):
+        kept.test_image(3)
+
+
+def test_saves_are_numbered_past_every_file_already_there(setup, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "explore-004.png").write_bytes(b"")  # a save of an earlier server
+    first, second = Explorer(setup), Explorer(setup)  # two tabs
+    names = [p.name for p in first.save(tmp_path / "out") + second.save(tmp_path / "out")]
+    assert names == ["explore-005.h5", "explore-005.png", "explore-006.h5", "explore-006.png"]
+
+
+def test_slider_titles_name_classes():
+    from latentkit.analyses.explore import slider_title
+
+    fashion = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]
+    assert slider_title("6", fashion) == "Shirt" and slider_title("3:8", fashion) == "Dress→Bag"
+    assert slider_title("sefa0", fashion) == "sefa0" and slider_title("12", fashion) == "12"
+
+
 def test_bad_setup_is_one_config_error(setup):
     g, c = load_generator("mnist-dcgan"), load_classifier("mnist-classifier")
     with pytest.raises(ConfigError, match="coordinates run from 0 to 99"):
@@ -127,17 +175,17 @@ def test_a_model_that_fails_to_load_is_one_line_before_the_server(run_cli):
     assert "running at" not in result.output
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`latentkit explore` in a subprocess on a free port, as a user starts it."""
-    folder = tmp_path_factory.mktemp("explore")
+def start_server(folder, cache, *args: str) -> dict:
+    """`latentkit explore` in a subprocess on a free port, as a user starts it, its found
+    directions cached in `cache`."""
     port = free_port()
     out, err = folder / "stdout.txt", folder / "stderr.txt"
     # Files, not pipes: a pipe nobody reads fills up and stalls the server.
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "latentkit", "explore", "--no-browser", "--port", str(port), "--top", "2",
-             "--dims", "4", "--out", str(folder / "saves")], stdout=stdout, stderr=stderr, cwd=folder,
+             "--dims", "4", "--out", str(folder / "saves"), *args], stdout=stdout, stderr=stderr, cwd=folder,
+            env={**os.environ, "LATENTKIT_CACHE": str(cache)},
             # An in-process CLI run of an earlier test leaves SIGINT ignored here (the CLI's exit does
             # that), and an ignored SIGINT is inherited: give the server the default, as a shell does.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -146,9 +194,20 @@ def server(tmp_path_factory):
             break
         time.sleep(0.1)
     assert "running at" in out.read_text(), err.read_text()
-    yield {"url": f"http://127.0.0.1:{port}/", "process": process, "folder": folder, "stdout": out, "stderr": err}
-    if process.poll() is None:
-        process.kill()
+    return {"url": f"http://127.0.0.1:{port}/", "process": process, "folder": folder, "stdout": out, "stderr": err}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cache):
+    started = start_server(tmp_path_factory.mktemp("explore"), cache)
+    yield started
+    if started["process"].poll() is None:
+        started["process"].kill()
 
 
 def shown(page) -> dict:
@@ -226,6 +285,118 @@ def test_explore_in_chromium(server, page):
     assert steady["probs"].argmax() == clicked["probs"].argmax() == 4
     assert np.array_equal(255 - np.asarray(Image.open(io.BytesIO(steady["png"]))), saved.image)
     assert np.allclose(saved.probs, steady["probs"], atol=1e-6)
+
+
+def status_says(page, start: str) -> None:
+    page.wait_for_function(f"() => Bokeh.documents[0].get_model_by_name('status').text.startsWith('{start}')")
+
+
+def model_value(page, name: str):
+    return page.evaluate(f"() => Bokeh.documents[0].get_model_by_name('{name}').value")
+
+
+def test_two_tabs_and_a_reload_never_overwrite_a_save(server, page):
+    saves = server["folder"] / "saves"
+    before = set(saves.glob("explore-*.h5"))
+    other = page.context.browser.new_page(viewport={"width": 1280, "height": 720})
+    for tab, label in ((page, 7), (other, 2), (page, 5)):
+        if tab is page and label == 5:
+            page.reload()  # a new session in the same tab
+        else:
+            tab.goto(server["url"])
+        bokeh_ready(tab)
+        tab.get_by_role("button", name=str(label), exact=True).click()
+        wait_for(tab, lambda now, label=label: now["probs"].argmax() == label)
+        tab.get_by_role("button", name="save (HDF5 + PNG)").click()
+        status_says(tab, "saved")
+    made = sorted(set(saves.glob("explore-*.h5")) - before)
+    assert len(made) == 3
+    assert sorted(ExploreResult.load(f).probs.argmax() for f in made) == [2, 5, 7]
+    # The confirmation sits beside the button, inside a 1280x720 window.
+    box = page.locator(".bk-Div", has_text="saved explore-").first.bounding_box()
+    assert box is not None and box["y"] + box["height"] < 720
+
+
+def test_fifty_rapid_slider_moves_settle_within_two_seconds(server, page):
+    page.goto(server["url"])
+    bokeh_ready(page)
+    wait_for(page, lambda now: "read as" in now["caption"])
+    started = time.perf_counter()
+    page.evaluate("""async () => { const s = Bokeh.documents[0].get_model_by_name('slider-0');
+        for (let i = 1; i <= 50; i++) { s.value = i * 0.06; await new Promise(r => setTimeout(r, 10)); } }""")
+    last_move = time.perf_counter()
+    page.wait_for_function("() => location.search.includes('s.0=3')", timeout=30_000)
+    settled = time.perf_counter() - last_move
+    assert settled <= 2.0, f"settled {settled:.2f} s after the last of 50 moves ({last_move - started:.2f} s of moves)"
+
+
+def test_the_address_restores_the_state_after_a_reload(server, page):
+    page.goto(server["url"])
+    bokeh_ready(page)
+    for _ in range(2):
+        page.get_by_role("button", name="7", exact=True).click()
+        page.wait_for_function("() => location.search.includes('base=pick%3A7')")
+    page.wait_for_function("() => location.search.includes('pick%3A7%3A1')")
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('slider-sefa0').value = 1.5 }")
+    page.wait_for_function("() => location.search.includes('s.sefa0=1.5')")
+    before = shown(page)
+    address = page.evaluate("() => location.href")
+    page.reload()
+    bokeh_ready(page)
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('base').text.includes('2nd most confident 7')")
+    assert page.evaluate("() => location.href") == address and model_value(page, "slider-sefa0") == 1.5
+    assert shown(page)["png"] == before["png"]
+
+
+def test_a_real_test_digit_becomes_the_base(server, page):
+    from latentkit.data.datasets import load_images
+
+    label = int(load_images("mnist", train=False, limit=1).labels[0])
+    page.goto(server["url"])
+    bokeh_ready(page)
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('test').value = 0 }")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('base').text.includes('test image #0')",
+                           timeout=60_000)
+    assert wait_for(page, lambda now: now["probs"].argmax() == label)["probs"].max() > 0.9
+    assert "base=test%3A0" in page.evaluate("() => location.href")
+
+
+def test_a_second_start_reads_the_directions_found_by_the_first(server, cache, tmp_path):
+    err = server["stderr"].read_text()
+    assert "explore: finding the classifier directions" in err
+    again = start_server(tmp_path, cache)
+    try:
+        assert "classifier directions: read from" in again["stderr"].read_text()
+    finally:
+        again["process"].kill()
+
+
+@pytest.fixture(scope="module")
+def fashion_server(tmp_path_factory, cache):
+    started = start_server(tmp_path_factory.mktemp("fashion"), cache, "--model", "fashion-mnist-dcgan",
+                           "--anchors", "ankle-boot,sneaker,bag")
+    yield started
+    started["process"].kill()
+
+
+def test_fashion_mnist_names_fit_their_buttons(fashion_server, page):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(fashion_server["url"])
+    bokeh_ready(page)
+    wait_for(page, lambda now: "read as" in now["caption"] or "unsure" in now["caption"])
+    page.screenshot(path=fashion_server["folder"] / "explore-fashion.png")
+    buttons = page.evaluate("""() => { const found = [];
+        const walk = (root) => root.querySelectorAll('*').forEach((el) => {
+            if (el.tagName === 'BUTTON') found.push([el.textContent, el.scrollWidth, el.clientWidth]);
+            if (el.shadowRoot) walk(el.shadowRoot); });
+        walk(document); return found; }""")
+    names = {text for text, _, _ in buttons}
+    assert {"T-shirt/top", "Pullover", "Sneaker", "Ankle boot"} <= names, names
+    assert [text for text, scroll, client in buttons if scroll > client + 1] == []
+    titles = page.evaluate("""() => [6, 9].map((c) => Bokeh.documents[0].get_model_by_name('slider-' + c).title)""")
+    assert titles[0].startswith("Shirt:") and titles[1].startswith("Ankle boot:")
+    text = page.evaluate("() => document.body.innerText")
+    assert "digit" not in text
 
 
 def test_a_path_with_a_nul_byte_is_refused_without_a_traceback(server):

@@ -8,6 +8,7 @@ from latentkit.options import option
 
 DEFAULT_DIMS = (4, 24, 44)  # R001's coordinates 5, 25, 45 (counted from 1)
 DEFAULT_ANCHORS = (9, 4, 7)  # the plane the README shows
+SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 the prior has no mass
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,11 @@ import numpy as np
 
 from latentkit.errors import ConfigError, LatentkitError
 from latentkit.measure.reading import describe_reading
+from latentkit.options.explore import SLIDER_RANGE
 from latentkit.results.plotting import class_color, reading_rgb
 from latentkit.web.map_page import png_data_uri
 
 IMAGE_PX = 224  # the 28x28 digit drawn 8x, pixels kept sharp
-
-SLIDER_RANGE = 4.0  # sliders run from -4 to 4 latent units: beyond |z_i| = 4 the prior has no mass
 
 
 def check_port(host: str, port: int) -> None:
@@ -57,20 +56,52 @@ def plane_rgba(probs: np.ndarray) -> np.ndarray:
     return (rgba * 255).round().astype(np.uint8).view(np.uint32)[..., 0]
 
 
+def _pick_rows(names: list[str]) -> list[list[int]]:
+    """The class buttons in rows: one row for short names (digits), rows of five for long ones."""
+    per_row = len(names) if max(map(len, names)) <= 2 else 5
+    return [list(range(i, min(i + per_row, len(names)))) for i in range(0, len(names), per_row)]
+
+
+def plane_legend(names: list[str], anchors: tuple[int, ...], probs: np.ndarray) -> str:
+    """HTML swatches for the classes the plane shows (and unsure), as its colours are drawn."""
+    from latentkit.measure.reading import UNSURE, readings
+    from latentkit.results.plotting import UNSURE_COLOR
+
+    shown = set(np.unique(readings(probs)).tolist())
+    items = [(class_color(c), n) for c, n in enumerate(names) if c in shown]
+    if UNSURE in shown:
+        items.append((UNSURE_COLOR, "unsure"))
+    swatch = '<span style="display:inline-block;width:10px;height:10px;background:{};margin:0 3px 0 8px"></span>{}'
+    return "<small>read as:" + "".join(swatch.format(color, name) for color, name in items) + "</small>"
+
+
+URL_JS = "window.history.replaceState(null, '', source.text ? '?' + source.text : location.pathname);"
+
+
 def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, command: str | None) -> None:
-    """Lay out one session's page on `doc` and wire its controls to a fresh state (an Explorer)."""
+    """Lay out one session's page on `doc` and wire its controls to a fresh state (an Explorer).
+
+    One state, and every widget drawn from it by `sync`: a control changes the state, then the
+    page follows. Slider moves are coalesced: each only records its value, and one render on the
+    next tick draws whatever the latest values are, so a fast drag never queues renders."""
+    from urllib.parse import urlencode
+
     from bokeh.events import Tap
     from bokeh.layouts import column, row
-    from bokeh.models import Button, ColumnDataSource, Div, Select, Slider, TapTool
+    from bokeh.models import Button, ColumnDataSource, CustomJS, Div, NumericInput, Select, Slider, TapTool
     from bokeh.plotting import figure
 
     state = new_state()
     names = setup.classifier.classes
-    quiet = [False]  # True while sliders are zeroed by code, so each zeroing does not redraw
+    quiet = [False]  # True while widgets are set from the state, so their callbacks do nothing
+    pending = [False]  # a render is scheduled
 
     image = Div(name="image", width=IMAGE_PX, height=IMAGE_PX)
     caption = Div(name="caption", width=IMAGE_PX)
-    status = Div(name="status", text="", width=400)
+    base_text = Div(name="base", width=IMAGE_PX + 60)
+    status = Div(name="status", text="", width=330)
+    url = Div(name="url", text="", visible=False)  # the state as the address bar's query
+    url.js_on_change("text", CustomJS(args={"source": url}, code=URL_JS))
     probs = ColumnDataSource({"y": list(range(len(names))), "p": [0.0] * len(names),
                               "color": [class_color(c) for c in range(len(names))]}, name="probs")
     bars = figure(name="bars", width=300, height=260, x_range=(0, 1), y_range=(len(names) - 0.5, -0.5),
@@ -79,66 +110,94 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
     bars.yaxis.ticker = list(range(len(names)))
     bars.yaxis.major_label_overrides = dict(enumerate(names))
 
-    def redraw() -> None:
+    def render() -> None:
+        pending[0] = False
         picture, p = state.render()
         image.text = (f'<img src="{png_data_uri(picture)}" width="{IMAGE_PX}" height="{IMAGE_PX}" '
                       'style="image-rendering:pixelated;border:1px solid #bbb">')
         probs.data = {**probs.data, "p": p.tolist()}
         caption.text = f"<b>{describe_reading(p, names)}</b>"
+        url.text = urlencode(state.query())
+
+    def schedule_render() -> None:
+        if not pending[0]:
+            pending[0] = True
+            doc.add_next_tick_callback(render)
 
     sliders = {}
     for s in setup.sliders:
-        slider = Slider(name=f"slider-{s.key}", title=f"{s.key}: {s.label}", start=-SLIDER_RANGE, end=SLIDER_RANGE,
-                        step=0.05, value=0.0, width=400)
+        slider = Slider(name=f"slider-{s.key}", title=f"{s.title or s.key}: {s.label}", start=-SLIDER_RANGE,
+                        end=SLIDER_RANGE, step=0.05, value=0.0, width=400)
         slider.on_change("value", lambda attr, old, new, key=s.key: moved(key, new))
         sliders[s.key] = slider
 
     def moved(key: str, value: float) -> None:
         if not quiet[0]:
             state.set_offset(key, value)
-            redraw()
+            schedule_render()
 
-    def new_base(action: Callable[[], None]) -> None:
-        action()
-        quiet[0] = True
-        for slider in sliders.values():
-            slider.value = 0.0
-        quiet[0] = False
-        redraw()
-
-    def button(label: str, name: str, action: Callable[[], None], **kw) -> Button:
-        b = Button(label=label, name=name, **kw)
-        b.on_click(lambda: new_base(action))
-        return b
-
-    picks = [button(n, f"pick-{c}", lambda c=c: state.pick(c), width=38) for c, n in enumerate(names)]
-    start = Select(name="from", title="from", value=names[3 % len(names)], options=list(names), width=120)
-    end = Select(name="to", title="to", value=names[8 % len(names)], options=list(names), width=120)
-    scrub = Slider(name="scrub", title="interpolate (slerp) from → to", start=0, end=1, step=0.01, value=0, width=400)
-
-    def scrubbed(attr: str, old, new) -> None:
-        new_base(lambda: state.scrub(names.index(start.value), names.index(end.value), scrub.value))
-
-    scrub.on_change("value", scrubbed)
-    start.on_change("value", scrubbed)
-    end.on_change("value", scrubbed)
+    picks = [[Button(label=names[c], name=f"pick-{c}", width=max(38, 9 * len(names[c]) + 22)) for c in pick_row]
+             for pick_row in _pick_rows(names)]
+    for c, b in enumerate(b for pick_row in picks for b in pick_row):
+        b.on_click(lambda c=c: act(lambda: state.pick(c)))
+    start = Select(name="from", title="from", value=names[3 % len(names)], options=list(names), width=130)
+    end = Select(name="to", title="to", value=names[8 % len(names)], options=list(names), width=130)
+    scrub = Slider(name="scrub", title="slerp from → to", start=0, end=1, step=0.01, value=0, width=400)
+    seed_box = NumericInput(name="seed", title="seed", value=state.seed, low=0, mode="int", width=90)
+    test_box = NumericInput(name="test", title=f"test image # (0-{setup.test_size - 1})", low=0,
+                            high=max(setup.test_size - 1, 0), mode="int", width=150,
+                            disabled=setup.real_latent is None)
 
     lo, hi = float(setup.plane_axis[0]), float(setup.plane_axis[-1])
-    anchors = ", ".join(names[a] for a in setup.anchors)
     plane = figure(name="plane", width=360, height=360, x_range=(lo, hi), y_range=(lo, hi), tools="tap",
-                   toolbar_location=None, title=f"plane through {anchors}: click a point")
+                   toolbar_location=None, title="plane through " + ", ".join(names[a] for a in setup.anchors))
     plane.image_rgba(image=[plane_rgba(setup.plane_probs)], x=lo, y=lo, dw=hi - lo, dh=hi - lo)
     plane.text(x=[0, 1, 0], y=[0, 0, 1], text=[names[a] for a in setup.anchors], text_font_style="bold",
                text_align="center", text_baseline="middle", text_color="white")
     here = ColumnDataSource({"x": [], "y": []}, name="here")
-    marker = plane.scatter("x", "y", source=here, size=12, marker="x", line_width=3, color="black")
+    # White under black: the marker shows on every class colour, the dark navy of 7 included.
+    plane.scatter("x", "y", source=here, size=16, marker="x", line_width=6, color="white")
+    marker = plane.scatter("x", "y", source=here, size=14, marker="x", line_width=2.5, color="black")
     plane.select_one(TapTool).renderers = [marker]  # a click selects nothing else, so the labels keep their colour
 
-    def tapped(event) -> None:
-        here.data = {"x": [event.x], "y": [event.y]}
-        new_base(lambda: state.plane_point(event.x, event.y))
+    def sync() -> None:
+        """Every widget from the state, then one render."""
+        quiet[0] = True
+        for key, slider in sliders.items():
+            slider.value = state.offsets[key]
+        kind, *args = state.origin
+        on_path = kind == "scrub"
+        if on_path:
+            start.value, end.value, scrub.value = names[args[0]], names[args[1]], args[2]
+        scrub.title = "slerp from → to" + (f": t = {args[2]:.2f}" if on_path else " (the base is not on it)")
+        here.data = {"x": [args[0]], "y": [args[1]]} if kind == "plane" else {"x": [], "y": []}
+        seed_box.value = state.seed
+        if kind == "test":
+            test_box.value = args[0]
+        base_text.text = f"<small>base: {state.describe()}</small>"
+        quiet[0] = False
+        render()
 
-    plane.on_event(Tap, tapped)
+    def act(action: Callable[[], None]) -> None:
+        """Run a control's action on the state, then redraw the page from it; a refused action
+        (an index outside the test set, say) is said on the page."""
+        if quiet[0]:
+            return
+        try:
+            action()
+        except LatentkitError as err:
+            status.text = f"<span style='color:#b00'>{err}</span>"
+        sync()
+
+    def scrubbed(attr: str, old, new) -> None:
+        act(lambda: state.scrub(names.index(start.value), names.index(end.value), scrub.value))
+
+    scrub.on_change("value", scrubbed)
+    start.on_change("value", scrubbed)
+    end.on_change("value", scrubbed)
+    seed_box.on_change("value", lambda attr, old, new: new is not None and act(lambda: state.random(new)))
+    test_box.on_change("value", lambda attr, old, new: new is not None and act(lambda: state.test_image(new)))
+    plane.on_event(Tap, lambda event: act(lambda: state.plane_point(event.x, event.y)))
 
     def save() -> None:
         try:
@@ -146,25 +205,48 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
         except LatentkitError as err:  # a full disk or a removed folder: say so on the page, keep serving
             status.text = f"<span style='color:#b00'>not saved: {err}</span>"
             return
-        status.text = "saved " + " and ".join(str(p) for p in paths[:2])
+        status.text = "saved " + " and ".join(Path(p).name for p in paths[:2]) + f" in {folder}"
+
+    def button(label: str, name: str, action: Callable[[], None], **kw) -> Button:
+        b = Button(label=label, name=name, **kw)
+        b.on_click(lambda: act(action))
+        return b
 
     save_button = Button(label="save (HDF5 + PNG)", name="save", button_type="success", width=150)
     save_button.on_click(save)
-    controls = row(button("random", "random", state.random, width=90), button("reset", "reset", state.reset, width=90),
-                   save_button)
-    left = column(image, caption, bars)
-    middle = column(controls, Div(text="<b>pick a digit</b> (again: the next most confident)"), row(*picks),
-                    row(start, end), scrub, Div(text="<b>directions</b> (measured: what ±3 turns digits into)"),
-                    *sliders.values(), status)
-    doc.add_root(row(left, middle, plane))
+    controls = column(
+        row(button("random", "random", state.random, width=80), seed_box,
+            button("zero sliders", "zero", state.zero, width=100), button("reset", "reset", state.reset, width=70)),
+        row(save_button, status))
+    left = column(image, caption, base_text, bars)
+    middle = column(controls, Div(text="<b>pick a class</b> (again: the next most confident)"),
+                    *(row(*r) for r in picks), row(start, end, test_box), scrub,
+                    Div(text="<b>directions</b> (measured: what ±3 turns images into)"), *sliders.values())
+    legend = Div(text=plane_legend(names, setup.anchors, setup.plane_probs), width=360, name="plane-legend")
+    doc.add_root(row(left, middle, column(plane, Div(text="<small>click a point to make it the base</small>"),
+                                          legend)))
+    doc.add_root(url)  # hidden: a root of its own, so the page has it
+    doc.js_on_event("document_ready", CustomJS(args={"source": url}, code=URL_JS))  # the state at start
     doc.title = "latentkit explore"
-    redraw()
+    request = getattr(doc.session_context, "request", None)
+    query = {k: v[0].decode("utf-8", "replace") for k, v in (request.arguments if request else {}).items() if v}
+    problems = state.restore(query) if query else []
+    if problems:
+        status.text = f"<span style='color:#b00'>ignored from the address: {', '.join(problems)}</span>"
+    sync()
 
 
 def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.0.1", port: int = 8765,
           open_browser: bool = True, command: str | None = None, ready: Callable[[str], None] | None = None) -> None:
     """Serve the explorer on http://host:port/ until Ctrl-C, then stop cleanly. `ready(url)` is
-    called once the server listens (the CLI prints the address)."""
+    called once the server listens (the CLI prints the address).
+
+    Renders run with one torch thread: a render is one small forward pass, which several threads
+    only slow down when other work keeps the cores busy. A tab closed mid-exchange is a normal
+    end of a session, so Bokeh's messages about it are kept off the terminal."""
+    import logging
+
+    import torch
     from bokeh.application import Application
     from bokeh.application.handlers.function import FunctionHandler
     from bokeh.server.server import Server
@@ -176,6 +258,10 @@ def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.
     except OSError as err:
         raise _port_error(host, port, err) from None
     _refuse_nul_paths(server)
+    torch.set_num_threads(1)
+    for name in ("bokeh.server.views.ws", "bokeh.server.protocol_handler", "bokeh.server.session",
+                 "bokeh.server.connection", "tornado.application"):
+        logging.getLogger(name).addFilter(_closed_tab)
     server.start()
     url = f"http://{host}:{port}/"
     if ready:
@@ -188,6 +274,13 @@ def serve(setup, new_state: Callable[[], Any], folder: Path, host: str = "127.0.
         pass  # Ctrl-C is how a user ends the server: stop it and return normally
     finally:
         server.stop()
+
+
+def _closed_tab(record) -> bool:
+    """False for the log records a closed tab causes (lost websocket, a session already gone)."""
+    text = record.getMessage() + str(record.exc_info[1] if record.exc_info else "")
+    return not any(sign in text for sign in ("Failed sending message", "_session is not None",
+                                             "WebSocketClosedError", "Stream is closed"))
 
 
 def _refuse_nul_paths(server) -> None:
