@@ -28,7 +28,7 @@ from latentkit.limits import MAX_IMAGES, check_seed, check_size
 from latentkit.models import Classifier
 from latentkit.names import CONFIDENT
 from latentkit.options import check_values
-from latentkit.options.latent_map import MAP, MapOptions
+from latentkit.options.latent_map import MAP, MapOptions, projection_text
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified
@@ -55,12 +55,13 @@ class MapResult(StoredResult):
         "real_z": "their latents, found by inversion (latentkit invert), (real, latent_dim)",
         "real_probs": "classifier probabilities of the real images, (real, classes)",
         "real_embedding": "where they land in the same 2-D projection, (real, 2)",
+        "real_reconstructions": "the generator's images of their latents, uint8 0-255, (real, 28, 28)",
     }
 
     SHAPES: ClassVar[dict[str, tuple]] = {
         "z": ("samples", "latent_dim"), "probs": ("samples", "classes"), "embedding": ("samples", 2),
         "images": ("samples", 28, 28), "real_images": ("real", 28, 28), "real_z": ("real", "latent_dim"),
-        "real_probs": ("real", "classes"), "real_embedding": ("real", 2),
+        "real_probs": ("real", "classes"), "real_embedding": ("real", 2), "real_reconstructions": ("real", 28, 28),
     }
 
     z: np.ndarray  # (N, d) sampled latents
@@ -72,6 +73,7 @@ class MapResult(StoredResult):
     real_z: np.ndarray | None = None  # (M, d) their inverted latents
     real_probs: np.ndarray | None = None  # (M, C)
     real_embedding: np.ndarray | None = None  # (M, 2)
+    real_reconstructions: np.ndarray | None = None  # (M, 28, 28) uint8: the generator's images of real_z
     params: dict = field(default_factory=dict)
 
     @property
@@ -105,9 +107,12 @@ def sample_points(
     return z, probs, feats if space == "features" else z, None if images is None else images.numpy()
 
 
-def embed(points: np.ndarray, method: str = "umap", seed: int = 0, progress: bool = False) -> np.ndarray:
-    """(N, D) -> (N, 2) with UMAP (umap-learn), PCA or t-SNE (scikit-learn), seeded. `progress`
-    shows UMAP's own bar over its layout epochs on stderr."""
+def embed(points: np.ndarray, method: str = MAP.method, seed: int = 0, progress: bool = False,
+          neighbors: int = MAP.neighbors, min_dist: float = MAP.min_dist, metric: str = MAP.metric,
+          perplexity: float = MAP.perplexity) -> np.ndarray:
+    """(N, D) -> (N, 2) with UMAP (umap-learn: `neighbors`, `min_dist`, `metric`), PCA or t-SNE
+    (scikit-learn: `perplexity`, at most (N - 1) / 3), seeded. `progress` shows UMAP's own bar
+    over its layout epochs on stderr."""
     if method == "pca":
         from sklearn.decomposition import PCA
 
@@ -115,22 +120,46 @@ def embed(points: np.ndarray, method: str = "umap", seed: int = 0, progress: boo
     if method == "tsne":
         from sklearn.manifold import TSNE
 
-        perplexity = min(30.0, max(2.0, (len(points) - 1) / 3))
+        perplexity = min(perplexity, max(2.0, (len(points) - 1) / 3))
         return TSNE(n_components=2, random_state=seed, perplexity=perplexity, init="pca").fit_transform(points)
-    import umap
-
-    n_neighbors = min(15, len(points) - 1)
-    knn = _exact_knn(points, n_neighbors) if len(points) <= EXACT_KNN_MAX else (None, None, None)
+    umap = _umap_with_cache()
+    n_neighbors = min(neighbors, len(points) - 1)
+    knn = _exact_knn(points, n_neighbors, metric) if len(points) <= EXACT_KNN_MAX else (None, None, None)
     with warnings.catch_warnings():  # "transform will be unavailable": we never call transform
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
         # A random_state makes umap single-threaded; saying n_jobs=1 keeps it from warning about it.
-        reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
-                            precomputed_knn=knn, tqdm_kwds={"disable": not progress, "desc": "UMAP layout",
-                                                            "leave": False, "file": sys.stderr})
+        reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
+                            random_state=seed, n_jobs=1, precomputed_knn=knn,
+                            tqdm_kwds={"disable": not progress, "desc": "UMAP layout", "leave": False,
+                                       "file": sys.stderr})
         return reducer.fit_transform(points)
 
 
-def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _umap_with_cache():
+    """umap-learn, its numba functions compiled once per machine, not once per process.
+
+    umap compiles its layout code with numba in every new process, most of a cold `map`'s time
+    (benchmarks/map_timing.py). numba keeps compiled code on disk for the functions that ask
+    (cache=True), which umap's own do not; turning their caches on (Dispatcher.enable_caching,
+    into storage.user_cache("numba")) lets a second process load what the first compiled."""
+    import numba
+
+    from latentkit.storage import user_cache
+
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        numba.config.CACHE_DIR = str(user_cache("numba"))
+    import umap
+    import umap.layouts
+    import umap.umap_
+
+    for module in (umap.umap_, umap.layouts, umap.utils, umap.distances, umap.sparse, umap.spectral):
+        for value in vars(module).values():
+            if isinstance(value, numba.core.dispatcher.Dispatcher) and type(value._cache).__name__ == "NullCache":
+                value.enable_caching()
+    return umap
+
+
+def _exact_knn(points: np.ndarray, k: int, metric: str = MAP.metric) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours (self first), from scikit-learn.
 
     umap's own approximate search (pynndescent) is compiled by numba in every new process:
@@ -139,7 +168,7 @@ def _exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """
     from sklearn.neighbors import NearestNeighbors
 
-    dist, idx = NearestNeighbors(n_neighbors=k).fit(points).kneighbors(points)
+    dist, idx = NearestNeighbors(n_neighbors=k, metric=metric).fit(points).kneighbors(points)
     return idx, dist.astype(np.float32)
 
 
@@ -156,12 +185,19 @@ def latent_map(
     real_images: np.ndarray | None = None,
     real_z: np.ndarray | None = None,
     truncation: float = 1.0,
+    neighbors: int = MAP.neighbors,
+    min_dist: float = MAP.min_dist,
+    metric: str = MAP.metric,
+    perplexity: float = MAP.perplexity,
 ) -> MapResult:
     """Sample, classify and embed `samples` latents; see the module docstring. `progress` shows
     a bar on stderr for generation and the projection. `real_images` (M, 28, 28) uint8 with
     their inverted latents `real_z` (M, d) are embedded with the samples and drawn apart: in
     latent space by their latents, in feature space by the real images' own features."""
-    check_values(MapOptions, {"samples": samples, "method": method, "space": space, "store_images": store_images})
+    projection = {"neighbors": neighbors, "min_dist": min_dist, "metric": metric, "perplexity": perplexity}
+    check_values(MapOptions, {"samples": samples, "method": method, "space": space, "store_images": store_images,
+                              **projection})
+    check_projection(method, projection)
     if store_images:
         check_size("samples with stored images", samples, 10, MAX_IMAGES)
     check_seed(seed)
@@ -176,7 +212,7 @@ def latent_map(
                                                              generator.latent_dim)
         everything = points.numpy() if real is None else np.concatenate([points.numpy(), real["points"]])
         bar.start(f"{method} of {len(everything)} points")
-        embedding = np.asarray(embed(everything, method, seed, progress), dtype=np.float32)
+        embedding = np.asarray(embed(everything, method, seed, progress, **projection), dtype=np.float32)
     with_real = {} if real_images is None else {
         "real_images": real_images, "real_z": np.asarray(real_z, dtype=np.float32), "real_probs": real["probs"],
         "real_embedding": embedding[samples:]}
@@ -184,7 +220,27 @@ def latent_map(
                      images=images, **with_real,
                      params={"samples": samples, "method": method, "space": space, "seed": seed,
                              "truncation": truncation, "real": 0 if real_images is None else len(real_images),
-                             **record})
+                             **_used(method, projection, len(everything)), **record})
+
+
+def check_projection(method: str, projection: dict) -> None:
+    """ConfigError for a setting of another method than `method` (it would be silently ignored)."""
+    owners = {"neighbors": "umap", "min_dist": "umap", "metric": "umap", "perplexity": "tsne"}
+    stray = [k for k, owner in owners.items() if owner != method and projection[k] != getattr(MAP, k)]
+    if stray:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in stray)
+        raise ConfigError(f"{names} set{'s' if len(stray) == 1 else ''} {owners[stray[0]]}'s projection, but --method "
+                          f"is {method}: add --method {owners[stray[0]]}, or drop {names}")
+
+
+def _used(method: str, projection: dict, points: int) -> dict:
+    """The projection's settings that `method` used (t-SNE's perplexity as clamped), for params."""
+    if method == "umap":
+        return {k: projection[k] for k in ("neighbors", "min_dist", "metric")} | {
+            "neighbors": min(projection["neighbors"], points - 1)}
+    if method == "tsne":
+        return {"perplexity": min(projection["perplexity"], max(2.0, (points - 1) / 3))}
+    return {}
 
 
 def _real_points(classifier: Classifier, images: np.ndarray, z: np.ndarray | None, space: str,
@@ -223,7 +279,8 @@ def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: b
             raise ConfigError("this map has no stored images; run map with --store-images (or --thumbnails)")
         _thumbnails(ax, xy, result.images)
     p = result.params
-    title = f"{p.get('samples')} generated samples, {p.get('method', '').upper()} of the {p.get('space')} space"
+    real = f" and {len(result.real_embedding)} real test images" if result.real_embedding is not None else ""
+    title = f"{p.get('samples')} generated samples{real}, {projection_text(p)} of the {p.get('space')} space"
     if p.get("space") == "latent":  # users expect clusters; say why there are none, and where to find them
         title += ("\nz ~ N(0, I) has no clusters of its own: each class is spread over the prior;"
                   "\n--space features groups the images as the classifier sees them")
@@ -260,15 +317,18 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *,
     samples: int = MAP.samples, method: str = MAP.method, space: str = MAP.space,
     store_images: bool = MAP.store_images, thumbnails: bool = MAP.thumbnails, with_real: int = MAP.with_real,
-    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False, progress: bool = True,
-    data_dir: str | os.PathLike | None = None,
+    neighbors: int = MAP.neighbors, min_dist: float = MAP.min_dist, metric: str = MAP.metric,
+    perplexity: float = MAP.perplexity, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    progress: bool = True, data_dir: str | os.PathLike | None = None,
 ) -> tuple[MapResult, list[Path]]:
     """Load models, map, and write map.h5, map.png and map.html into `out`. `with_real` N
     inverts the first N test digits of the generator's dataset and draws them on the map."""
     from latentkit.results.output import output_dir, write_outputs
 
-    options = {"samples": samples, "method": method, "space": space, "store_images": store_images or thumbnails}
+    options = {"samples": samples, "method": method, "space": space, "store_images": store_images or thumbnails,
+               "neighbors": neighbors, "min_dist": min_dist, "metric": metric, "perplexity": perplexity}
     check_values(MapOptions, {**options, "thumbnails": thumbnails, "with_real": with_real})  # before the models load
+    check_projection(method, {k: options[k] for k in ("neighbors", "min_dist", "metric", "perplexity")})
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
@@ -281,6 +341,8 @@ def run(
         real = {"real_images": images, "real_z": invert_real(models, model, images).numpy()}
     result = latent_map(models, seed=seed, truncation=truncation, progress=progress, **options, **real)
     result.params["thumbnails"] = thumbnails  # so `latentkit plot` redraws the same figure
+    if with_real:  # what each real digit's latent draws, for map.html's hover
+        result.real_reconstructions = models.generate(torch.from_numpy(result.real_z)).images.numpy()
     # map.html shows every sample's image on hover, also when the file keeps none.
     images = result.images
     if images is None and len(result.z) <= MAX_HOVER_IMAGES:

@@ -80,3 +80,20 @@ def test_cli_map_with_thumbnails_and_replot(run_cli, tmp_path, known_generator):
     assert run_cli("plot", "o/map.h5", "--out", "again.png").exit_code == 0
     assert (tmp_path / "again.png").stat().st_size > 10_000
     assert_one_line_error(run_cli("map", "--samples", "0"), "--samples")
+
+
+def test_projection_settings_are_used_stored_and_shown(known_generator, random_classifier):
+    from latentkit.analyses.latent_map import plot_map
+
+    r = latent_map(known_generator, random_classifier, samples=120, method="tsne", perplexity=10.0, seed=1)
+    assert r.params["perplexity"] == 10.0 and "neighbors" not in r.params
+    assert "t-SNE (perplexity 10)" in plot_map(r).get_title()
+    tight = latent_map(known_generator, random_classifier, samples=150, neighbors=5, min_dist=0.0, metric="cosine")
+    assert (tight.params["neighbors"], tight.params["min_dist"], tight.params["metric"]) == (5, 0.0, "cosine")
+    assert "UMAP (5 neighbors, min_dist 0, cosine)" in plot_map(tight).get_title()
+    loose = latent_map(known_generator, random_classifier, samples=150, neighbors=60)
+    assert not np.allclose(tight.embedding, loose.embedding)
+    for stray, words in (({"perplexity": 12.0}, "--perplexity sets tsne's"),
+                         ({"neighbors": 5, "method": "pca"}, "--neighbors sets umap's")):
+        with pytest.raises(ConfigError, match=words):
+            latent_map(known_generator, random_classifier, samples=50, **stray)

@@ -119,3 +119,26 @@ def test_map_html_in_chromium_offline_renders_points_and_hover_images(page, tmp_
     page.screenshot(path=tmp_path / "map-hover.png")
 
 
+
+
+def test_real_digits_are_their_own_group_hovered_with_their_reconstruction(page, tmp_path):
+    result = small_map(300)
+    rng = np.random.default_rng(1)
+    real = (rng.random((5, 28, 28)) > 0.7).astype(np.uint8) * 255
+    drawn = (rng.random((5, 28, 28)) > 0.9).astype(np.uint8) * 255
+    result.real_images, result.real_z = real, rng.standard_normal((5, 4)).astype(np.float32)
+    result.real_probs = np.eye(10, dtype=np.float32)[[1, 2, 3, 4, 5]]
+    result.real_embedding = np.array([[9.0, 9.0], [9.5, 9.0], [10.0, 9.0], [9.0, 10.0], [12.0, 12.0]], np.float32)
+    result.real_reconstructions = drawn
+    html = map_page(result)
+    assert "300 generated samples and 5 real test digits" in html and "no clusters of its own" in html
+    write_map_html(result, tmp_path / "map.html")
+    page.goto((tmp_path / "map.html").as_uri())
+    bokeh_ready(page)
+    legend = page.evaluate("""() => [...Bokeh.documents[0]._all_models.values()]
+        .filter((m) => m.type === 'Legend')[0].items.map((item) => item.label.value)""")
+    assert "real test digits (5)" in legend
+    page.mouse.move(*on_screen(page, "map", 12.0, 12.0))  # the lone real digit
+    page.get_by_text("real test digit 4").wait_for(timeout=10_000)
+    sources = page.locator("img").evaluate_all("(imgs) => imgs.map((i) => i.src)")
+    assert png_data_uri(real[4]) in sources and png_data_uri(drawn[4]) in sources

@@ -43,14 +43,30 @@ def png_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+PIXELATED = 'width="70" height="70" style="image-rendering:pixelated;border:1px solid #ccc"'
+HOVER_REAL = f"""
+<div style="display:flex;align-items:center;gap:6px">
+  <div style="text-align:center"><img src="@image" {PIXELATED}><br>real</div>
+  <div style="text-align:center"><img src="@drawn" {PIXELATED}><br>its latent</div>
+  <div><b>real test digit @index</b><br>read as @name<br>confidence @confidence{{0.0%}}</div>
+</div>
+"""
+LATENT_SPACE_NOTE = ("z ~ N(0, I) has no clusters of its own: each class is spread over the prior, so in the latent "
+                     "space the colours mix. Run <code>latentkit map --space features</code> to see the images "
+                     "grouped as the classifier sees them.")
+
+
 @torch.inference_mode()
 def map_document(result, images: np.ndarray | None = None, min_confidence: float = CONFIDENT):
     """The Bokeh layout of a MapResult: title, scatter with legend and hover. `images`
-    (N, 28, 28) uint8 default to the result's own; without either, hover shows no image."""
+    (N, 28, 28) uint8 default to the result's own; without either, hover shows no image. Real
+    digits (map --with-real) are a group of their own, hovered with their image and what the
+    generator draws from their latent."""
     from bokeh.layouts import column
     from bokeh.models import ColumnDataSource, Div, HoverTool
     from bokeh.plotting import figure
 
+    from latentkit.options.latent_map import projection_text
     from latentkit.results.plotting import UNSURE_COLOR, class_color
 
     images = result.images if images is None else images
@@ -59,29 +75,45 @@ def map_document(result, images: np.ndarray | None = None, min_confidence: float
     xy, labels, confidence = result.embedding, result.labels, result.confidence
     p = result.params
     fig = figure(width=900, height=720, output_backend="webgl", active_scroll="wheel_zoom",
-                 tools="pan,wheel_zoom,box_zoom,reset,save,hover", name="map",
+                 tools="pan,wheel_zoom,box_zoom,reset,save", name="map",
                  x_axis_label=f"{p.get('method')} 1", y_axis_label=f"{p.get('method')} 2")
     size = max(3.0, min(8.0, 60_000 / len(xy) ** 1.1))
     sure = confidence >= min_confidence
     groups = [(~sure, UNSURE_COLOR, f"unsure, p < {min_confidence:g} ({(~sure).mean():.0%})")]
     groups += [(sure & (labels == c), class_color(c), f"{name} ({(sure & (labels == c)).mean():.0%})")
                for c, name in enumerate(result.class_names)]
+    generated = []
     for pick, color, legend in groups:
         index = np.flatnonzero(pick)
         data = {"x": xy[index, 0], "y": xy[index, 1], "index": index, "confidence": confidence[index],
                 "name": [result.class_names[c] for c in labels[index]]}
         if images is not None:
             data["image"] = [png_data_uri(images[i]) for i in index]
-        fig.scatter("x", "y", source=ColumnDataSource(data), size=size, color=color, alpha=0.8,
-                    legend_label=legend)
-    fig.select_one(HoverTool).tooltips = HOVER_TEXT if images is None else HOVER_IMAGE
+        generated.append(fig.scatter("x", "y", source=ColumnDataSource(data), size=size, color=color, alpha=0.8,
+                                     legend_label=legend))
+    fig.add_tools(HoverTool(renderers=generated, tooltips=HOVER_TEXT if images is None else HOVER_IMAGE))
+    real = "" if result.real_embedding is None else f" and {len(result.real_embedding)} real test digits"
+    if result.real_embedding is not None:
+        real_labels, real_conf = result.real_probs.argmax(1), result.real_probs.max(1)
+        data = {"x": result.real_embedding[:, 0], "y": result.real_embedding[:, 1],
+                "index": np.arange(len(real_labels)), "confidence": real_conf,
+                "name": [result.class_names[c] for c in real_labels],
+                "color": [class_color(c) for c in real_labels],
+                "image": [png_data_uri(im) for im in result.real_images]}
+        drawn = getattr(result, "real_reconstructions", None)
+        data["drawn"] = [png_data_uri(im) for im in (drawn if drawn is not None else result.real_images * 0)]
+        stars = fig.scatter("x", "y", source=ColumnDataSource(data), size=14, marker="star", color="color",
+                            line_color="black", line_width=1, legend_label=f"real test digits ({len(real_labels)})",
+                            name="real")
+        fig.add_tools(HoverTool(renderers=[stars], tooltips=HOVER_REAL))
     fig.legend.click_policy = "hide"
     fig.legend.title = "read as (click to hide)"
     fig.add_layout(fig.legend[0], "right")
     note = "" if images is not None else " Hover shows no images: this map stores none (run map with --store-images)."
-    title = Div(text=f"<h3>{p.get('samples')} generated samples, {str(p.get('method', '')).upper()} of the "
-                     f"{p.get('space')} space</h3><p>Hover a point for its image; click a legend entry to hide a "
-                     f"class; scroll to zoom, drag to pan.{note}</p>")
+    space = f"<p>{LATENT_SPACE_NOTE}</p>" if p.get("space") == "latent" else ""
+    title = Div(text=f"<h3>{len(xy)} generated samples{real}, {projection_text(p)} of the {p.get('space')} "
+                     f"space</h3><p>Hover a point for its image; click a legend entry to hide a group; scroll to "
+                     f"zoom, drag to pan.{note}</p>{space}", width=900)
     return column(title, fig)
 
 
