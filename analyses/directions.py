@@ -46,6 +46,7 @@ from latentkit.measure.reading import UNSURE, changed, readings
 from latentkit.models import Classifier
 from latentkit.options import check_values
 from latentkit.options.directions import DEFAULT_SAMPLES, DEFAULT_TOP, DIRECTIONS, DirectionsOptions
+from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult, damaged
 from latentkit.results.tables import Columns
 from latentkit.space import boundaries, layers
@@ -467,7 +468,7 @@ def run(
     layer: str | None = None, select: str = DIRECTIONS.select, ratio: float = DIRECTIONS.ratio,
     fold_batchnorm: bool = DIRECTIONS.fold_batchnorm, probes: int = DIRECTIONS.probes,
     strength: float = DIRECTIONS.strength, steps: int = DIRECTIONS.steps, seed: int = 0, truncation: float = 1.0,
-    allow_mismatch: bool = False,
+    allow_mismatch: bool = False, progress: bool = True,
 ) -> tuple[DirectionsResult, list[Path]]:
     """Load models, find and measure directions, write directions.h5 + directions.png into `out`."""
     from latentkit.results.output import output_dir, write_outputs
@@ -476,8 +477,12 @@ def run(
                "fold_batchnorm": fold_batchnorm, "probes": probes, "strength": strength, "steps": steps}
     check_values(DirectionsOptions, options)  # before the models load
     folder = output_dir(out, ANALYSIS)
-    models = Models.load(model, classifier, device, allow_mismatch)
-    provenance = models.provenance
-    result = find_directions(models, pairs=pairs, condition_on=condition_on, layer=layer, seed=seed,
-                             truncation=truncation, **options)
-    return result, write_outputs(result, plot_directions(result), folder, ANALYSIS, provenance, seed, command)
+    with Phases(ANALYSIS, 3, enabled=progress) as bar:
+        bar.start("loading models")
+        models = Models.load(model, classifier, device, allow_mismatch)
+        bar.start(f"finding {method} directions and measuring each on {probes} probes")
+        result = find_directions(models, pairs=pairs, condition_on=condition_on, layer=layer, seed=seed,
+                                 truncation=truncation, **options)
+        bar.start("drawing the figure, writing files")
+        return result, write_outputs(result, plot_directions(result), folder, ANALYSIS, models.provenance, seed,
+                                     command)

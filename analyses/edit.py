@@ -54,6 +54,7 @@ from latentkit.measure.style import STYLE_FEATURES, style_features, style_kept
 from latentkit.models import Classifier
 from latentkit.options import check_values
 from latentkit.options.edit import DEFAULT_SAMPLES, EDIT, EditOptions
+from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 from latentkit.space import boundaries
@@ -432,6 +433,7 @@ def run(
     strength: Sequence[float] | None = None, boundary: str | None = EDIT.boundary,
     condition_on: Sequence[int | str] = (), keep_norm: bool = EDIT.keep_norm, fit_samples: int = EDIT.fit_samples,
     pool: int = EDIT.pool, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    progress: bool = True,
 ) -> tuple[EditResult, list[Path]]:
     """Load models (and a `--direction FILE.h5:KEY`, `--z FILE.npy` or `--image` pictures, which
     are inverted first), edit, write edit.h5 + edit.png into `out`."""
@@ -453,17 +455,22 @@ def run(
         from latentkit.data.images import load_image_files
 
         real = load_image_files([image])
-    models = Models.load(model, classifier, device, allow_mismatch)
-    provenance = models.provenance
-    if direction is not None:
-        models.check_made_for(str(direction).partition(".h5:")[0] + ".h5", made.get("generator"),
-                              made.get("generator_sha256"))
-    if real is not None:
-        from latentkit.analyses.invert import invert_real
+    with Phases(ANALYSIS, 3 + (real is not None), enabled=progress) as bar:
+        bar.start("loading models")
+        models = Models.load(model, classifier, device, allow_mismatch)
+        if direction is not None:
+            models.check_made_for(str(direction).partition(".h5:")[0] + ".h5", made.get("generator"),
+                                  made.get("generator_sha256"))
+        if real is not None:
+            from latentkit.analyses.invert import invert_real
 
-        latents = invert_real(models, model, real.images).numpy()
-    result = edit(models, start=start, toward=toward, direction=vector, direction_label=label, z=latents,
-                  strength=strength, condition_on=condition_on, seed=seed, truncation=truncation, **options)
-    if real is not None:
-        result.params.update(images=real.names)
-    return result, write_outputs(result, plot_edit(result), folder, ANALYSIS, provenance, seed, command)
+            bar.start(f"inverting {len(real.images)} image(s)")
+            latents = invert_real(models, model, real.images).numpy()
+        what = "the given direction" if direction is not None else f"boundaries fitted on {fit_samples} latents"
+        bar.start(f"editing along {what}")
+        result = edit(models, start=start, toward=toward, direction=vector, direction_label=label, z=latents,
+                      strength=strength, condition_on=condition_on, seed=seed, truncation=truncation, **options)
+        if real is not None:
+            result.params.update(images=real.names)
+        bar.start("drawing the figure, writing files")
+        return result, write_outputs(result, plot_edit(result), folder, ANALYSIS, models.provenance, seed, command)

@@ -34,6 +34,7 @@ from latentkit.measure.reading import readings
 from latentkit.models import Classifier
 from latentkit.options import check_values
 from latentkit.options.interpolate import INTERPOLATE, InterpolateOptions
+from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 from latentkit.space.geometry import lerp, slerp
@@ -329,6 +330,7 @@ def run(
     steps: int = INTERPOLATE.steps, method: str = INTERPOLATE.method, pairs: int = INTERPOLATE.pairs,
     pool: int = INTERPOLATE.pool, refine: int = INTERPOLATE.refine, gif: bool = False, seed: int = 0,
     truncation: float = 1.0, allow_mismatch: bool = False, data_dir: str | os.PathLike | None = None,
+    progress: bool = True,
 ) -> tuple[InterpolationResult, list[Path]]:
     """Load models, interpolate, and write interpolate.h5 + interpolate.png (+ .gif) into `out`.
 
@@ -352,15 +354,19 @@ def run(
     refuse_overwriting_inputs(folder, ANALYSIS, [start_z, end_z, start_image, end_image])
     first = load_latent(start_z) if start_z else start
     last = load_latent(end_z) if end_z else end
-    models = Models.load(model, classifier, device, allow_mismatch)
-    provenance = models.provenance
-    real = _real_ends(models, model, (start_image, start_test), (end_image, end_test), data_dir)
-    first = real["start"][0] if "start" in real else first
-    last = real["end"][0] if "end" in real else last
-    result = interpolate(models, waypoints=[first, *via, last], seed=seed, truncation=truncation, **options)
-    result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
-    extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
-    paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
+    with Phases(ANALYSIS, 3, enabled=progress) as bar:
+        bar.start("loading models")
+        models = Models.load(model, classifier, device, allow_mismatch)
+        provenance = models.provenance
+        bar.start(f"finding the ends among {pool} draws and walking {pairs} path(s) of {steps} steps")
+        real = _real_ends(models, model, (start_image, start_test), (end_image, end_test), data_dir)
+        first = real["start"][0] if "start" in real else first
+        last = real["end"][0] if "end" in real else last
+        result = interpolate(models, waypoints=[first, *via, last], seed=seed, truncation=truncation, **options)
+        result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
+        extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
+        bar.start("drawing the figure, writing files")
+        paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
     return result, paths
 
 

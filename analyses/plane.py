@@ -33,6 +33,7 @@ from latentkit.models import Classifier
 from latentkit.names import check_class_names
 from latentkit.options import check_values
 from latentkit.options.plane import DEFAULT_EXTENT, PLANE, PlaneOptions
+from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 
@@ -193,7 +194,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *,
     anchors: Sequence[int | str] | None = None, dims: Sequence[int] | None = None,
     resolution: int = PLANE.resolution, extent: float | None = PLANE.extent, pool: int = PLANE.pool,
-    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False, progress: bool = True,
 ) -> tuple[PlaneResult, list[Path]]:
     """Load models, classify the plane, write plane.h5 + plane.png into `out`."""
     from latentkit.results.output import output_dir, write_outputs
@@ -202,7 +203,10 @@ def run(
     check_values(PlaneOptions, options)  # before the models load
     folder = output_dir(out, ANALYSIS)
     check_class_names(anchors or (), "--anchors")
-    models = Models.load(model, classifier, device, allow_mismatch)
-    provenance = models.provenance
-    result = plane(models, anchors=anchors, dims=dims, seed=seed, truncation=truncation, **options)
-    return result, write_outputs(result, plot_plane(result), folder, ANALYSIS, provenance, seed, command)
+    with Phases(ANALYSIS, 3, enabled=progress) as bar:
+        bar.start("loading models")
+        models = Models.load(model, classifier, device, allow_mismatch)
+        bar.start(f"classifying a {resolution} x {resolution} grid")
+        result = plane(models, anchors=anchors, dims=dims, seed=seed, truncation=truncation, **options)
+        bar.start("drawing the figure, writing files")
+        return result, write_outputs(result, plot_plane(result), folder, ANALYSIS, models.provenance, seed, command)

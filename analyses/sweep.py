@@ -29,6 +29,7 @@ from latentkit.measure.reading import changed, readings
 from latentkit.models import Classifier
 from latentkit.options import check_values
 from latentkit.options.sweep import SWEEP, SweepOptions
+from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns, classified, grid
 
@@ -246,6 +247,7 @@ def run(
     out: str | os.PathLike | None = None, command: str | None = None, *,
     dims: Sequence[int] | None = None, values: Sequence[float] = (-3.0, 0.0, 3.0), samples: int = SWEEP.samples,
     rank: bool = SWEEP.rank, seed: int = 0, truncation: float = 1.0, allow_mismatch: bool = False,
+    progress: bool = True,
 ) -> tuple[SweepResult, list[Path]]:
     """Load models, sweep (`rank` = every coordinate), write sweep.h5 + sweep.png into `out`."""
     from latentkit.results.output import output_dir, write_outputs
@@ -256,8 +258,11 @@ def run(
     if not rank and not dims:
         raise ConfigError("give --dims (e.g. --dims 5,25,45) or --rank to sweep every coordinate")
     folder = output_dir(out, ANALYSIS)
-    models = Models.load(model, classifier, device, allow_mismatch)
-    provenance = models.provenance
-    result = sweep(models, dims=None if rank else dims, values=values, samples=samples, seed=seed,
-                   truncation=truncation)
-    return result, write_outputs(result, plot_result(result), folder, ANALYSIS, provenance, seed, command)
+    with Phases(ANALYSIS, 3, enabled=progress) as bar:
+        bar.start("loading models")
+        models = Models.load(model, classifier, device, allow_mismatch)
+        bar.start("every coordinate swept" if rank else f"{len(dims)} coordinate(s) swept")
+        result = sweep(models, dims=None if rank else dims, values=values, samples=samples, seed=seed,
+                       truncation=truncation)
+        bar.start("drawing the figure, writing files")
+        return result, write_outputs(result, plot_result(result), folder, ANALYSIS, models.provenance, seed, command)

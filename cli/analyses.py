@@ -53,6 +53,7 @@ def class_list(ctx: click.Context, param: click.Parameter, text: str | None) -> 
 @options_from(InterpolateOptions)
 @click.option("--gif", is_flag=True, help="Also write the frames as an animated GIF.")
 @data_dir_option
+@quiet_option
 @model_options
 @click.pass_context
 def interpolate(ctx: click.Context, **options) -> None:
@@ -74,6 +75,7 @@ def interpolate(ctx: click.Context, **options) -> None:
 @click.option("--values", "values_list", callback=float_list, help="Values to set them to [default: -3,0,3].")
 @click.option("--range", "values_range", callback=value_range, help="START:STOP:COUNT instead of --values.")
 @options_from(SweepOptions)
+@quiet_option
 @model_options
 @click.pass_context
 def sweep(ctx: click.Context, values_list, values_range, **options) -> None:
@@ -147,6 +149,7 @@ def evolve(ctx: click.Context, **options) -> None:
               help="Three classes the plane passes through: 9,4,7 or sneaker,bag,coat.")
 @click.option("--dims", callback=int_list, help="Or two 0-based coordinates of one base latent: 5,25.")
 @options_from(PlaneOptions)
+@quiet_option
 @model_options
 @click.pass_context
 def plane(ctx: click.Context, **options) -> None:

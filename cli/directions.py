@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from latentkit import limits
-from latentkit.cli.common import command_line, model_options, options_from, print_paths
+from latentkit.cli.common import command_line, model_options, options_from, print_paths, quiet_option
 from latentkit.options.directions import DirectionsOptions
 from latentkit.options.edit import EditOptions
 
@@ -55,6 +55,7 @@ def strength_range(ctx, param, text: str | None) -> tuple[float, float, int | No
 @click.option("--condition-on", callback=class_list,
               help="classifier: remove these classes' normals from every other direction: 1,7.")
 @click.option("--layer", default=None, help="pca: the layer to decompose [default: the first hidden layer].")
+@quiet_option
 @model_options
 @click.pass_context
 def directions(ctx: click.Context, **options) -> None:
@@ -91,6 +92,7 @@ def directions(ctx: click.Context, **options) -> None:
               help="START:STOP distance along the direction [default: 0:6; -3:3 for --direction]; "
                    "START:STOP:COUNT also sets --steps.")
 @click.option("--condition-on", callback=class_list, help="Keep these classes fixed: their normals are projected out.")
+@quiet_option
 @model_options
 @click.pass_context
 def edit(ctx: click.Context, strength_text, **options) -> None:

@@ -93,6 +93,8 @@ def models(runs_dir: str, archs: bool) -> None:
     """
     from latentkit.generator.registry import archs_table, models_table
 
+    if archs:
+        click.echo("building each architecture (shapes only) to count its parameters...", err=True)
     click.echo(archs_table() if archs else models_table(runs_dir))
 
 

@@ -61,7 +61,8 @@ def run_cli():
 def assert_one_line_error(result, *fragments: str) -> None:
     """A bad-input failure: non-zero exit, exactly one stderr line, no traceback, naming the problem."""
     assert result.exit_code != 0, result.output
-    lines = result.stderr.strip().splitlines()
+    # As a terminal shows it: a progress bar cleared with \r before the error leaves nothing.
+    lines = [shown for line in result.stderr.split("\n") if (shown := line.rsplit("\r", 1)[-1].strip())]
     assert len(lines) == 1, f"expected one error line, got:\n{result.stderr}"
     assert lines[0].startswith("Error: ") and "Traceback" not in result.output
     for fragment in fragments:

@@ -76,8 +76,9 @@ def test_models_archs_lists_the_zoo_with_parameter_counts_and_sources(run_cli):
 
     from latentkit.models import ARCHS, GANConfig, Generator
 
-    output = run_cli("models", "--archs").output
-    rows = {line.split()[0]: line for line in output.splitlines()[1:]}
+    result = run_cli("models", "--archs")
+    assert "to count its parameters" in result.stderr  # said before the seconds it takes
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert set(rows) == set(ARCH_NAMES)
     torch.manual_seed(0)
     g = Generator(GANConfig("r000-dcgan28", 100, 64))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 LATENT = 64
 
@@ -53,8 +54,10 @@ def main() -> None:
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
+    print(f"training on {len(x)} images for {args.epochs} epochs", flush=True)
     for epoch in range(args.epochs):
-        for real in x[torch.randperm(len(x))].split(64):
+        batches = x[torch.randperm(len(x))].split(64)
+        for real in tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False):
             ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
             fake = G(torch.randn(len(real), LATENT))
             loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
