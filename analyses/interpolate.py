@@ -86,7 +86,7 @@ class InterpolationResult(StoredResult):
     @property
     def changes(self) -> list[list[int]]:
         """Per path, the frame indices whose predicted class differs from the frame before."""
-        return [list(np.flatnonzero(row[1:] != row[:-1]) + 1) for row in self.labels]
+        return [(np.flatnonzero(row[1:] != row[:-1]) + 1).tolist() for row in self.labels]
 
     def derived(self) -> dict[str, np.ndarray]:
         return {"labels": self.labels}

@@ -260,7 +260,8 @@ def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: b
     `min_confidence` (unsure) in grey. `thumbnails` lays generated images over a coarse grid. Returns the ax."""
     from latentkit.results.plotting import UNSURE_COLOR, class_color, new_figure
 
-    ax = ax or new_figure(figsize=(8.5, 7.5)).subplots()
+    # Constrained layout keeps the legend outside the axes in the saved figure, however it is saved.
+    ax = ax or new_figure(figsize=(9.5, 7.5), layout="constrained").subplots()
     xy, labels, sure = result.embedding, result.labels, result.confidence >= min_confidence
     size = max(1.5, min(12.0, 40_000 / len(xy)))
     unsure = f"unsure, p < {min_confidence:g} ({(~sure).mean():.0%})"
@@ -291,8 +292,9 @@ def plot_map(result: MapResult, min_confidence: float = CONFIDENT, thumbnails: b
 
 
 def _thumbnails(ax, xy: np.ndarray, images: np.ndarray, cells: int = 14) -> None:
-    """Draw the sample nearest each occupied cell centre of a cells x cells grid, ink only
-    (transparent background), so the points stay visible underneath."""
+    """Draw the sample nearest each occupied cell centre of a cells x cells grid over the points,
+    black ink on a half-transparent white tile, so the digit reads and the points still show
+    around it; the axes take in the outer tiles whole."""
     lo, hi = xy.min(0), xy.max(0)
     step = (hi - lo) / cells
     for i in range(cells):
@@ -300,11 +302,12 @@ def _thumbnails(ax, xy: np.ndarray, images: np.ndarray, cells: int = 14) -> None
             centre = lo + step * (np.array([i, j]) + 0.5)
             k = int(np.argmin(((xy - centre) ** 2).sum(1)))
             if np.abs(xy[k] - centre).max() < step.max() / 2:
-                rgba = np.zeros((28, 28, 4), dtype=np.float32)
-                rgba[..., 3] = images[k] / 255  # black ink, alpha = intensity
+                ink = images[k] / 255
+                rgba = np.stack([1 - ink] * 3 + [0.55 + 0.45 * ink], axis=-1).astype(np.float32)
                 x0, y0 = centre - step * 0.4
                 ax.imshow(rgba, zorder=3, extent=(x0, x0 + step[0] * 0.8, y0, y0 + step[1] * 0.8))
-    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="auto")
+    ax.set(xlim=(lo[0] - step[0] * 0.1, hi[0] + step[0] * 0.1), ylim=(lo[1] - step[1] * 0.1, hi[1] + step[1] * 0.1),
+           aspect="auto")
 
 
 def plot_result(result: MapResult):

@@ -172,23 +172,33 @@ def sweep(
 
 def plot_sweep(result: SweepResult, max_dims: int = 8, fig=None):
     """R001's figure: for each dim a block of rows (one per base sample), values as columns,
-    each tile titled with its predicted class and confidence. Shows the first `max_dims` dims."""
+    each tile titled with its predicted class and confidence; the first column is the base
+    sample itself, unchanged (its own value of the coordinate under it), so "sample 1" is the
+    same image in every block. Shows the first `max_dims` dims."""
     from latentkit.results.plotting import new_figure, reading_label
 
     D, S, V = result.labels.shape
     shown, confident = min(D, max_dims), result.confident
-    fig = fig or new_figure(figsize=(1.2 * V + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
+    fig = fig or new_figure(figsize=(1.2 * (V + 1) + 1.0, (1.3 * S + 0.7) * shown + 0.4), layout="constrained")
     blocks = fig.subfigures(shown, 1, squeeze=False)[:, 0]
     for i, block in enumerate(blocks):
-        axes = block.subplots(S, V, squeeze=False)
+        axes = block.subplots(S, V + 1, squeeze=False)
+        dim = result.dims[i]
         for (s, v), ax in np.ndenumerate(axes):
-            ax.imshow(result.images[i, s, v], cmap="gray_r", vmin=0, vmax=255)
+            base = v == 0
+            image, probs = (result.base_images[s], result.base_probs[s]) if base else \
+                (result.images[i, s, v - 1], result.probs[i, s, v - 1])
+            ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
-            text, color = reading_label(result.probs[i, s, v], result.class_names, confident)
+            text, color = reading_label(probs, result.class_names, confident)
             ax.set_title(text, fontsize=8, color=color, pad=2)
-            if s == S - 1:
-                ax.set_xlabel(f"z[{result.dims[i]}] = {result.values[v]:+g}", fontsize=8)
+            if base:
+                ax.set_xlabel(f"base: z[{dim}] = {result.base_z[s, dim]:.2f}", fontsize=7)
+                for side in ax.spines.values():
+                    side.set(linestyle="--", edgecolor="grey")
+            elif s == S - 1:
+                ax.set_xlabel(f"z[{dim}] = {result.values[v - 1]:g}", fontsize=8)
             if v == 0:
                 ax.set_ylabel(f"sample {s + 1}", fontsize=8)
         block.suptitle(f"dim {result.dims[i]}: pixel change {result.pixel_change[i]:.3f}, "
@@ -205,8 +215,8 @@ def plot_ranking(result: SweepResult, top: int = 15, shown: int = 5, fig=None):
     from latentkit.results.plotting import class_color, new_figure
 
     rows = min(top, len(result.dims))
-    fig = fig or new_figure(figsize=(11, 0.28 * rows + 3.8), layout="constrained")
-    bars, strip = fig.subfigures(2, 1, height_ratios=[0.28 * rows + 1.6, 2.0])
+    fig = fig or new_figure(figsize=(11, 0.28 * rows + 3.3), layout="constrained")
+    bars, strip = fig.subfigures(2, 1, height_ratios=[0.28 * rows + 1.6, 1.5])
     axes = bars.subplots(1, 3)
     for ax, measure in zip(axes, MEASURES, strict=True):
         effect = getattr(result, measure)
@@ -227,12 +237,12 @@ def plot_ranking(result: SweepResult, top: int = 15, shown: int = 5, fig=None):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(result.class_names[label], fontsize=8, color=class_color(label), pad=1)
-            ax.set_xlabel(f"{result.values[v]:+g}", fontsize=7)
-        block.suptitle(f"z[{result.dims[i]}]", fontsize=9)
-    strip.suptitle(f"The {len(strongest)} strongest by pixel change: sample 1 with the coordinate set to each value",
-                   fontsize=9)
+            ax.set_xlabel(f"= {result.values[v]:g}", fontsize=7)
+        block.suptitle(f"z[{result.dims[i]}]", fontsize=9, y=0.98)
+    strip.suptitle(f"The {len(strongest)} strongest by pixel change: sample 1 with the coordinate set to each value "
+                   "(the same base sample in every block)", fontsize=9)
     fig.suptitle(f"The {rows} most influential of {len(result.dims)} latent coordinates "
-                 f"(values {', '.join(f'{v:+g}' for v in result.values)}; {result.base_z.shape[0]} base samples)",
+                 f"(values {', '.join(f'{v:g}' for v in result.values)}; {result.base_z.shape[0]} base samples)",
                  fontsize=11)
     return fig
 

@@ -6,6 +6,7 @@ Two figures, alternated round by round (this machine's speed swings) and reporte
   frame is painted (websocket there and back, the server's work, BokehJS's update).
 
     python benchmarks/explore_latency.py --rounds 5 --moves 40
+    python benchmarks/explore_latency.py --load 2     # beside two processes keeping every core busy
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+BUSY = "import torch\na = torch.randn(512, 512)\nwhile True:\n    a @ a"  # all cores, as a training run keeps them
 
 MOVE_JS = """async ([key, value]) => {
     const doc = Bokeh.documents[0];
@@ -56,6 +59,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--moves", type=int, default=40, help="slider moves per round and side")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--load", type=int, default=0, help="busy processes running beside it (matmul loops)")
     args = parser.parse_args()
 
     import torch
@@ -75,7 +79,8 @@ def main() -> None:
     while "running at" not in (folder / "out.txt").read_text():
         time.sleep(0.2)
     rng = np.random.default_rng(0)
-    server_ms, browser_ms = [], []
+    server_ms, browser_ms, every_move = [], [], []
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(args.load)]
     try:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
@@ -87,14 +92,18 @@ def main() -> None:
                 server_ms.append(statistics.median(server_times(setup, args.moves, rng)))
                 moves = [page.evaluate(MOVE_JS, ["sefa0", round(float(v), 2)]) for v in rng.uniform(-4, 4, args.moves)]
                 browser_ms.append(statistics.median(moves))
+                every_move += moves
                 print(f"round {i + 1}: server {server_ms[-1]:.2f} ms, browser round trip {browser_ms[-1]:.1f} ms")
             browser.close()
     finally:
+        for process in busy:
+            process.kill()
         server.send_signal(signal.SIGINT)
         server.wait(30)
-    row = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "rounds": args.rounds,
+    row = {"cpus": os.cpu_count(), "load": args.load, "torch_threads": torch.get_num_threads(), "rounds": args.rounds,
            "moves": args.moves, "server_ms_median": round(statistics.median(server_ms), 2),
            "browser_ms_median": round(statistics.median(browser_ms), 1),
+           "browser_ms_max": round(max(every_move), 1),
            "server_ms_rounds": [round(x, 2) for x in server_ms], "browser_ms_rounds": [round(x, 1) for x in browser_ms]}
     print(json.dumps(row))
 

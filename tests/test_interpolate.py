@@ -20,6 +20,7 @@ def test_path_through_waypoints_starts_and_ends_on_the_requested_digits(models):
     assert r.images.dtype == np.uint8 and r.probs.shape == (2, 11, 10)
     assert (r.labels[:, 0] == 3).all() and (r.labels[:, 5] == 8).all() and (r.labels[:, -1] == 0).all()
     assert all(len(c) >= 2 for c in r.changes), "3 -> 8 -> 0 must change label at least twice"
+    assert all(type(f) is int for c in r.changes for f in c)  # prints as 3, not np.int64(3)
     assert not np.allclose(r.z[0], r.z[1]), "rows use different examples"
 
 
