@@ -12,7 +12,7 @@ At every snapshot the same `samples` prior latents are drawn and read by the cla
 - stability: of the latents read as a class at a snapshot or the one before, the share read as
   the same class at both; 1 when the space has settled, lower while regions form, move or
   dissolve (a latent that turns unsure, or becomes a class, has changed); undefined (NaN)
-  while nothing is read as a class;
+  while fewer than MIN_COUNTED latents are read as a class;
 - each class's one-vs-rest boundary in z (InterFaceGAN's linear SVM on the confident readings,
   space/boundaries.py) and the cosine between consecutive snapshots' normals: 1 when the
   class's region stays where it was, lower while it turns;
@@ -53,7 +53,9 @@ __all__ = ["EvolveResult", "evolve", "evolve_run"]  # what `latentkit.analyses` 
 ANALYSIS = "evolve"
 SPECTRUM_TOP = 20  # SeFa singular values kept per snapshot
 FRAMES_SHOWN = 6  # snapshots drawn as grids and maps in the figure
-DROPPED = 0.01  # a class read for less than this share of latents, after more earlier, has dropped
+DROPPED = 0.01  # a class read for less than this share of latents has dropped, if it was once ROSE or more
+ROSE = 0.05  # half a balanced share of ten classes: below it a class was never a mode to drop
+MIN_COUNTED = 20  # latents read as a class at either of two snapshots for their stability to mean anything
 
 
 @dataclass
@@ -76,7 +78,7 @@ class EvolveResult(StoredResult):
         "class_shares": "share of latents read as each class at each snapshot, last column unsure, "
                         "(snapshots, classes + 1)",
         "stability": "of the latents read as a class at a snapshot or the one before, the share read as the same "
-                     "class at both, NaN where none is, (snapshots - 1,)",
+                     f"class at both, NaN where fewer than {MIN_COUNTED} are, (snapshots - 1,)",
         "boundary_cosine": "cosine between consecutive snapshots' boundary normals per class, (snapshots - 1, classes)",
     }
     SHAPES: ClassVar[dict[str, tuple]] = {
@@ -117,17 +119,17 @@ class EvolveResult(StoredResult):
         counted = (now != UNSURE) | (before != UNSURE)
         same = ((now == before) & counted).sum(1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(counted.any(1), same / counted.sum(1), np.nan)
+            return np.where(counted.sum(1) >= MIN_COUNTED, same / counted.sum(1), np.nan)
 
     @property
     def boundary_cosine(self) -> np.ndarray:
         return np.sum(self.normals[1:] * self.normals[:-1], axis=-1)
 
     def dropped(self) -> list[tuple[str, str]]:
-        """(class, snapshot label) for each class whose share fell under DROPPED after being above it."""
+        """(class, snapshot label) for each class whose share fell under DROPPED after reaching ROSE."""
         shares, found = self.class_shares, []
         for c, name in enumerate(self.class_names):
-            above = np.flatnonzero(shares[:, c] >= DROPPED)
+            above = np.flatnonzero(shares[:, c] >= ROSE)
             after = np.flatnonzero(shares[:, c] < DROPPED)
             later = after[after > above[0]] if len(above) else []
             if len(later):
