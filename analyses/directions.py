@@ -404,44 +404,49 @@ def load_direction(spec: str | os.PathLike) -> tuple[np.ndarray, str, dict]:
         result.provenance
 
 
-def plot_directions(result: DirectionsResult, top: int = 12, fig=None):
-    """One row per direction (strongest first, at most `top`): the first probe moved from
-    -strength to +strength, each frame labelled with its class and confidence, under the
-    direction's key and measured name; beside it the ranking of every direction by
-    class-probability shift. Returns the figure."""
+def plot_directions(result: DirectionsResult, top: int = 12, probes: int = 3, fig=None):
+    """One block per direction (strongest first, at most `top`): its first `probes` probes,
+    a row each, moved from -strength to +strength, each frame labelled with its class and
+    confidence, under the direction's key and measured name; beside it the ranking of every
+    direction by class-probability shift. Returns the figure."""
     from latentkit.results.plotting import new_figure, reading_label
 
     order = result.ranking()
     shown, confident = order[:top], result.confident
-    steps = len(result.strengths)
-    cell, gap, head = 28, 4, 22  # pixels: a frame, the white between frames, the text band above a row
+    steps, probes = len(result.strengths), min(probes, result.images.shape[1])
+    cell, gap, label, head = 28, 4, 12, 16  # pixels: a frame, the white between frames, a row's labels, the name
+    row_px, block_px = cell + label, head + probes * (cell + label)
     # One image for the whole grid (one axes, not one per frame): drawing and saving stay fast.
-    grid = np.zeros((len(shown) * (cell + head), steps * (cell + gap) - gap), np.uint8)
-    for row, i in enumerate(shown):
-        for col in range(steps):
-            y, x = row * (cell + head) + head, col * (cell + gap)
-            grid[y:y + cell, x:x + cell] = result.images[i, 0, col]
-    fig = fig or new_figure(figsize=(0.85 * steps + 6.8, 1.2 * len(shown) + 1.2), layout="constrained")
-    ax_grid, ax = fig.subplots(1, 2, width_ratios=[0.85 * steps + 0.3, 6.2])
+    grid = np.zeros((len(shown) * block_px, steps * (cell + gap) - gap), np.uint8)
+    for block, i in enumerate(shown):
+        for p in range(probes):
+            for col in range(steps):
+                y, x = block * block_px + head + p * row_px + label, col * (cell + gap)
+                grid[y:y + cell, x:x + cell] = result.images[i, p, col]
+    fig = fig or new_figure(figsize=(0.9 * steps + 6.8, (0.75 * probes + 0.35) * len(shown) + 1.2),
+                            layout="constrained")
+    ax_grid, ax = fig.subplots(1, 2, width_ratios=[0.9 * steps + 0.3, 6.2])
     ax_grid.imshow(grid, cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
-    for row, i in enumerate(shown):
-        top_edge = row * (cell + head)
-        ax_grid.text(0, top_edge + 2, f"{result.keys[i]}: {result.names[i]}", fontsize=7, va="top")
-        for col in range(steps):
-            text, color = reading_label(result.probs[i, 0, col], result.class_names, confident)
-            ax_grid.text(col * (cell + gap) + cell / 2, top_edge + head - 1, text, fontsize=6, ha="center",
-                         va="bottom", color=color)
+    for block, i in enumerate(shown):
+        top_edge = block * block_px
+        ax_grid.text(0, top_edge + 1, f"{result.keys[i]}: {result.names[i]}", fontsize=9, va="top",
+                     fontweight="bold")
+        for p in range(probes):
+            for col in range(steps):
+                text, color = reading_label(result.probs[i, p, col], result.class_names, confident)
+                ax_grid.text(col * (cell + gap) + cell / 2, top_edge + head + p * row_px + label - 1, text,
+                             fontsize=6, ha="center", va="bottom", color=color)
     ax_grid.set_xticks([col * (cell + gap) + cell / 2 for col in range(steps)],
                        [f"{v:+.3g}" for v in result.strengths], fontsize=8)
     ax_grid.set_yticks([])
     ax_grid.set(xlabel="strength along the direction (latent units)")
     for side in ("top", "right", "left"):
         ax_grid.spines[side].set_visible(False)
-    ax_grid.set_title("Probe 1 moved along each direction, strongest first", fontsize=10)
+    ax_grid.set_title(f"{probes} probe(s) moved along each direction, strongest first", fontsize=10)
 
     ranked = order[::-1]
     ax.barh(np.arange(len(order)), result.prob_shift[ranked], color="#4c72b0")
-    ax.set_yticks(np.arange(len(order)), [result.keys[i] for i in ranked], fontsize=7)
+    ax.set_yticks(np.arange(len(order)), [result.keys[i] for i in ranked], fontsize=9)
     ax.set(xlabel="mean shift of p(class) (TV distance)",
            title=f"{result.method} directions ranked, {len(result.base_z)} probes")
     for y, i in enumerate(ranked):

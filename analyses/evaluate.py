@@ -360,8 +360,10 @@ def plot_eval(result: EvalResult, fig=None):
     ax_share.bar(x - 0.2, result.class_shares, 0.4, label="generated", color="#4c72b0")
     ax_share.bar(x + 0.2, result.real_class_shares, 0.4, label="test set", color="#bbbbbb")
     ax_share.set_xticks(x, result.class_names, rotation=30 if len(max(result.class_names, key=len)) > 2 else 0)
-    ax_share.set(title="Predicted class shares", ylabel="share of samples")
-    ax_share.legend()
+    top = max(result.class_shares.max(), result.real_class_shares.max())
+    # Headroom above the tallest bar, and the legend in it: it never covers a class's bars.
+    ax_share.set(title="Predicted class shares", ylabel="share of samples", ylim=(0, top * 1.3))
+    ax_share.legend(loc="upper center", ncol=2)
 
     bins = np.linspace(0, max(result.nn_distance.max(), result.real_nn_distance.max()), 60)
     ax_nn.hist(result.real_nn_distance, bins, alpha=0.6, density=True, label="test images", color="#bbbbbb")

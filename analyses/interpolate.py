@@ -253,8 +253,9 @@ def plot_interpolation(result: InterpolationResult, fig=None):
     rows = fig.subfigures(P, 1, squeeze=False)[:, 0]
     x = np.arange(S)
     names = ["z" if w < 0 else result.class_names[w] for w in result.waypoints]
-    names[0] = "real digit" if result.real_start is not None else names[0]
-    names[-1] = "real digit" if result.real_end is not None else names[-1]
+    real_names = result.params.get("real_names", {})  # {"start": "mnist test 17", "end": "four.png"}
+    names[0] = real_names.get("start", "real digit") if result.real_start is not None else names[0]
+    names[-1] = real_names.get("end", "real digit") if result.real_end is not None else names[-1]
     via = list(zip(waypoint_frames(result)[1:-1], names[1:-1], strict=True))
     for p, row in enumerate(rows):
         strip, curves = row.subplots(2, 1, height_ratios=[frame, 1.8])
@@ -267,13 +268,14 @@ def plot_interpolation(result: InterpolationResult, fig=None):
                        va="bottom", fontsize=8, color=class_color(label) if sure else "grey", transform=strip.transData)
         for s, _ in via:
             strip.add_patch(Rectangle((s - 0.5, 0), 1, 1, fill=False, ec="black", lw=2.5, clip_on=False))
-        for real, side in ((result.real_start, -1.0), (result.real_end, 1.0)):
+        for real, side, end in ((result.real_start, -1.0, "start"), (result.real_end, 1.0, "end")):
             if real is not None:  # the real digit beside the end inverted from it
                 x0 = -1.1 / S if side < 0 else 1 + 0.1 / S
                 inset = strip.inset_axes((x0, 0, 1 / S, 1), transform=strip.transAxes)
                 inset.imshow(real, cmap="gray_r", vmin=0, vmax=255)
                 inset.set(xticks=[], yticks=[])
-                inset.set_xlabel("real", fontsize=8, color="#c00000")
+                inset.set_xlabel(real_names.get(end, "real").replace("mnist ", "").replace("fashion-mnist ", ""),
+                                 fontsize=8, color="#c00000")
                 for spine in inset.spines.values():
                     spine.set(color="#c00000", lw=2)
         strip.set_title(f"{' → '.join(names)} ({result.method}, row {p + 1})", pad=6 + 11 * (label_lines + 1),
@@ -364,6 +366,8 @@ def run(
         last = real["end"][0] if "end" in real else last
         result = interpolate(models, waypoints=[first, *via, last], seed=seed, truncation=truncation, **options)
         result.real_start, result.real_end = real.get("start", (None, None))[1], real.get("end", (None, None))[1]
+        if real:
+            result.params["real_names"] = {side: name for side, (_, _, name) in real.items()}
         extras = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)} if gif else {}
         bar.start("drawing the figure, writing files")
         paths = write_outputs(result, plot_interpolation(result), folder, ANALYSIS, provenance, seed, command, extras)
@@ -371,20 +375,21 @@ def run(
 
 
 def _real_ends(models: Models, model: str, start: tuple, end: tuple, data_dir) -> dict:
-    """{"start"/"end": (latent (d,), real image (28, 28))} for the ends given as an image file or
-    a test index, all inverted in one batch."""
+    """{"start"/"end": (latent (d,), real image (28, 28), its name)} for the ends given as an image
+    file or a test index ("mnist test 17"), all inverted in one batch."""
     from latentkit.analyses.invert import invert_real
     from latentkit.data.images import load_dataset_images, load_image_files
 
     wanted = {side: spec for side, spec in (("start", start), ("end", end)) if any(v is not None for v in spec)}
     if not wanted:
         return {}
-    images = []
+    images, names = [], []
     for path, index in wanted.values():
         real = load_image_files([path]) if path is not None else load_dataset_images(models.dataset, "test", [index],
                                                                                      data_dir)
         if len(real) != 1:
             raise ConfigError(f"{path} holds {len(real)} images; give one picture per end")
         images.append(real.images[0])
+        names.append(real.names[0])
     z = invert_real(models, model, np.stack(images))
-    return {side: (z[i], images[i]) for i, side in enumerate(wanted)}
+    return {side: (z[i], images[i], names[i]) for i, side in enumerate(wanted)}

@@ -261,7 +261,11 @@ def _plot_reachability(result: InvertResult, ax) -> None:
     ax.bar(x - 0.2, table["agreement"], 0.4, label="inverted", color="#4c72b0")
     ax.bar(x + 0.2, table["nearest_agreement"], 0.4, label="nearest sample", color="#bbbbbb")
     long = max(map(len, result.class_names)) > 2
-    ax.set_xticks(x, result.class_names, rotation=40 if long else 0, ha="right" if long else "center")
+    # Each class with its number of images: a class with none says so instead of an empty slot.
+    names = [f"{name}\nn={n}" for name, n in zip(result.class_names, table["count"], strict=True)]
+    ax.set_xticks(x, names, rotation=40 if long else 0, ha="right" if long else "center", fontsize=8)
+    for c in np.flatnonzero(table["count"] == 0):
+        ax.text(c, 0.02, "no images", rotation=90, ha="center", va="bottom", fontsize=8, color="grey")
     ax.set(ylim=(0, 1.05), ylabel="read as the real class", title="Reachability per class")
     ax.legend(fontsize=8, loc="lower right")
 

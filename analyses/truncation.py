@@ -168,7 +168,8 @@ def plot_truncation(result: TruncationResult, fig=None):
     if "real" in m["fid"]:
         ax_fid.axhline(m["fid"]["real"], color="#4c72b0", ls="--", lw=1, label="training images")
     ax_fid.axvline(result.best_psi, color="#999999", lw=0.8, ls=":")
-    ax_fid.set(title=f"FID (lowest at ψ = {result.best_psi:g})", xlabel="truncation ψ", ylabel="classifier-FID")
+    ax_fid.set(title=f"FID of {result.params.get('samples')} samples per ψ (lowest at ψ = {result.best_psi:g})",
+               xlabel="truncation ψ", ylabel="classifier-FID")
     ax_fid.legend()
     for name, color in (("precision", "#dd8452"), ("recall", "#55a868"), ("confident_fraction", "#c44e52")):
         label = name.replace("_fraction", "")
@@ -184,7 +185,6 @@ def plot_truncation(result: TruncationResult, fig=None):
     ax_img.set_yticks([2 + 30 * i + 14 for i in range(len(psis))], [f"ψ {p:g}" for p in psis])  # grid_image's cells
     ax_img.set_xticks([])
     ax_img.set_title("The same draws at each ψ")
-    fig.suptitle(f"Truncation sweep · {result.params.get('samples')} samples per ψ", fontsize=12)
     return fig
 
 
