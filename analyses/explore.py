@@ -51,6 +51,7 @@ __all__ = ["ExploreResult"]  # what `latentkit.analyses` exports
 ANALYSIS = "explore"
 PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
 PICKS = 8  # confident latents kept per class; "pick a class" cycles through them
+PATH_STEPS = 16  # frames of an exported path
 
 
 @dataclass
@@ -250,6 +251,7 @@ class Explorer:
         self.offsets = {s.key: 0.0 for s in setup.sliders}
         self.picked = {c: -1 for c in range(setup.confident.shape[0])}  # index of the last pick per class
         self.seed = setup.seed  # the seed of the last "random" draw
+        self.path_ends = (3 % len(self.picked), 8 % len(self.picked))  # the scrubber's classes
         self.origin: tuple = ()
         self.pick(0)
 
@@ -298,6 +300,7 @@ class Explorer:
     def scrub(self, start: int, end: int, t: float) -> None:
         """The point at t in [0, 1] on the slerp path between the most confident latents of two classes."""
         a, b = self.setup.confident[start, 0], self.setup.confident[end, 0]
+        self.path_ends = (start, end)
         self._set_base(slerp(a, b, torch.tensor([float(t)]))[0], ("scrub", start, end, float(t)))
 
     def plane_point(self, a: float, b: float) -> None:
@@ -373,6 +376,29 @@ class Explorer:
             image=image, probs=probs, class_names=self.setup.classifier.classes,
             params={"seed": self.setup.seed, "truncation": self.setup.truncation, "base": self.describe(),
                     "query": self.query(), **self.setup.provenance})
+
+    def export_path(self, folder: str | os.PathLike, command: str | None = None,
+                    steps: int = PATH_STEPS) -> list[Path]:
+        """The scrubber's path (slerp between the most confident latents of its two classes) with
+        the sliders' moves added to both ends, as `latentkit interpolate` writes one:
+        FOLDER/explore-path-NNN .h5, .png and .gif, numbered past any already there."""
+        from latentkit.analyses.interpolate import interpolate, plot_interpolation
+        from latentkit.results.output import write_outputs
+        from latentkit.results.plotting import save_frames_gif
+        from latentkit.storage import next_free_name
+
+        setup, (a, b) = self.setup, self.path_ends
+        moved = self.z - self.base
+        ends = [setup.confident[a, 0] + moved, setup.confident[b, 0] + moved]
+        models = Models.of(setup.generator, setup.classifier, bool(setup.provenance.get("allow_mismatch")))
+        result = interpolate(models, waypoints=ends, steps=steps, method="slerp")
+        names = setup.classifier.classes
+        result.params.update(explore={"from": names[a], "to": names[b], **self.query()})
+        gif = {".gif": lambda path: save_frames_gif(result.images.reshape(-1, 28, 28), path)}
+        with setup.saves_lock:
+            name = next_free_name(folder, f"{ANALYSIS}-path", (".h5", ".png", ".gif"))
+            return write_outputs(result, plot_interpolation(result), Path(folder), name, setup.provenance, setup.seed,
+                                 command, extras=gif)
 
     def save(self, folder: str | os.PathLike, command: str | None = None) -> list[Path]:
         """Write the current state as FOLDER/explore-NNN.h5 + .png, NNN one past the highest in the

@@ -422,3 +422,21 @@ def test_ctrl_c_stops_the_server_cleanly(server):
     time.sleep(0.2)
     check_port("127.0.0.1", int(server["url"].rsplit(":", 1)[1].strip("/")))  # the port is free again
     assert os.path.isdir(server["folder"] / "saves")
+
+
+def test_the_scrubbers_path_exports_as_an_interpolation_with_the_sliders_moves(setup, tmp_path):
+    from latentkit.analyses.interpolate import InterpolationResult
+
+    state = Explorer(setup)
+    state.scrub(1, 7, 0.3)
+    state.set_offset("z4", 0.5)
+    paths = state.export_path(tmp_path / "out")
+    assert [p.name for p in paths] == ["explore-path-001.h5", "explore-path-001.png", "explore-path-001.gif"]
+    path = InterpolationResult.load(paths[0])
+    assert path.images.shape[1] == 16 and path.params["explore"]["from"] == "1"
+    moved = setup.confident[1, 0].clone()
+    moved[4] += 0.5
+    assert np.allclose(path.z[0, 0], moved.numpy(), atol=1e-5)  # the first frame: the 1 with the slider's move
+    assert path.labels[0, 0] == 1 and path.labels[0, -1] == 7
+    assert state.export_path(tmp_path / "out")[0].name == "explore-path-002.h5"
+    assert state.save(tmp_path / "out")[0].name == "explore-001.h5"  # saves keep their own numbers

@@ -212,12 +212,22 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
         b.on_click(lambda: act(action))
         return b
 
+    def export() -> None:
+        try:
+            paths = state.export_path(folder, command)
+        except LatentkitError as err:
+            status.text = f"<span style='color:#b00'>not exported: {err}</span>"
+            return
+        status.text = "exported " + ", ".join(Path(p).name for p in paths) + f" in {folder}"
+
     save_button = Button(label="save (HDF5 + PNG)", name="save", button_type="success", width=150)
     save_button.on_click(save)
+    export_button = Button(label="export path (GIF + HDF5)", name="export", width=180)
+    export_button.on_click(export)
     controls = column(
         row(button("random", "random", state.random, width=80), seed_box,
             button("zero sliders", "zero", state.zero, width=100), button("reset", "reset", state.reset, width=70)),
-        row(save_button, status))
+        row(save_button, export_button), status)
     left = column(image, caption, base_text, bars)
     middle = column(controls, Div(text="<b>pick a class</b> (again: the next most confident)"),
                     *(row(*r) for r in picks), row(start, end, test_box), scrub,
