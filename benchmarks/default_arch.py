@@ -16,7 +16,8 @@ import time
 from latentkit.data.datasets import load_images
 from latentkit.generator.registry import load_classifier
 from latentkit.measure.metrics import classify_samples, sample_quality
-from latentkit.training.gan import GANTrainer, TrainConfig, epoch_permutation
+from latentkit.training.gan import GANTrainer
+from latentkit.training.trainer import TrainConfig, epoch_permutation
 
 CANDIDATES = [
     dict(arch="dcgan", width=32, batch_size=64),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from latentkit.training.gan import TrainConfig, train_gan
+from latentkit.training.trainer import TrainConfig, train_generator
 
 ENTRIES = {  # row name -> TrainConfig overrides
     "dcgan": dict(arch="dcgan"),
@@ -55,7 +55,7 @@ def train_all(out: Path, minutes: float, data_dir: str | None, entries: list[str
         cfg = TrainConfig(**overrides, epochs=1000, max_minutes=minutes, clock="cpu", seed=0, data_dir=data_dir,
                           eval_samples=0)
         resume = (folder / "checkpoint.pt").exists()
-        train_gan(cfg, folder, resume=resume, progress=False,
+        train_generator(cfg, folder, resume=resume, progress=False,
                   command=f"python benchmarks/leaderboard.py train --minutes {minutes:g}")
 
 

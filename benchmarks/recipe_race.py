@@ -27,7 +27,8 @@ import torch
 
 from latentkit.generator.registry import default_classifier, load_classifier
 from latentkit.measure.scoring import Scorer
-from latentkit.training.gan import GANTrainer, TrainConfig
+from latentkit.training.gan import GANTrainer
+from latentkit.training.trainer import TrainConfig
 
 ENTRIES = {  # name -> TrainConfig overrides of the race's runs
     "dcgan": dict(arch="dcgan", lr=2e-4, ema=0.999),  # the first default recipe

@@ -21,7 +21,8 @@ import shutil
 
 import torch
 
-from latentkit.training.gan import GANTrainer, TrainConfig, train_gan
+from latentkit.training.gan import GANTrainer
+from latentkit.training.trainer import TrainConfig, train_generator
 
 SCORE, CONFIDENT, IMAGES = 9.0, 0.9, 600_000
 
@@ -61,7 +62,7 @@ def main() -> None:
         return reached or trainer.state.seconds >= 60 * args.max_minutes
 
     cfg = TrainConfig(**{"score_every": 1, "data_dir": args.data_dir, **overrides, "epochs": 1000})
-    train_gan(cfg, args.out, progress=False, log=lambda s: None, on_epoch_end=report)
+    train_generator(cfg, args.out, progress=False, log=lambda s: None, on_epoch_end=report)
 
 
 if __name__ == "__main__":

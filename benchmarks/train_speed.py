@@ -4,7 +4,7 @@ The reference loop is what the write-ups run: torchvision's MNIST with per-sampl
 ToTensor/Normalize (and Pad/Resize to 32/64) transforms, a shuffling DataLoader with the
 write-up's batch size, and pytorch/examples' dcgan update (Sigmoid + BCELoss, D on real
 then fake, then G, `.item()` for the log every step). latentkit's side is the loop of
-`GANTrainer.fit`: the split resident on the device as uint8, batches by indexing, one
+`Trainer.fit`: the split resident on the device as uint8, batches by indexing, one
 `train_step`. Both use the same networks, initialisation and optimizer settings.
 
     python benchmarks/train_speed.py                        # every architecture, 3 x 10 s each, ~15 min
@@ -29,7 +29,8 @@ from torchvision import transforms
 from latentkit.data.datasets import data_root, load_images
 from latentkit.models import Discriminator, Generator, get_arch
 from latentkit.names import ARCH_NAMES
-from latentkit.training.gan import GANTrainer, TrainConfig, epoch_permutation
+from latentkit.training.gan import GANTrainer
+from latentkit.training.trainer import TrainConfig, epoch_permutation
 
 # The write-ups' batch sizes (REFERENCE_SYSTEMS.md); R000 and R001 state none, so 64.
 REFERENCE_BATCH = {"r000-dcgan28": 64, "r001-mlp": 64, "r001-dcgan32": 64, "r002-dcgan64": 128,

@@ -123,14 +123,16 @@ def training_options(config):
 @click.option("--clock", type=click.Choice(CLOCKS), default=TrainConfig.clock, show_default=True,
               help="What --max-minutes counts: wall time, or this process's CPU time (fair on a shared machine).")
 @click.option("--lr", type=FiniteFloat(0, lo_open=True), default=TrainConfig.lr,
-              help="Adam's learning rate [default: 0.0004 for dcgan; 0.0002, the write-ups', for r00x].")
+              help="Adam's learning rate [default: 0.0004 for dcgan; 0.0002, the write-ups', for r00x; "
+                   "0.001, pytorch/examples', for the VAEs].")
 @click.option("--latent-dim", type=click.IntRange(1, MAX_LATENT_DIM), default=TrainConfig.latent_dim,
-              show_default=True)
+              help="Length of z [default: 100, as every GAN write-up; 20 for the VAEs, as pytorch/examples].")
 @click.option("--width", type=click.IntRange(2, MAX_WIDTH), default=TrainConfig.width,
-              help="Channel multiplier [default: 32 for dcgan; 64, the reference shapes, for r00x].")
+              help="Channel multiplier [default: 32 for dcgan and conv-vae; 64, the reference shapes, for r00x; "
+                   "400 hidden units for vae].")
 @click.option("--ema", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.ema,
               help="Decay of the generator weight average that is saved; 0 = off "
-                   "[default: 0.9995 for dcgan, 0 for the r00x recipes].")
+                   "[default: 0.9995 for dcgan, 0 for the r00x recipes and the VAEs].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -172,11 +174,11 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     d_outputs.png, samples.png and progress.gif; with --snapshot-every, snapshots/
     (then `latentkit evolve RUN` shows how the latent space formed).
     """
-    from latentkit.training.gan import train_gan
+    from latentkit.training.trainer import train_generator
 
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"
-    card = train_gan(cfg, out, resume=resume, command=command_line(ctx), log=click.echo, progress=not quiet)
+    card = train_generator(cfg, out, resume=resume, command=command_line(ctx), log=click.echo, progress=not quiet)
     if card is not None:  # under torchrun, rank 0 writes the run and reports it
         click.echo(f"wrote {out}/generator.safetensors and {out}/card.json ({summary(card)})")
 

@@ -16,7 +16,9 @@ CLASSES = {
 }
 DATASETS = tuple(CLASSES)
 # Must match latentkit.models.zoo.ARCHS (a test checks it).
-ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp")
+ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp",
+              "vae", "conv-vae")
+VAE_ARCHS = ("vae", "conv-vae")  # the variational autoencoders among them
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # the ψ eval --truncation-sweep tries
 # An image is read as a class only when the classifier gives that class at least this probability;

@@ -80,7 +80,7 @@ def assert_same_run(a, b):
     """Two run folders hold the same generator weights and the same per-step history."""
     import torch
 
-    from latentkit.training.gan import CHECKPOINT
+    from latentkit.training.trainer import CHECKPOINT
 
     wa, wb = final_weights(a), final_weights(b)
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)

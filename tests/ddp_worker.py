@@ -11,7 +11,8 @@ import torch
 import torch.distributed as dist
 
 from latentkit.training import distributed
-from latentkit.training.gan import GANTrainer, TrainConfig
+from latentkit.training.gan import GANTrainer
+from latentkit.training.trainer import TrainConfig
 
 
 class CheckedTrainer(GANTrainer):

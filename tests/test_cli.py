@@ -49,12 +49,12 @@ def test_missing_data_dir_offline(run_cli, tmp_path, offline):
 def no_data(monkeypatch):
     """Make loading the training data fail loudly: what a test runs must be refused before it."""
     import latentkit.training.classifier
-    import latentkit.training.gan
+    import latentkit.training.trainer
 
     def refuse(*args, **kwargs):
         raise AssertionError("the data was loaded before the bad option was refused")
 
-    monkeypatch.setattr(latentkit.training.gan, "load_images", refuse)
+    monkeypatch.setattr(latentkit.training.trainer, "load_images", refuse)
     monkeypatch.setattr(latentkit.training.classifier, "load_images", refuse)
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import assert_one_line_error, assert_same_run
 
-from latentkit.training.gan import CHECKPOINT
+from latentkit.training.trainer import CHECKPOINT
 
 QUICK_TIER = False  # its tests train, install or start processes and pages themselves
 
@@ -70,7 +70,7 @@ def test_a_ddp_run_is_not_the_single_process_run_and_says_so_on_resume(tmp_path,
 
 
 def test_the_ranks_parts_of_a_step_are_the_single_process_global_batch():
-    from latentkit.training.gan import epoch_permutation, rank_batch
+    from latentkit.training.trainer import epoch_permutation, rank_batch
 
     perm = epoch_permutation(100, seed=3, epoch=1)
     for step in range(3):

@@ -104,10 +104,10 @@ def test_frames_shown_keep_the_first_and_last():
 
 
 def test_evolve_command_on_a_tiny_runs_snapshots(tmp_path, run_cli):
-    from latentkit.training.gan import TrainConfig, train_gan
+    from latentkit.training.trainer import TrainConfig, train_generator
 
     run = tmp_path / "run"
-    train_gan(TrainConfig(arch="dcgan", width=4, latent_dim=16, limit=256, eval_samples=0, epochs=2, ema=0.0,
+    train_generator(TrainConfig(arch="dcgan", width=4, latent_dim=16, limit=256, eval_samples=0, epochs=2, ema=0.0,
                           snapshot_every=1), run, progress=False, log=lambda s: None)
     out = tmp_path / "evo"
     result = run_cli("evolve", str(run), "--samples", "60", "--map-samples", "20", "--method", "pca", "--real", "20",

@@ -86,6 +86,9 @@ def test_models_archs_lists_the_zoo_with_parameter_counts_and_sources(run_cli):
     for name, arch in ARCHS.items():
         assert arch.source in rows[name]
     assert "868,545" in rows["dcgan"], "the bundled mnist-dcgan's card says 868,545 parameters"
+    # pytorch/examples' VAE: decoder 20*400+400 + 400*784+784, encoder 784*400+400 + 2*(400*20+20)
+    assert rows["vae"].split()[1:5] == ["vae", "28x28", "400", "20"]
+    assert "322,784" in rows["vae"] and "330,040" in rows["vae"]
 
 
 def test_train_arch_help_points_at_models_archs(run_cli):

@@ -11,8 +11,9 @@ from safetensors.torch import load_file
 from latentkit.errors import ConfigError, TrainingError
 from latentkit.generator.cards import read_card
 from latentkit.generator.registry import load_generator
-from latentkit.training.gan import CHECKPOINT, GANTrainer, TrainConfig, train_gan
+from latentkit.training.gan import GANTrainer
 from latentkit.training.snapshots import read_snapshots
+from latentkit.training.trainer import CHECKPOINT, TrainConfig, train_generator
 
 QUICK_TIER = False  # they train
 
@@ -33,7 +34,7 @@ def _same_snapshots(a, b):
 
 def test_snapshots_are_taken_at_the_start_every_n_epochs_and_every_n_images(tmp_path):
     out = tmp_path / "run"
-    train_gan(TrainConfig(epochs=4, snapshot_every=2, snapshot_images=192, ema=0.0, **TINY), out, **QUIET)
+    train_generator(TrainConfig(epochs=4, snapshot_every=2, snapshot_images=192, ema=0.0, **TINY), out, **QUIET)
     snaps = read_snapshots(out)
     # 4 steps of 64 per epoch: every 192 images is after steps 3, 6, 9, 12, 15; every 2 epochs after 8 and 16.
     assert [s.step for s in snaps] == [0, 3, 6, 8, 9, 12, 15, 16]
@@ -50,15 +51,15 @@ def test_snapshots_are_taken_at_the_start_every_n_epochs_and_every_n_images(tmp_
 
 
 def test_snapshots_change_nothing_the_run_computes(tmp_path):
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "plain", **QUIET)
-    train_gan(TrainConfig(epochs=2, snapshot_every=1, snapshot_images=128, **TINY), tmp_path / "kept", **QUIET)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "plain", **QUIET)
+    train_generator(TrainConfig(epochs=2, snapshot_every=1, snapshot_images=128, **TINY), tmp_path / "kept", **QUIET)
     assert_same_run(tmp_path / "plain", tmp_path / "kept")
     assert len(read_snapshots(tmp_path / "kept")) == 5  # the start, then after every second step
 
 
 def test_ctrl_c_keeps_the_snapshots_written_and_resume_continues_them_exactly(tmp_path, monkeypatch):
     cfg = dict(epochs=3, snapshot_every=1, snapshot_images=128, **TINY)
-    train_gan(TrainConfig(**cfg), tmp_path / "straight", **QUIET)
+    train_generator(TrainConfig(**cfg), tmp_path / "straight", **QUIET)
     original, calls = GANTrainer.train_step, []
 
     def step_then_ctrl_c(self, batch):
@@ -69,10 +70,10 @@ def test_ctrl_c_keeps_the_snapshots_written_and_resume_continues_them_exactly(tm
 
     monkeypatch.setattr(GANTrainer, "train_step", step_then_ctrl_c)
     with pytest.raises(TrainingError, match="interrupted"):
-        train_gan(TrainConfig(**cfg), tmp_path / "resumed", **QUIET)
+        train_generator(TrainConfig(**cfg), tmp_path / "resumed", **QUIET)
     assert [s.step for s in read_snapshots(tmp_path / "resumed")] == [0, 2, 4, 6]
     monkeypatch.setattr(GANTrainer, "train_step", original)
-    train_gan(TrainConfig(**cfg), tmp_path / "resumed", resume=True, **QUIET)
+    train_generator(TrainConfig(**cfg), tmp_path / "resumed", resume=True, **QUIET)
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
     _same_snapshots(tmp_path / "straight", tmp_path / "resumed")
     straight, resumed = (read_card(p / "card.json")["snapshots"] for p in (tmp_path / "straight", tmp_path / "resumed"))
@@ -82,7 +83,7 @@ def test_ctrl_c_keeps_the_snapshots_written_and_resume_continues_them_exactly(tm
 def test_a_snapshot_budget_too_small_is_refused_before_training(tmp_path, run_cli):
     out = tmp_path / "run"
     with pytest.raises(ConfigError, match=r"--snapshot-every 1 over 500 epochs keeps 501 snapshots"):
-        train_gan(TrainConfig(**{**TINY, "epochs": 500}, snapshot_every=1, snapshot_budget=0.5), out, **QUIET)
+        train_generator(TrainConfig(**{**TINY, "epochs": 500}, snapshot_every=1, snapshot_budget=0.5), out, **QUIET)
     assert not (out / CHECKPOINT).exists()
     result = run_cli("train", "--width", "4", "--latent-dim", "16", "--limit", "256", "--eval-samples", "0",
                      "--epochs", "500", "--snapshot-every", "1", "--snapshot-budget", "0.5", "--out", str(out), "-q")
@@ -90,6 +91,6 @@ def test_a_snapshot_budget_too_small_is_refused_before_training(tmp_path, run_cl
 
 
 def test_a_folder_without_snapshots_says_how_to_make_them(tmp_path):
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "run", **QUIET)
+    train_generator(TrainConfig(epochs=1, **TINY), tmp_path / "run", **QUIET)
     with pytest.raises(ConfigError, match="--snapshot-every"):
         read_snapshots(tmp_path / "run")

@@ -13,11 +13,13 @@ from latentkit.generator.registry import load_generator
 from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
 from latentkit.training.artifacts import read_history
-from latentkit.training.gan import CHECKPOINT, STATS, GANTrainer, TrainConfig, train_gan
+from latentkit.training.gan import STATS, GANTrainer
+from latentkit.training.trainer import CHECKPOINT, TrainConfig, train_generator
 
 QUICK_TIER = False  # its tests train, install or start processes and pages themselves
 
 TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
+QUIET = dict(progress=False, log=lambda s: None)
 
 
 @pytest.fixture
@@ -49,14 +51,14 @@ def test_train_cli_writes_every_artefact(run_cli, tmp_path, tiny_classifier):
 
 
 def test_resume_after_an_epoch_equals_an_uninterrupted_run(tmp_path):
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "resumed", progress=False, log=lambda s: None)
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "straight", **QUIET)
+    train_generator(TrainConfig(epochs=1, **TINY), tmp_path / "resumed", **QUIET)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, **QUIET)
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
 
 
 def test_ctrl_c_mid_epoch_saves_and_resumes_exactly(tmp_path, monkeypatch):
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "straight", **QUIET)
     original, calls = GANTrainer.train_step, []
 
     def step_then_ctrl_c(self, batch):
@@ -67,12 +69,12 @@ def test_ctrl_c_mid_epoch_saves_and_resumes_exactly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(GANTrainer, "train_step", step_then_ctrl_c)
     with pytest.raises(TrainingError, match="interrupted at epoch 2 step 2") as err:
-        train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", progress=False, log=lambda s: None)
+        train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", **QUIET)
     assert err.value.exit_code == 130
     state = torch.load(tmp_path / "resumed" / CHECKPOINT, weights_only=True)["state"]
     assert (state["epoch"], state["step_in_epoch"]) == (1, 2)
     monkeypatch.setattr(GANTrainer, "train_step", original)
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, **QUIET)
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
 
 
@@ -80,8 +82,8 @@ def test_ctrl_c_mid_epoch_saves_and_resumes_exactly(tmp_path, monkeypatch):
 def test_kill_9_mid_epoch_then_resume(tmp_path):
     args = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "2048", "--batch-size", "32",
             "--eval-samples", "0", "--epochs", "3", "-q"]
-    train_gan(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), tmp_path / "straight",
-              progress=False, log=lambda s: None)
+    train_generator(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), tmp_path / "straight",
+              **QUIET)
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "latentkit", "train", *args, "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -91,8 +93,8 @@ def test_kill_9_mid_epoch_then_resume(tmp_path):
     proc.kill()  # SIGKILL: no handler runs, whatever step it was in
     proc.wait()
     assert (out / CHECKPOINT).exists()
-    train_gan(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), out, resume=True,
-              progress=False, log=lambda s: None)
+    train_generator(TrainConfig(**{**TINY, "limit": 2048, "batch_size": 32, "epochs": 3}), out, resume=True,
+              **QUIET)
     assert_same_run(tmp_path / "straight", out)
 
 
@@ -101,7 +103,7 @@ def test_kill_9_in_the_first_epoch_resumes_from_a_timed_checkpoint(tmp_path):
     """--checkpoint-every writes mid-epoch checkpoints, so a run killed before its first
     epoch ends still resumes, to the same weights as a run never stopped."""
     cfg = dict(TINY, limit=8192, batch_size=32, epochs=1)  # 256 steps in the one epoch
-    train_gan(TrainConfig(**cfg), tmp_path / "straight", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(**cfg), tmp_path / "straight", **QUIET)
     out = tmp_path / "killed"
     args = ["--arch", "dcgan", "--width", "4", "--latent-dim", "16", "--limit", "8192", "--batch-size", "32",
             "--eval-samples", "0", "--epochs", "1", "--checkpoint-every", "0.001", "-q"]
@@ -114,14 +116,14 @@ def test_kill_9_in_the_first_epoch_resumes_from_a_timed_checkpoint(tmp_path):
     proc.wait()
     state = torch.load(out / CHECKPOINT, weights_only=True)["state"]
     assert state["epoch"] == 0 and 0 < state["step_in_epoch"] < 256, "killed inside the first epoch"
-    train_gan(TrainConfig(**cfg), out, resume=True, progress=False, log=lambda s: None)
+    train_generator(TrainConfig(**cfg), out, resume=True, **QUIET)
     assert_same_run(tmp_path / "straight", out)
 
 
 def test_timed_checkpoints_resume_exactly(tmp_path, monkeypatch):
     """In-process twin of the kill test: stop (as a crash would) right after a timed mid-epoch
     checkpoint and resume from it."""
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "straight", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "straight", **QUIET)
     original, saves = GANTrainer.save_checkpoint, []
 
     def save_then_crash(self):
@@ -133,11 +135,11 @@ def test_timed_checkpoints_resume_exactly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(GANTrainer, "save_checkpoint", save_then_crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        train_gan(TrainConfig(epochs=2, checkpoint_seconds=1e-9, **TINY), tmp_path / "resumed", progress=False,
+        train_generator(TrainConfig(epochs=2, checkpoint_seconds=1e-9, **TINY), tmp_path / "resumed", progress=False,
                   log=lambda s: None)
     assert saves[:3] == [1, 2, 3], "a checkpoint after every step of epoch 1 (the epoch end saves step 0)"
     monkeypatch.setattr(GANTrainer, "save_checkpoint", original)
-    train_gan(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=2, **TINY), tmp_path / "resumed", resume=True, **QUIET)
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
 
 
@@ -159,7 +161,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, mo
 def test_resume_guards(tmp_path, run_cli):
     with pytest.raises(Exception, match="no checkpoint.pt"):
         GANTrainer(TrainConfig(**TINY), tmp_path / "none", resume=True)
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "run", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=1, **TINY), tmp_path / "run", **QUIET)
     with pytest.raises(ConfigError, match="already holds a run"):
         GANTrainer(TrainConfig(**TINY), tmp_path / "run")
     with pytest.raises(ConfigError, match="different lr"):
@@ -180,9 +182,9 @@ def test_corrupt_checkpoint_gives_one_line(tmp_path, run_cli):
 
 
 def test_saved_generator_is_the_weight_average_when_ema_is_on(tmp_path):
-    quiet = dict(progress=False, log=lambda s: None)
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "ema", **quiet)  # dcgan's default: 0.9995
-    train_gan(TrainConfig(epochs=1, ema=0, **TINY), tmp_path / "plain", **quiet)
+    quiet = dict(**QUIET)
+    train_generator(TrainConfig(epochs=1, **TINY), tmp_path / "ema", **quiet)  # dcgan's default: 0.9995
+    train_generator(TrainConfig(epochs=1, ema=0, **TINY), tmp_path / "plain", **quiet)
     for run, averaged in (("ema", True), ("plain", False)):
         live = torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["G"]["net.0.weight"]
         saved = final_weights(tmp_path / run)["net.0.weight"]
@@ -215,7 +217,7 @@ def test_d_gradient_is_its_own_loss_only(tmp_path):
 def test_weight_average_has_batchnorm_statistics_of_its_own_weights(tmp_path):
     """The saved EMA generator's BatchNorm running statistics are those of its own
     activations (not the live G's, which lag behind and came from other weights)."""
-    train_gan(TrainConfig(epochs=1, **{**TINY, "limit": 1024}), tmp_path / "run", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=1, **{**TINY, "limit": 1024}), tmp_path / "run", **QUIET)
     g = load_generator(tmp_path / "run")
     z = torch.randn(20_000, g.latent_dim, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
@@ -241,14 +243,14 @@ class _FakeClock:
 
 
 def test_max_minutes_stops_on_the_cpu_clock_and_resume_grants_more(tmp_path, monkeypatch):
-    import latentkit.training.gan
+    import latentkit.training.trainer
 
-    monkeypatch.setattr(latentkit.training.gan, "time", _FakeClock())
-    quiet = dict(progress=False, log=lambda s: None)
+    monkeypatch.setattr(latentkit.training.trainer, "time", _FakeClock())
+    quiet = dict(**QUIET)
     budget = dict(TINY, epochs=100, clock="cpu")
-    card = train_gan(TrainConfig(**budget, max_minutes=0.1), tmp_path / "run", **quiet)  # 6 s = 3 steps
+    card = train_generator(TrainConfig(**budget, max_minutes=0.1), tmp_path / "run", **quiet)  # 6 s = 3 steps
     assert card["steps"] == 3 and card["epochs"] == 0 and card["train_cpu_seconds"] == 6.0
-    card = train_gan(TrainConfig(**budget, max_minutes=0.2), tmp_path / "run", resume=True, **quiet)
+    card = train_generator(TrainConfig(**budget, max_minutes=0.2), tmp_path / "run", resume=True, **quiet)
     assert card["steps"] == 6 and card["epochs"] == 1 and card["max_minutes"] == 0.2
     with pytest.raises(ConfigError, match="max-minutes"):
         TrainConfig(max_minutes=0).validate()
@@ -271,7 +273,7 @@ def test_on_epoch_end_sees_each_epoch_and_can_finish_the_run(tmp_path):
         seen.append((epoch, trainer.state.epoch, (tmp_path / "run" / "samples" / f"epoch_{epoch:03d}.png").is_file()))
         return epoch == 2
 
-    card = train_gan(TrainConfig(epochs=5, **TINY), tmp_path / "run", progress=False, log=lambda s: None,
+    card = train_generator(TrainConfig(epochs=5, **TINY), tmp_path / "run", progress=False, log=lambda s: None,
                      on_epoch_end=hook)
     assert seen == [(1, 1, True), (2, 2, True)]
     assert card["epochs"] == 2 and (tmp_path / "run" / "generator.safetensors").is_file()
@@ -284,7 +286,7 @@ def test_run_artifacts_take_data_not_a_trainer(tmp_path):
     torch.manual_seed(0)
     g = Generator(GANConfig("dcgan", latent_dim=16, width=4)).train()
     history = {k: [0.5, 0.25] for k in STATS}
-    run_artifacts.write_epoch(tmp_path, g, torch.randn(100, 16), history, epoch=1)
+    run_artifacts.write_epoch(tmp_path, g, torch.randn(100, 16), history, GANTrainer.HISTORY, epoch=1)
     assert g.training, "drawing the grid restores the generator's mode"
     assert (tmp_path / "samples" / "epoch_001.png").is_file()
     assert read_history(tmp_path / "history.h5")["loss_G"].tolist() == [0.5, 0.25]
@@ -303,9 +305,9 @@ def test_score_every_records_each_epoch_and_survives_a_resume(tmp_path, tiny_cla
     import json
 
     cfg = dict(TINY, eval_samples=50, score_every=1, classifier=str(tiny_classifier))
-    train_gan(TrainConfig(epochs=1, **cfg), tmp_path / "run", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=1, **cfg), tmp_path / "run", **QUIET)
     lines = []
-    train_gan(TrainConfig(epochs=2, **cfg), tmp_path / "run", resume=True, progress=False, log=lines.append)
+    train_generator(TrainConfig(epochs=2, **cfg), tmp_path / "run", resume=True, progress=False, log=lines.append)
     progress = json.loads((tmp_path / "run" / "card.json").read_text())["progress"]
     assert [p["epoch"] for p in progress] == [1, 2] and [p["images"] for p in progress] == [256, 512]
     assert all(p["fid"] >= 0 and 0 <= p["precision"] <= 1 and 0 <= p["confident"] <= 1 for p in progress)
@@ -319,7 +321,7 @@ def test_resume_compares_the_recipe_as_trained(tmp_path):
     """Giving the architecture's default explicitly is the same run; changing what it trains with is not."""
     from latentkit.models import get_arch
 
-    train_gan(TrainConfig(epochs=1, **TINY), tmp_path / "run", progress=False, log=lambda s: None)
+    train_generator(TrainConfig(epochs=1, **TINY), tmp_path / "run", **QUIET)
     same = dict(TINY, lr=get_arch("dcgan").default_lr, ema=get_arch("dcgan").default_ema)
     GANTrainer(TrainConfig(epochs=2, **same), tmp_path / "run", resume=True)
     with pytest.raises(ConfigError, match="--lr was not given, now 0.0002"):

@@ -168,19 +168,22 @@ def models_table(runs_dir: str | os.PathLike | None = "runs") -> str:
     return _table(("name", "kind", "source", "arch", "dataset", "metrics"), rows)
 
 
-def archs_table(latent_dim: int = 100) -> str:
-    """What `latentkit models --archs` prints: each `--arch` with its native size, default width,
-    parameter counts of G and D at that width, and the write-up it reproduces."""
+def archs_table() -> str:
+    """What `latentkit models --archs` prints: each `--arch` with its kind, native size, default
+    width and latent length, parameter counts of G and D (a VAE's decoder and encoder) at those,
+    and the write-up it reproduces."""
     import torch
 
-    from latentkit.models import ARCHS, Discriminator, GANConfig, Generator
+    from latentkit.models import ARCHS, Discriminator, GANConfig, Generator, VAEEncoder
+    from latentkit.training.configs import TrainConfig
 
     rows = []
     for arch in ARCHS.values():
-        config = GANConfig(arch.name, latent_dim, arch.default_width)
+        config = GANConfig(arch.name, TrainConfig(arch=arch.name).latent_dim, arch.default_width)
         with torch.device("meta"):  # shapes only: counting parameters needs no memory or init
-            g, d = Generator(config), Discriminator(config)
-        rows.append((arch.name, f"{arch.image_size}x{arch.image_size}", str(arch.default_width),
+            g, d = Generator(config), (VAEEncoder if arch.kind == "vae" else Discriminator)(config)
+        rows.append((arch.name, arch.kind, f"{arch.image_size}x{arch.image_size}", str(arch.default_width),
+                     str(config.latent_dim),
                      f"{sum(p.numel() for p in g.parameters()):,}", f"{sum(p.numel() for p in d.parameters()):,}",
                      arch.source))
-    return _table(("arch", "native", "width", "G params", "D params", "source"), rows)
+    return _table(("arch", "kind", "native", "width", "z", "G params", "D / encoder params", "source"), rows)

@@ -32,7 +32,10 @@ class ZooNet(nn.Module):
                 f"latent_dim must be >= 1 and width >= 2 (got {config.latent_dim}, {config.width})"
             )
         self.config = config
-        self.net = getattr(self.arch, self.part)(config)
+        build = getattr(self.arch, self.part)
+        if build is None:
+            raise ConfigError(f"{config.arch} is a {self.arch.kind.upper()}: it has no {self.part}")
+        self.net = build(config)
         if self.arch.dcgan_init:
             dcgan_init_(self.net)
 
@@ -70,6 +73,15 @@ class Generator(ZooNet):
         """n latents from the N(0, I) prior, reproducible from `seed`: (n, latent_dim)."""
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         return torch.randn(n, self.latent_dim, generator=gen).to(device)
+
+
+class VAEEncoder(ZooNet):
+    """A VAE's encoder: images (B, 1, 28, 28) in [0, 1] -> the posterior's (mu, logvar), each (B, latent_dim)."""
+
+    part = "encoder"
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net(x)
 
 
 class Discriminator(ZooNet):

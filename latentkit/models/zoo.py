@@ -1,4 +1,5 @@
-"""The architecture registry: every generator/discriminator pair by name."""
+"""The architecture registry: every GAN's generator/discriminator pair and every VAE's
+decoder/encoder pair, by name."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from latentkit.errors import ConfigError
-from latentkit.models import dcgan
+from latentkit.models import dcgan, vae
 from latentkit.models import references as ref
 from latentkit.models.config import GANConfig
 
@@ -18,8 +19,8 @@ Builder = Callable[[GANConfig], nn.Module]
 @dataclass(frozen=True)
 class Arch:
     name: str
-    generator: Builder
-    discriminator: Builder
+    generator: Builder  # a VAE's decoder
+    discriminator: Builder | None  # a GAN's; None for a VAE
     image_size: int  # native resolution the pair works at
     value_range: str  # "unit" ([0, 1], Sigmoid) or "symmetric" ([-1, 1], Tanh)
     dcgan_init: bool  # N(0, 0.02) conv / N(1, 0.02) BN init, as the DCGAN paper
@@ -27,6 +28,13 @@ class Arch:
     default_width: int = 64  # 64 = the reference shapes; dcgan's is chosen by benchmarks/default_arch.py
     default_ema: float = 0.0  # generator weight averaging; 0 keeps the references' recipes as published
     default_lr: float = 2e-4  # Adam's, as all five references; dcgan's is chosen by benchmarks/recipe_race.py
+    default_beta1: float = 0.5  # Adam's, as the DCGAN paper; a VAE's is Adam's own 0.9
+    encoder: Builder | None = None  # a VAE's: images -> (mu, logvar) of the posterior
+
+    @property
+    def kind(self) -> str:
+        """"vae" (trained by training/vae.py) or "gan" (training/gan.py)."""
+        return "vae" if self.encoder is not None else "gan"
 
 
 ARCHS: dict[str, Arch] = {
@@ -47,6 +55,12 @@ ARCHS: dict[str, Arch] = {
              "R003 small 3-layer DCGAN, 32x32"),
         Arch("r004-mlp", ref.r004_mlp_generator, ref.mlp_discriminator, 28, "symmetric", False,
              "R004 minimal GAN tutorial, MLP 100-128-784 Tanh"),
+        Arch("vae", vae.vae_decoder, None, 28, "unit", False,
+             "pytorch/examples vae/main.py: fc 784-400-d, Bernoulli decoder", default_width=400, default_lr=1e-3,
+             default_beta1=0.9, encoder=vae.vae_encoder),
+        Arch("conv-vae", vae.conv_vae_decoder, None, 28, "unit", False,
+             "latentkit's small convolutional VAE, 28x28, Bernoulli decoder", default_width=32, default_lr=1e-3,
+             default_beta1=0.9, encoder=vae.conv_vae_encoder),
     ]
 }
 

@@ -161,6 +161,46 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
     return ax
 
 
+def plot_elbo(history: dict[str, np.ndarray], epoch_stats: list[dict], steps_per_epoch: int, ax=None):
+    """A VAE's loss and its two parts per training step (light, with a moving average), and the
+    test set's after each epoch (dots), in nats per image; returns the ax."""
+    ax = ax or new_figure(figsize=(8, 4)).subplots()
+    window = max(1, len(history["loss"]) // 50)
+    for key, color in (("loss", "black"), ("reconstruction", "tab:blue"), ("kl", "tab:orange")):
+        y = history[key]
+        ax.plot(y, color=color, alpha=0.2, lw=0.8)
+        ax.plot(np.arange(len(_smooth(y, window))) + window // 2, _smooth(y, window), color=color,
+                label=f"{key}, training batches")
+        if epoch_stats:
+            test = [-s["elbo"] if key == "loss" else s[key] for s in epoch_stats]
+            ax.plot([s["epoch"] * steps_per_epoch for s in epoch_stats], test, "o", color=color, ms=4,
+                    label=f"{key}, test set")
+    ax.set(xlabel="iteration", ylabel="nats per image", title="Negative ELBO = reconstruction + KL")
+    if len(history["loss"]):
+        ax.set_ylim(0, 1.3 * float(np.percentile(history["loss"], 95)))
+    ax.legend(ncols=2, fontsize="small")
+    return ax
+
+
+def plot_kl_per_dim(epoch_stats: list[dict], ax=None):
+    """Each latent dimension's KL on the test set after each epoch (one line per dimension),
+    with the threshold under which a dimension counts as inactive; returns the ax."""
+    from latentkit.measure.elbo import INACTIVE_NATS
+
+    ax = ax or new_figure(figsize=(8, 4)).subplots()
+    epochs = [s["epoch"] for s in epoch_stats]
+    per_dim = np.array([s["kl_per_dim"] for s in epoch_stats])  # (epochs, d)
+    for i in range(per_dim.shape[1]):
+        ax.plot(epochs, np.maximum(per_dim[:, i], 1e-4), marker="o" if len(epochs) < 20 else None, ms=3, lw=1)
+    ax.axhline(INACTIVE_NATS, color="grey", ls="--", lw=0.8)
+    ax.set_yscale("log")
+    active = epoch_stats[-1]["active_dims"]
+    ax.set(xlabel="epoch", ylabel="KL on the test set (nats per image)",
+           title=f"KL of each latent dimension: {active} of {per_dim.shape[1]} active "
+                 f"(above {INACTIVE_NATS:g} nats, dashed) after epoch {epochs[-1]}")
+    return ax
+
+
 def new_figure(**kwargs):
     """A matplotlib Figure (figsize=..., layout=...) on an Agg canvas, without pyplot: a command
     that draws never imports pyplot, and the figure is not held by it (nothing to close)."""

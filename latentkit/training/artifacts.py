@@ -1,12 +1,15 @@
 """What a training run leaves in its folder.
 
     OUT/checkpoint.pt          resumable state (networks, optimizers, RNGs, history)
-    OUT/history.h5             per-step loss_D, loss_G, D(x), D(G(z)) before/after
+    OUT/history.h5             per-step stats: a GAN's loss_D, loss_G, D(x), D(G(z)) before/after;
+                               a VAE's loss, reconstruction, kl
     OUT/samples/epoch_NNN.png  the fixed-noise grid after each epoch
     OUT/generator.safetensors  final generator weights + config
     OUT/card.json              arch, dataset, command, seed, seconds, metrics
     OUT/snapshots/step_*.safetensors  the generator during training (--snapshot-every)
-    OUT/loss.png  OUT/d_outputs.png  OUT/samples.png (10x10)  OUT/progress.gif
+    OUT/loss.png  OUT/d_outputs.png (a GAN's)  OUT/kl_per_dim.png (a VAE's)
+    OUT/samples.png (10x10)  OUT/progress.gif
+    OUT/encoder.safetensors    a VAE's encoder, invert's start (training/vae.py)
 
 The functions take what they write (a generator, the history, the config), not the
 trainer, so they can be called on any run's data.
@@ -80,12 +83,14 @@ def native_grid_images(generator: torch.nn.Module, z: torch.Tensor) -> torch.Ten
     return to_unit_range(x, generator.arch.value_range).cpu()
 
 
-def write_history(path: Path, history: dict[str, list[float]], steps_per_epoch: int | None = None) -> None:
+def write_history(path: Path, history: dict[str, list[float]], meanings: dict[str, str],
+                  steps_per_epoch: int | None = None) -> None:
+    """history.h5: one dataset per key of `meanings` (with its meaning), one row per step."""
     import h5py
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["description"] = "latentkit GAN training history, one row per optimisation step"
-        for key, meaning in HISTORY_ATTRS.items():
+        f.attrs["description"] = "latentkit training history, one row per optimisation step"
+        for key, meaning in meanings.items():
             ds = f.create_dataset(key, data=np.asarray(history[key], dtype=np.float32))
             ds.attrs["meaning"] = meaning
         if steps_per_epoch:
@@ -96,16 +101,16 @@ def read_history(path: str | Path) -> dict[str, np.ndarray]:
     import h5py
 
     with h5py.File(path, "r") as f:
-        return {k: f[k][()] for k in HISTORY_ATTRS}
+        return {k: f[k][()] for k in f}
 
 
 def write_epoch(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor,
-                history: dict[str, list[float]], epoch: int) -> None:
+                history: dict[str, list[float]], meanings: dict[str, str], epoch: int) -> None:
     """OUT/samples/epoch_NNN.png (the first 64 fixed latents) and OUT/history.h5 after `epoch`."""
     out = Path(out)
     plotting.save_grid(native_grid_images(generator, fixed_noise[:64]), out / "samples" / f"epoch_{epoch:03d}.png",
                        nrow=8)
-    write_history(out / "history.h5", history, len(history["loss_D"]) // epoch)
+    write_history(out / "history.h5", history, meanings, len(next(iter(history.values()))) // epoch)
 
 
 def sample_metrics(generator: torch.nn.Module, classifier: torch.nn.Module, samples: int, seed: int,
@@ -119,11 +124,10 @@ def sample_metrics(generator: torch.nn.Module, classifier: torch.nn.Module, samp
             "allow_mismatch": allow_mismatch, **sample_quality(probs)}
 
 
-def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, command: str | None,
+def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, steps: int, command: str | None,
                    device: torch.device) -> dict:
-    """The run's card without metrics: what was trained, how long, with which command.
-    `state` is the trainer's TrainState (epochs, steps, seconds, history)."""
-    steps = len(state.history["loss_D"])
+    """The run's card without metrics: what was trained, how long (`steps` in all), with which
+    command. `state` is the trainer's TrainState (epochs, seconds, scores, snapshots)."""
     card = new_card("generator", generator.config, dataset=cfg.dataset, seed=cfg.seed,
                     command=command or " ".join(sys.argv), device=device)
     card.update(
@@ -139,13 +143,12 @@ def generator_card(generator: torch.nn.Module, cfg: TrainConfig, state, command:
     return card
 
 
-def write_final(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor,
-                history: dict[str, list[float]], card: dict) -> None:
-    """Curves, the 10x10 grid of `fixed_noise` (100, d), the progress GIF, the weights and the card."""
+def write_final(out: Path, generator: torch.nn.Module, fixed_noise: torch.Tensor, figures: dict, card: dict) -> None:
+    """The curves (`figures`: file name -> figure), the 10x10 grid of `fixed_noise` (100, d), the
+    progress GIF, the weights and the card."""
     out = Path(out)
-    arrays = {k: np.asarray(v) for k, v in history.items()}
-    plotting.save_figure(plotting.plot_losses(arrays), out / "loss.png")
-    plotting.save_figure(plotting.plot_d_outputs(arrays), out / "d_outputs.png")
+    for name, figure in figures.items():
+        plotting.save_figure(figure, out / name)
     plotting.save_grid(native_grid_images(generator, fixed_noise), out / "samples.png", nrow=10)
     frames = sorted((out / "samples").glob("epoch_*.png"))
     if frames:  # none when a --max-minutes budget ran out inside the first epoch

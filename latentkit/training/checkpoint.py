@@ -33,6 +33,7 @@ class TrainState:
     history: dict | None = None  # name -> list of per-step floats, see step.STATS (means over the ranks)
     scores: list | None = None  # cfg.score_every's: one dict per scored epoch (latentkit.measure.scoring)
     snapshots: list | None = None  # the snapshots kept so far, one dict each (training/snapshots.py)
+    epoch_stats: list | None = None  # a VAE's: the test set's ELBO parts after each epoch (training/vae.py)
 
 
 def write_checkpoint(path: Path, cfg: TrainConfig, modules: dict[str, dict], rank_rngs: list, state: TrainState
@@ -81,7 +82,8 @@ def unreadable(path: Path, err: Exception) -> CheckpointError:
 
 def _effective(cfg: TrainConfig, name: str):
     """A config field's value as training uses it: a left-out lr, ema or width is the architecture's."""
-    used = {"lr": lambda: cfg.learning_rate, "ema": lambda: cfg.ema_decay, "width": lambda: cfg.model_config.width}
+    used = {"lr": lambda: cfg.learning_rate, "ema": lambda: cfg.ema_decay, "width": lambda: cfg.model_config.width,
+            "beta1": lambda: cfg.adam_beta1}
     return used[name]() if name in used else getattr(cfg, name)
 
 

@@ -21,9 +21,10 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
-from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
+from latentkit.names import ARCH_NAMES, DATASETS, DEVICES, VAE_ARCHS
 
 CLOCKS = ("wall", "cpu")
+GAN_LATENT_DIM, VAE_LATENT_DIM = 100, 20
 # Fields that may differ when resuming: they do not change what a step computes.
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier",
                      "allow_mismatch", "checkpoint_seconds", "score_every", "snapshot_every", "snapshot_images",
@@ -59,8 +60,9 @@ class TrainConfig:
     # (all its threads), which stays fair when several runs share a machine
     batch_size: int = 64  # R003/R004's; beat 128 per CPU-second in benchmarks/default_arch.py
     lr: float | None = None  # Adam's; None = the architecture's default (dcgan 4e-4; references 2e-4, as published)
-    beta1: float = 0.5  # Adam beta1 from the DCGAN paper
-    latent_dim: int = 100
+    beta1: float | None = None  # Adam's; None = the architecture's (GANs 0.5 as the DCGAN paper, VAEs 0.9)
+    latent_dim: int | None = None  # None = the architecture's: 100 as every GAN write-up, 20 for VAEs as
+    # pytorch/examples; set from the arch on construction, so the saved config holds the number
     width: int | None = None  # channel/hidden multiplier; None = the architecture's default
     ema: float | None = None  # decay of the generator weight average saved at the end; 0 = off,
     # None = the architecture's default (dcgan 0.9995; references 0, as published)
@@ -82,6 +84,10 @@ class TrainConfig:
     # Also checkpoint mid-epoch once this many seconds of training passed since the last one, so
     # a killed run loses at most that much (one epoch of the bundled recipe takes ~80 s on 2 cores).
     checkpoint_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.latent_dim is None:
+            self.latent_dim = VAE_LATENT_DIM if self.arch in VAE_ARCHS else GAN_LATENT_DIM
 
     def validate(self) -> None:
         _choice("arch", self.arch, ARCH_NAMES)
@@ -109,10 +115,13 @@ class TrainConfig:
         _positive("lr", self.lr)
         _positive("max-minutes", self.max_minutes)
         _positive("checkpoint-seconds", self.checkpoint_seconds)
-        if not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
+        if self.beta1 is not None and not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
             raise ConfigError(f"beta1 must be in [0, 1) (got {self.beta1!r})")
         if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
             raise ConfigError(f"ema must be in [0, 1) (got {self.ema!r}); 0 turns the weight average off")
+        if self.ema and self.arch in VAE_ARCHS:
+            raise ConfigError(f"--ema averages the generator alone, but a VAE's decoder and encoder are trained as "
+                              f"one ({self.arch}): an averaged decoder would not match its encoder; drop --ema")
 
     @property
     def model_config(self):
@@ -126,6 +135,12 @@ class TrainConfig:
         from latentkit.models import get_arch
 
         return get_arch(self.arch).default_ema if self.ema is None else self.ema
+
+    @property
+    def adam_beta1(self) -> float:
+        from latentkit.models import get_arch
+
+        return get_arch(self.arch).default_beta1 if self.beta1 is None else self.beta1
 
     @property
     def learning_rate(self) -> float:

@@ -44,6 +44,9 @@ class EncoderConfig:
     dataset: str = "mnist"  # what the generator draws; the images the encoder expects
     generator: str = ""  # name or path of the generator it was trained for ("" if not known)
     generator_sha256: str = ""  # hash of that generator's weights file ("" if not known)
+    # "conv": the network below, trained on a generator's samples; a VAE's arch ("vae", "conv-vae"):
+    # that VAE's own encoder (width is its width), whose posterior mean is the guess.
+    arch: str = "conv"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -54,7 +57,8 @@ class EncoderConfig:
 
 
 class Encoder(nn.Module):
-    """Images (B, 1, 28, 28) in [0, 1] -> latents (B, latent_dim): two strided conv blocks and an MLP.
+    """Images (B, 1, 28, 28) in [0, 1] -> latents (B, latent_dim): two strided conv blocks and an MLP,
+    or (config.arch a VAE's) that VAE's encoder, whose posterior mean is the latent.
 
         enc = Encoder(EncoderConfig(latent_dim=100))
         z = enc(torch.rand(8, 1, 28, 28))          # (8, 100)
@@ -67,6 +71,11 @@ class Encoder(nn.Module):
         check_size("width", config.width, 1, MAX_WIDTH)
         check_size("hidden", config.hidden, 1, 16 * MAX_WIDTH)
         self.config = config
+        if config.arch != "conv":
+            from latentkit.models import GANConfig, VAEEncoder
+
+            self.posterior = VAEEncoder(GANConfig(config.arch, config.latent_dim, config.width, config.dataset))
+            return
         w = config.width
         self.features = nn.Sequential(
             nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
@@ -82,6 +91,8 @@ class Encoder(nn.Module):
         return self.config.latent_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.config.arch != "conv":
+            return self.posterior(x)[0]
         return self.head(self.features(x * 2 - 1))  # centred input: the first layer trains faster
 
 

@@ -77,13 +77,13 @@ def flat(n: int, gen: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def untrained_pool(gen: torch.Generator, inits: int = 4, per_init: int = 256) -> torch.Tensor:
     """Samples (N, 1, 28, 28) of freshly initialised generators: `inits` random initialisations of
-    every zoo architecture, each run with batch statistics (as in a training step) and with its
+    every zoo GAN architecture, each run with batch statistics (as in a training step) and with its
     running ones (as an analysis runs it): what every training run starts from. Made once, as
     building the larger networks costs far more than drawing from them."""
     from latentkit.models import ARCHS, GANConfig, Generator
 
     images = []
-    for arch in sorted(ARCHS):
+    for arch in sorted(a for a in ARCHS if ARCHS[a].kind == "gan"):
         for _ in range(inits):
             seed = int(torch.randint(2**31 - 1, (1,), generator=gen))
             with torch.random.fork_rng():  # the init's draws leave the caller's random stream as it was
