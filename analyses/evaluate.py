@@ -28,6 +28,7 @@ from latentkit.generator.quality import verdict
 from latentkit.generator.sampling import check_truncation, classify_images, generate_and_classify, prior_latents
 from latentkit.limits import check_seed
 from latentkit.measure import metrics as M
+from latentkit.measure.elbo import elbo
 from latentkit.models import Classifier
 from latentkit.names import CONFIDENT
 from latentkit.options import check_values
@@ -66,6 +67,10 @@ METRICS = {
     "linear_separability": ("lower", "StyleGAN's: 2^(sum over classes of H(label | side of a linear SVM on z), "
                                      "bits); 1 = every class a half-space of z; rises with --samples (StyleGAN "
                                      "reports it at 200,000): compare at equal counts; no real-data value in z"),
+    "elbo": ("higher", "a VAE's evidence lower bound on the test set, nats per image (one z from its encoder each)"),
+    "elbo_reconstruction": ("lower", "a VAE's: -log p(x | z) on the test set, nats per image"),
+    "elbo_kl": ("lower", "a VAE's: KL of its posterior to the prior on the test set, nats per image"),
+    "active_dims": ("higher", "a VAE's: latent dimensions whose test-set KL is at least 0.01 nats (the rest unused)"),
     "reachability": ("higher", "--reachability N: real test digits whose inversion reads as their class, mean "
                                "over classes (latentkit invert)"),
     "reachability_mse": ("lower", "--reachability N: pixel MSE of those inversions, mean over classes"),
@@ -193,7 +198,8 @@ def evaluate(
     quality.verdict finds collapsed or noise get params["quality_warning"] saying so and
     params["misleading_metrics"] naming the metrics that then flatter the generator.
     `reachability` N inverts N test digits, as many of each class (with `encoder` if given),
-    and scores how many the generator can draw (analyses/invert.py). `truncation` ψ < 1 samples
+    and scores how many the generator can draw (analyses/invert.py). When `encoder` is a VAE's
+    own, the VAE's ELBO on the test set is measured too (measure/elbo.py). `truncation` ψ < 1 samples
     (and draws the PPL paths) from the truncated prior (sampling.prior_latents).
     """
     check_values(EvalOptions, {"samples": samples, "ppl_paths": ppl_paths, "reachability": reachability})
@@ -206,8 +212,10 @@ def evaluate(
     test = load_images(dataset, train=False, data_dir=data_dir)
     device = module_device(classifier)
     columns = 1 + yardstick
-    # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per column.
-    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1 + bool(reachability)
+    posterior = vae_posterior(encoder, models.latent_dim, device=module_device(classifier))
+    # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per
+    # column, separability, reachability, the ELBO.
+    phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1 + bool(reachability) + bool(posterior)
     with Phases("eval", phases, enabled=progress) as bar:
         bar.start(f"generating {samples} samples")
         z = prior_latents(generator, samples, seed, truncation)
@@ -267,6 +275,12 @@ def evaluate(
         thin = [classifier.classes[c] for c, n in enumerate(separable.kept_positive)
                 if min(n, separable.kept - n) < MIN_KEPT_PER_SIDE]
 
+        if posterior is not None:
+            bar.start("ELBO on the test set")
+            m = elbo(posterior, generator, test.images, seed=seed)
+            put("generated", {"elbo": (m["elbo"], None), "elbo_reconstruction": (m["reconstruction"], None),
+                              "elbo_kl": (m["kl"], None), "active_dims": (float(m["active_dims"]), None)})
+
         reach = None
         if reachability:
             bar.start(f"reachability ({reachability} test digits)")
@@ -299,6 +313,17 @@ def evaluate(
                 "quality_warning": warning, "misleading_metrics": list(MISLEADING_WHEN_DEGENERATE) if warning else [],
                 **record},
     )
+
+
+def vae_posterior(encoder: str | os.PathLike | None, latent_dim: int, device: torch.device | str = "cpu"):
+    """The posterior network (images -> mu, logvar) in the encoder file `encoder` if it is a VAE's
+    own (training/vae.py), else None: an encoder trained on a generator's samples has no posterior."""
+    if encoder is None:
+        return None
+    from latentkit.training.encoder import load_encoder
+
+    loaded = load_encoder(encoder, latent_dim=latent_dim, device=device)
+    return loaded.posterior if loaded.config.arch != "conv" else None
 
 
 def _reachability(generator, classifier, test, n: int, encoder, seed: int) -> dict[str, np.ndarray]:
@@ -408,7 +433,7 @@ def run(
     folder = output_dir(out, ANALYSIS)
     models = Models.load(model, classifier, device, allow_mismatch)
     provenance = models.provenance
-    encoder = default_encoder(str(model), required=False) if reachability else None
+    encoder = default_encoder(str(model), required=False)  # reachability's start; a VAE's gives its ELBO
     result = evaluate(models, seed=seed, data_dir=data_dir, encoder=encoder, yardstick=yardstick, progress=progress,
                       truncation=truncation, **options)
     result.params.update(model=str(model), classifier=provenance["classifier"])

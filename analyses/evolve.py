@@ -47,6 +47,7 @@ from latentkit.options.evolve import EVOLVE, EvolveOptions
 from latentkit.progress import Phases
 from latentkit.results.stored import StoredResult
 from latentkit.results.tables import Columns
+from latentkit.space.layers import sefa_spectrum
 
 __all__ = ["EvolveResult", "evolve", "evolve_run"]  # what `latentkit.analyses` exports
 
@@ -186,17 +187,6 @@ def _class_normals(z: np.ndarray, read: np.ndarray, classes: int, seed: int) -> 
     return normals
 
 
-def _spectrum(generator: GeneratorLike) -> np.ndarray | None:
-    """SeFa's singular values of the generator's first layer, scaled to sum 1; None if it has no such layer."""
-    from latentkit.space.layers import sefa_directions
-
-    try:
-        _, singular, _ = sefa_directions(generator, SPECTRUM_TOP)
-    except ConfigError:
-        return None
-    return singular / singular.sum()
-
-
 def evolve(
     generators: Sequence[GeneratorLike], classifier: Classifier, epochs: Sequence[float] | None = None,
     images_seen: Sequence[int] | None = None, samples: int = EVOLVE.samples, map_samples: int = EVOLVE.map_samples,
@@ -232,7 +222,7 @@ def evolve(
             probs.append(seen.probs.numpy())
             grids.append(models.generate(z[:shown]).images.numpy())
             normals.append(_class_normals(z.double().numpy(), readings(probs[-1]), len(models.classes), seed))
-            spectra.append(_spectrum(models.loaded))
+            spectra.append(sefa_spectrum(models.loaded, SPECTRUM_TOP))
             if map_samples:
                 features.append(seen.features[:map_samples].numpy())
         mapped = {}

@@ -343,14 +343,17 @@ def load_real(files: Sequence[str], dataset: str, split: str, indices: str | Non
     return load_dataset_images(dataset, split, indices, data_dir)
 
 
-def default_encoder(model: str, required: bool = True) -> Path | None:
-    """The bundled encoder of a bundled generator (trained/NAME-encoder.safetensors); None, or
-    a ConfigError when `required`, if there is none."""
+def default_encoder(model: str | os.PathLike, required: bool = True) -> Path | None:
+    """The encoder made with generator `model`: a bundled generator's (trained/NAME-encoder.safetensors),
+    or a run folder's (RUN/encoder.safetensors: a VAE's own, or one written there); None, or a
+    ConfigError when `required`, if there is none."""
     from latentkit.generator.registry import bundled_dir
 
-    path = bundled_dir() / f"{model}-encoder.safetensors"
-    if path.is_file():
-        return path
+    given = Path(model)
+    folder = given if given.is_dir() else given.parent if given.name == "generator.safetensors" else None
+    for path in [bundled_dir() / f"{model}-encoder.safetensors", *([folder / "encoder.safetensors"] if folder else [])]:
+        if path.is_file():
+            return path
     if required:
         raise ConfigError(f"no bundled encoder for {model}: train one (latentkit train-encoder --model {model}) "
                           "and pass --encoder PATH, or use --init random")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from latentkit.training.trainer import TrainConfig, train_generator
+from latentkit.training.train import TrainConfig, train_generator
 
 ENTRIES = {  # row name -> TrainConfig overrides
     "dcgan": dict(arch="dcgan"),

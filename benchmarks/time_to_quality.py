@@ -22,7 +22,7 @@ import shutil
 import torch
 
 from latentkit.training.gan import GANTrainer
-from latentkit.training.trainer import TrainConfig, train_generator
+from latentkit.training.train import TrainConfig, train_generator
 
 SCORE, CONFIDENT, IMAGES = 9.0, 0.9, 600_000
 

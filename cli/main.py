@@ -174,7 +174,7 @@ def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **opti
     d_outputs.png, samples.png and progress.gif; with --snapshot-every, snapshots/
     (then `latentkit evolve RUN` shows how the latent space formed).
     """
-    from latentkit.training.trainer import train_generator
+    from latentkit.training.train import train_generator
 
     cfg = TrainConfig(**options)
     out = out or f"runs/{cfg.arch}-{cfg.dataset}"

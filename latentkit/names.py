@@ -19,6 +19,12 @@ DATASETS = tuple(CLASSES)
 ARCH_NAMES = ("dcgan", "r000-dcgan28", "r001-mlp", "r001-dcgan32", "r002-dcgan64", "r003-dcgan32", "r004-mlp",
               "vae", "conv-vae")
 VAE_ARCHS = ("vae", "conv-vae")  # the variational autoencoders among them
+
+
+def default_latent_dim(arch: str) -> int:
+    """The length of z an architecture trains with unless told: 100 as every GAN write-up, 20 for
+    a VAE as pytorch/examples."""
+    return 20 if arch in VAE_ARCHS else 100
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # the ψ eval --truncation-sweep tries
 # An image is read as a class only when the classifier gives that class at least this probability;

@@ -10,7 +10,8 @@ from latentkit.training.classifier import accuracy
 
 QUICK_TIER = False  # whole analyses and commands, not units
 
-BUNDLED = {"mnist-classifier", "fashion-mnist-classifier", "mnist-dcgan", "mnist-r004-mlp", "fashion-mnist-dcgan"}
+BUNDLED = {"mnist-classifier", "fashion-mnist-classifier", "mnist-dcgan", "mnist-r004-mlp", "fashion-mnist-dcgan",
+           "mnist-vae"}
 
 
 def test_every_bundled_model_is_small_and_has_a_card():
@@ -28,6 +29,21 @@ def test_bundled_classifier_accuracy_on_the_full_test_set(name, bar):
     test = load_images(clf.config.dataset, train=False)
     measured = accuracy(clf, test.images, test.labels)
     assert measured >= bar, f"{name}: {measured:.4f} test accuracy, bar {bar}"
+
+
+def test_bundled_vae_has_the_test_elbo_its_card_claims_and_its_encoder_is_invert_s_start():
+    import json
+
+    from latentkit.analyses.invert import default_encoder
+    from latentkit.measure.elbo import elbo
+    from latentkit.training.encoder import load_encoder
+
+    g = latentkit.load_generator("mnist-vae")
+    encoder = load_encoder(default_encoder("mnist-vae"), latent_dim=g.latent_dim)
+    measured = elbo(encoder.posterior, g, load_images("mnist", train=False).images, seed=3)
+    claimed = json.loads((bundled_dir() / "mnist-vae.json").read_text())["elbo"][-1]
+    assert measured["elbo"] == pytest.approx(claimed["elbo"], abs=0.01), "same images, same seed, same number"
+    assert claimed["elbo"] > -106, "pytorch/examples' VAE reaches a test loss of about 105-106 nats in 10 epochs"
 
 
 def test_default_generator_meets_the_quality_bar():

@@ -104,7 +104,7 @@ def test_frames_shown_keep_the_first_and_last():
 
 
 def test_evolve_command_on_a_tiny_runs_snapshots(tmp_path, run_cli):
-    from latentkit.training.trainer import TrainConfig, train_generator
+    from latentkit.training.train import TrainConfig, train_generator
 
     run = tmp_path / "run"
     train_generator(TrainConfig(arch="dcgan", width=4, latent_dim=16, limit=256, eval_samples=0, epochs=2, ema=0.0,

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from latentkit.errors import ConfigError
-from latentkit.models import ARCHS, Classifier, ClassifierConfig, Discriminator, GANConfig, Generator
+from latentkit.models import ARCHS, Classifier, ClassifierConfig, Discriminator, GANConfig, Generator, VAEEncoder
 from latentkit.names import ARCH_NAMES
 
 
@@ -46,12 +46,17 @@ def test_r002_convolutions_have_no_biases():
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_generator_gives_28x28_unit_images_and_native_size(arch):
     cfg = GANConfig(arch, latent_dim=12, width=4)
-    g, d = Generator(cfg).eval(), Discriminator(cfg).eval()
+    g = Generator(cfg).eval()
     z = torch.randn(3, 12)
     native, images = g.native(z), g(z)
     size = ARCHS[arch].image_size
     assert native.shape == (3, 1, size, size)
     assert images.shape == (3, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
+    if ARCHS[arch].kind == "vae":  # an encoder instead of a discriminator: the posterior of each image
+        mu, logvar = VAEEncoder(cfg).eval()(images)
+        assert mu.shape == logvar.shape == (3, 12)
+        return
+    d = Discriminator(cfg).eval()
     assert d(native).shape == (3,)
     assert d(d.prepare(torch.zeros(3, 28, 28, dtype=torch.uint8))).shape == (3,)
 

@@ -13,7 +13,8 @@ from latentkit.generator.cards import read_card
 from latentkit.generator.registry import load_generator
 from latentkit.training.gan import GANTrainer
 from latentkit.training.snapshots import read_snapshots
-from latentkit.training.trainer import CHECKPOINT, TrainConfig, train_generator
+from latentkit.training.train import train_generator
+from latentkit.training.trainer import CHECKPOINT, TrainConfig
 
 QUICK_TIER = False  # they train
 

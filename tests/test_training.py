@@ -14,7 +14,8 @@ from latentkit.generator.weights import save_weights
 from latentkit.models import Classifier, ClassifierConfig
 from latentkit.training.artifacts import read_history
 from latentkit.training.gan import STATS, GANTrainer
-from latentkit.training.trainer import CHECKPOINT, TrainConfig, train_generator
+from latentkit.training.train import train_generator
+from latentkit.training.trainer import CHECKPOINT, TrainConfig
 
 QUICK_TIER = False  # its tests train, install or start processes and pages themselves
 

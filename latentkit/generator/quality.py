@@ -62,9 +62,10 @@ def summary(card: dict) -> str:
         sure = (f", confident on {m['test_confident']:.1%} of test images and {m['junk_confident']:.1%} of junk"
                 if "junk_confident" in m else "")
         return f"test accuracy {m['test_accuracy']:.2%}{sure}"
+    elbo = f"test ELBO {card['elbo'][-1]['elbo']:.2f} nats" if card.get("elbo") else ""  # a VAE's, last epoch
     if "confident_fraction" not in m:
-        return "-"
-    line = (f"confident {m['confident_fraction']:.1%}, class entropy {m['class_entropy']:.2f}, "
-            f"min class share {m['min_class_share']:.1%}")
+        return elbo or "-"
+    line = (f"{elbo}, " * bool(elbo) + f"confident {m['confident_fraction']:.1%}, class entropy "
+            f"{m['class_entropy']:.2f}, min class share {m['min_class_share']:.1%}")
     warning = card_verdict(card)
     return f"{line}; {warning}" if warning else line

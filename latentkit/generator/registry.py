@@ -175,11 +175,11 @@ def archs_table() -> str:
     import torch
 
     from latentkit.models import ARCHS, Discriminator, GANConfig, Generator, VAEEncoder
-    from latentkit.training.configs import TrainConfig
+    from latentkit.names import default_latent_dim
 
     rows = []
     for arch in ARCHS.values():
-        config = GANConfig(arch.name, TrainConfig(arch=arch.name).latent_dim, arch.default_width)
+        config = GANConfig(arch.name, default_latent_dim(arch.name), arch.default_width)
         with torch.device("meta"):  # shapes only: counting parameters needs no memory or init
             g, d = Generator(config), (VAEEncoder if arch.kind == "vae" else Discriminator)(config)
         rows.append((arch.name, arch.kind, f"{arch.image_size}x{arch.image_size}", str(arch.default_width),

@@ -189,13 +189,19 @@ def parzen_estimate(
 def path_lengths(
     generator: GeneratorLike, embed: Callable[[torch.Tensor], torch.Tensor], n: int, method: str = "slerp",
     sampling: str = "full", eps: float = 1e-4, seed: int = 0, batch_size: int = BATCH, truncation: float = 1.0,
+    ends: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Per-path perceptual path lengths (Karras et al. 2019, StyleGAN): d(G(p(t)), G(p(t + eps))) / eps²
     for n random latent pairs (from the prior truncated by `truncation`), p their `method` path
     ("lerp"/"slerp"), t ~ U(0, 1) ("full") or t = 0 ("end"), d the squared distance between
-    `embed`dings of the images."""
+    `embed`dings of the images. `ends` (starts, ends), each (n, d), gives the pairs instead
+    (e.g. latents of two chosen classes)."""
     interpolate = {"lerp": lerp, "slerp": slerp}[method]
-    z = prior_latents(generator, 2 * n, seed, truncation).view(2, n, -1)
+    if ends is not None:
+        z = torch.stack([ends[0], ends[1]]).cpu()
+        n = z.shape[1]
+    else:
+        z = prior_latents(generator, 2 * n, seed, truncation).view(2, n, -1)
     t0 = torch.rand(n, generator=torch.Generator().manual_seed(seed + 1)) * (sampling == "full")
     t = torch.stack([t0, t0 + eps], dim=1)  # (n, 2)
     generator.eval()

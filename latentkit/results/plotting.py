@@ -178,7 +178,7 @@ def plot_elbo(history: dict[str, np.ndarray], epoch_stats: list[dict], steps_per
     ax.set(xlabel="iteration", ylabel="nats per image", title="Negative ELBO = reconstruction + KL")
     if len(history["loss"]):
         ax.set_ylim(0, 1.3 * float(np.percentile(history["loss"], 95)))
-    ax.legend(ncols=2, fontsize="small")
+    ax.legend(ncols=3, fontsize="small")
     return ax
 
 

@@ -133,6 +133,16 @@ def sefa_directions(generator: GeneratorLike, top: int, fold_batchnorm: bool = F
     return fixed_signs(vt[:top]), s[:top], description
 
 
+def sefa_spectrum(generator: GeneratorLike, top: int) -> np.ndarray | None:
+    """The `top` SeFa singular values of the generator's first layer, scaled to sum 1: how its
+    variation is shared among directions; None if it has no such layer."""
+    try:
+        _, singular, _ = sefa_directions(generator, top)
+    except ConfigError:
+        return None
+    return singular / singular.sum()
+
+
 def default_layer(calls: list[Call]) -> str:
     """GANSpace's usual choice on a small generator: the first hidden activation, i.e. the
     first leaf after the first layer with weights that is not a normalisation."""

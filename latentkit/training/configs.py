@@ -21,10 +21,9 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
-from latentkit.names import ARCH_NAMES, DATASETS, DEVICES, VAE_ARCHS
+from latentkit.names import ARCH_NAMES, DATASETS, DEVICES, VAE_ARCHS, default_latent_dim
 
 CLOCKS = ("wall", "cpu")
-GAN_LATENT_DIM, VAE_LATENT_DIM = 100, 20
 # Fields that may differ when resuming: they do not change what a step computes.
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "clock", "device", "data_dir", "eval_samples", "classifier",
                      "allow_mismatch", "checkpoint_seconds", "score_every", "snapshot_every", "snapshot_images",
@@ -87,7 +86,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.latent_dim is None:
-            self.latent_dim = VAE_LATENT_DIM if self.arch in VAE_ARCHS else GAN_LATENT_DIM
+            self.latent_dim = default_latent_dim(self.arch)
 
     def validate(self) -> None:
         _choice("arch", self.arch, ARCH_NAMES)

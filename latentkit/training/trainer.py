@@ -15,7 +15,7 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -24,7 +24,6 @@ from latentkit.data.datasets import load_images
 from latentkit.device import pick_device
 from latentkit.errors import CheckpointError, ConfigError, TrainingError
 from latentkit.models import Classifier, Generator
-from latentkit.storage import check_writable
 from latentkit.training import artifacts as run_artifacts
 from latentkit.training import distributed
 from latentkit.training.checkpoint import CHECKPOINT, TrainState, read_checkpoint, unreadable, write_checkpoint
@@ -36,7 +35,7 @@ EMA_BN_BATCHES = 50  # batches of 256 latents that set the weight average's Batc
 NOISE_RANK_STRIDE = 1_000_003  # rank r draws its noise from seed + r * this: each rank its own fakes
 
 __all__ = ["CHECKPOINT", "CLOCKS", "RESUMABLE_CHANGES", "TrainConfig", "TrainState", "Trainer", "epoch_permutation",
-           "rank_batch", "train_generator", "trainer_for"]
+           "rank_batch"]
 
 
 class _StopFlag:
@@ -82,10 +81,10 @@ class Trainer:
     (training/gan.py) and VAETrainer (training/vae.py) say what the networks are and what one
     step does.
 
-        trainer = trainer_for(TrainConfig(arch="dcgan", epochs=5), out="runs/dcgan")
+        trainer = trainer_for(TrainConfig(arch="dcgan", epochs=5), out="runs/dcgan")   # train.py
         card = trainer.fit()
 
-    train_generator() is the usual entry: it also checks the folder can be written and locks it.
+    train.train_generator() is the usual entry: it also checks the folder can be written and locks it.
     Under torchrun (latentkit.training.distributed), construct it inside distributed.process_group:
     every rank then trains its share of each global batch, and rank 0 alone writes the folder.
     """
@@ -448,42 +447,3 @@ def _score_line(s: dict) -> str:
     return (f"  scored after {s['images']:,} images: FID {s['fid']:.2f}, precision {s['precision']:.3f}, "
             f"recall {s['recall']:.3f}, confident {s['confident']:.1%}, score {s['score']:.2f}, "
             f"class shares {s['min_share']:.1%}-{s['max_share']:.1%}")
-
-
-def trainer_for(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None) -> Trainer:
-    """The trainer of cfg.arch's kind: a GANTrainer or a VAETrainer."""
-    from latentkit.models import get_arch
-
-    if get_arch(cfg.arch).kind == "vae":
-        from latentkit.training.vae import VAETrainer
-
-        return VAETrainer(cfg, out, resume=resume, command=command)
-    from latentkit.training.gan import GANTrainer
-
-    return GANTrainer(cfg, out, resume=resume, command=command)
-
-
-def train_generator(
-    cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
-    log: Callable[[str], None] = print, progress: bool = True,
-    on_epoch_end: Callable[[int, Trainer], bool | None] | None = None,
-) -> dict | None:
-    """Train a GAN or a VAE (the arch's kind) into the run folder `out` (see run_artifacts for
-    what it holds); returns the card.
-
-        card = train_generator(TrainConfig(arch="r004-mlp", epochs=5), "runs/r004")
-
-    The folder is checked writable before anything is loaded and stays locked while the run
-    lasts, so a second process training into it fails at once. See Trainer.fit for `on_epoch_end`.
-
-    Launched by torchrun (`torchrun --nproc-per-node N -m latentkit train ...`), every process
-    calls this: they join one process group, train with DistributedDataParallel, and rank 0
-    locks and writes the folder and returns the card; the other ranks return None.
-    """
-    cfg.validate()
-    out = check_writable(out)
-    with distributed.process_group(pick_device(cfg.device)):
-        lock = run_artifacts.locked_run_folder(out, "a training run") if distributed.rank() == 0 else nullcontext()
-        with lock:
-            trainer = trainer_for(cfg, out, resume=resume, command=command)
-            return trainer.fit(log=log, progress=progress, on_epoch_end=on_epoch_end)
