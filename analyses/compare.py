@@ -20,6 +20,7 @@ its spread is within the noise and is not marked.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,9 @@ class CompareResult(StoredResult):
 
     def mean(self) -> np.ndarray:
         """(models, figures): each figure's mean over the seeds."""
-        return np.nanmean(self.values, axis=2) if self.values.shape[2] else self.values[..., 0]
+        with warnings.catch_warnings():  # a figure a model lacks is all NaN, and its mean NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.values, axis=2)
 
     def spread(self) -> np.ndarray:
         """(models, figures): each figure's standard deviation over the seeds (NaN with one seed)."""
@@ -127,8 +130,6 @@ class CompareResult(StoredResult):
 
 def _std(values: np.ndarray) -> np.ndarray:
     """Standard deviation over the last axis (ddof 1), NaN where fewer than two values."""
-    import warnings
-
     counts = np.sum(~np.isnan(values), axis=-1)
     with warnings.catch_warnings():  # a figure a model lacks is all NaN: its spread is NaN, said in the table
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -193,6 +194,7 @@ def compare(
     shares = np.full((n, seeds, len(classifier.classes)), np.nan)
     shown = np.zeros((n, SHOWN, 28, 28), np.uint8)
     spectra = np.full((n, SPECTRUM_TOP), np.nan)
+    notes: list[str] = []  # figures that could not be measured, and why
     with Phases("compare", n * seeds * (1 + len(pairs)), enabled=progress) as bar:
         for i, (m, name) in enumerate(zip(models, names, strict=True)):
             spectrum = sefa_spectrum(m.loaded, SPECTRUM_TOP)
@@ -213,7 +215,11 @@ def compare(
                     real_shares = ev.real_class_shares
                 for a, b in pairs:
                     bar.start(f"{name}, seed {s}: {classifier.classes[a]}→{classifier.classes[b]}")
-                    measured = _pair_figures(m, a, b, s, truncations[i], paths, steps)
+                    try:
+                        measured = _pair_figures(m, a, b, s, truncations[i], paths, steps)
+                    except ConfigError as err:  # e.g. no latent of the model is read as class a
+                        notes.append(f"{name}, seed {s}, {classifier.classes[a]}→{classifier.classes[b]}: {err}")
+                        measured = [np.nan] * len(PAIR_FIGURES)
                     for prefix, value in zip(PAIR_FIGURES, measured, strict=True):
                         key = f"{prefix} {classifier.classes[a]}→{classifier.classes[b]}"
                         values.setdefault(key, np.full((n, seeds), np.nan))[i, s] = value
@@ -226,7 +232,7 @@ def compare(
         params={"samples": samples, "seeds": seeds, "ppl_paths": ppl_paths, "reachability": reachability,
                 "paths": paths, "steps": steps, "pairs": [list(p) for p in pairs], "truncations": truncations,
                 "encoders": [None if e is None else str(e) for e in encoders],
-                "models": [m.provenance for m in models]},
+                "models": [m.provenance for m in models], "notes": notes},
     )
 
 
@@ -257,6 +263,7 @@ def format_table(result: CompareResult) -> str:
     seeds = result.values.shape[2]
     lines.append(f"mean ± standard deviation over {seeds} seed(s); differences at the same seed; "
                  f"* = more than {NOTABLE:g} spreads" + ("" if seeds > 1 else " (one seed: no spread, nothing marked)"))
+    lines += [f"not measured: {note}" for note in result.params.get("notes", [])]
     return "\n".join(lines)
 
 

@@ -25,6 +25,7 @@ from latentkit.space.inversion import InvertConfig
 
 WAYS = {  # name -> (init, steps)
     "encoder, then 100 steps": ("encoder", 100),
+    "encoder, then 20 steps": ("encoder", 20),
     "random start, 100 steps": ("random", 100),
     "encoder alone (0 steps)": ("encoder", 0),
 }
