@@ -43,6 +43,17 @@ def write_card(path: str | os.PathLike, card: dict) -> None:
     write_json(path, card)
 
 
+def card_beside(weights: str | os.PathLike) -> dict | None:
+    """The card of a weights file: NAME.json beside it (bundled models), else its run folder's
+    card.json; None if neither is a readable card."""
+    weights = Path(weights)
+    for path in (weights.with_suffix(".json"), weights.parent / "card.json"):
+        card = read_card(path)
+        if isinstance(card, dict):
+            return card
+    return None
+
+
 def read_card(path: str | os.PathLike) -> dict | None:
     """The card at `path`, or None if there is none or it is unreadable."""
     try:

@@ -98,13 +98,10 @@ def load_weights(path: str | os.PathLike, expect: str | None = None, device: str
 
 def _card_dataset(path: Path) -> str:
     """The dataset named by the card beside a weights file (NAME.json or the run's card.json), else mnist."""
-    from latentkit.generator.cards import read_card
+    from latentkit.generator.cards import card_beside
 
-    for card_path in (path.with_suffix(".json"), path.parent / "card.json"):
-        card = read_card(card_path)
-        if isinstance(card, dict) and isinstance(card.get("dataset"), str):
-            return card["dataset"]
-    return "mnist"
+    card = card_beside(path)
+    return card["dataset"] if card and isinstance(card.get("dataset"), str) else "mnist"
 
 
 def sha256(path: str | os.PathLike) -> str:
