@@ -240,7 +240,9 @@ def _cell(mean: float, spread: float) -> str:
     if np.isnan(mean):
         return "-"
     text = f"{mean:.4g}"
-    return text if np.isnan(spread) else f"{text} ± {spread:.2g}"
+    if np.isnan(spread):
+        return text
+    return f"{text} ± {0 if spread < 1e-9 * max(1.0, abs(mean)) else spread:.2g}"  # float noise of a fixed figure
 
 
 def format_table(result: CompareResult) -> str:
@@ -275,16 +277,17 @@ def plot_compare(result: CompareResult, fig=None):
     n = len(result.names)
     panels = [p for p in PANELS if p in result.figures]
     pair_rows = [p for p in PAIR_FIGURES if any(f.startswith(p + " ") for f in result.figures)]
-    fig = fig or new_figure(figsize=(max(12, 3 * n + 4), 13), layout="constrained")
-    grid = fig.add_gridspec(4, max(n, 5), height_ratios=[1.1, 1, 1, 1])
+    fig = fig or new_figure(figsize=(max(13, 2.2 * n + 9), 11), layout="constrained")
+    grid = fig.add_gridspec(3, 1, height_ratios=[1, 1, 1])
+    top = grid[0].subgridspec(1, n + 1, width_ratios=[1] * n + [max(2.5, n)])
     for m, name in enumerate(result.names):
-        ax = fig.add_subplot(grid[0, m])
+        ax = fig.add_subplot(top[0, m])
         images = torch.from_numpy(result.samples_shown[m]).float().div(255).unsqueeze(1)
         ax.imshow(grid_image(images, nrow=4), cmap="gray", vmin=0, vmax=255)
         ax.set_axis_off()
         ax.set_title(name, fontsize=10, color=class_color(m))
     mean, spread = result.mean(), result.spread()
-    metric_grid = grid[1, :].subgridspec(1, max(len(panels), 1))
+    metric_grid = grid[1].subgridspec(1, max(len(panels), 1))
     for k, metric in enumerate(panels):
         f = result.figures.index(metric)
         ax = fig.add_subplot(metric_grid[0, k])
@@ -295,7 +298,7 @@ def plot_compare(result: CompareResult, fig=None):
         ax.set_xticks(range(n), [str(m + 1) for m in range(n)])
         ax.set_title(f"{metric}\n({better(metric)} is better)", fontsize=8)
         ax.tick_params(labelsize=7)
-    pair_grid = grid[2, :].subgridspec(1, max(len(pair_rows), 1))
+    pair_grid = grid[2].subgridspec(1, len(pair_rows) + 1)
     pair_names = [f.split(" ", 1)[1] for f in result.figures if f.startswith("changes ")]
     width = 0.8 / n
     for k, prefix in enumerate(pair_rows):
@@ -308,8 +311,7 @@ def plot_compare(result: CompareResult, fig=None):
         ax.set_title(f"{prefix.replace('_', ' ')} ({PAIR_FIGURES[prefix][0]} is better)", fontsize=9)
         if k == 0:
             ax.legend(fontsize=7)
-    bottom = grid[3, :].subgridspec(1, 2, width_ratios=[2, 1])
-    ax = fig.add_subplot(bottom[0, 0])
+    ax = fig.add_subplot(top[0, n])
     classes = np.arange(len(result.class_names))
     for m in range(n):
         ax.bar(classes + (m - (n - 1) / 2) * width, result.class_shares[m].mean(0), width, color=class_color(m),
@@ -318,7 +320,7 @@ def plot_compare(result: CompareResult, fig=None):
     ax.set_xticks(classes, result.class_names, fontsize=7)
     ax.set(title="Share of samples read as each class", ylabel="share")
     ax.legend(fontsize=7, ncols=2)
-    ax = fig.add_subplot(bottom[0, 1])
+    ax = fig.add_subplot(pair_grid[0, len(pair_rows)])
     for m in range(n):
         if not np.isnan(result.spectrum[m]).all():
             ax.plot(np.arange(1, result.spectrum.shape[1] + 1), result.spectrum[m], "o-", ms=3, color=class_color(m),
