@@ -1,5 +1,5 @@
-"""pytorch/examples' `vae/main.py`, its model, loss and loops as published, run on the same MNIST
-files, for comparing its test loss with latentkit's `--arch vae` (bundled: mnist-vae).
+"""pytorch/examples' `vae/main.py` (its model and loss in docs/examples/pytorch_vae.py, its loops
+here), run on the same MNIST files, for comparing its test loss with latentkit's `--arch vae` (bundled: mnist-vae).
 
 The script differs from the published one only in where the data comes from (latentkit's loader
 of the local files, the same pixels as torchvision's ToTensor) and in taking a seed for the data
@@ -12,47 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn, optim
+from torch import optim
 
 from latentkit.data.datasets import load_images
 
-
-class VAE(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 400)
-        self.fc21 = nn.Linear(400, 20)
-        self.fc22 = nn.Linear(400, 20)
-        self.fc3 = nn.Linear(20, 400)
-        self.fc4 = nn.Linear(400, 784)
-
-    def encode(self, x):
-        h1 = F.relu(self.fc1(x))
-        return self.fc21(h1), self.fc22(h1)
-
-    def reparameterize(self, mu, logvar):
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn_like(std)
-        return mu + eps * std
-
-    def decode(self, z):
-        h3 = F.relu(self.fc3(z))
-        return torch.sigmoid(self.fc4(h3))
-
-    def forward(self, x):
-        mu, logvar = self.encode(x.view(-1, 784))
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-
-def loss_function(recon_x, x, mu, logvar):
-    bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
-    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return bce + kld
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "examples"))
+from pytorch_vae import VAE, loss_function  # noqa: E402 (the published model, beside the other examples)
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ encoder that invert starts from."""
 
 import pytest
 import torch
-import torch.nn.functional as F
 from conftest import assert_one_line_error, assert_same_run
 from safetensors.torch import load_file
 from torch import nn
@@ -21,45 +20,22 @@ TINY = dict(arch="vae", width=16, latent_dim=4, limit=256, batch_size=64, eval_s
 QUIET = dict(progress=False, log=lambda s: None)
 
 
-class ReferenceVAE(nn.Module):
-    """pytorch/examples vae/main.py's model, as published."""
+def _reference():
+    """docs/examples/pytorch_vae.py: pytorch/examples' VAE and loss, as published."""
+    import importlib.util
 
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 400)
-        self.fc21 = nn.Linear(400, 20)
-        self.fc22 = nn.Linear(400, 20)
-        self.fc3 = nn.Linear(20, 400)
-        self.fc4 = nn.Linear(400, 784)
+    from conftest import REPO
 
-    def encode(self, x):
-        h1 = F.relu(self.fc1(x))
-        return self.fc21(h1), self.fc22(h1)
-
-    def reparameterize(self, mu, logvar):
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn_like(std)
-        return mu + eps * std
-
-    def decode(self, z):
-        h3 = F.relu(self.fc3(z))
-        return torch.sigmoid(self.fc4(h3))
-
-    def forward(self, x):
-        mu, logvar = self.encode(x.view(-1, 784))
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-
-def reference_loss(recon_x, x, mu, logvar):
-    bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
-    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return bce + kld
+    spec = importlib.util.spec_from_file_location("pytorch_vae", REPO / "docs" / "examples" / "pytorch_vae.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_vae_is_pytorch_examples_vae_layer_for_layer_with_the_same_loss():
+    reference = _reference()
     torch.manual_seed(0)
-    ref = ReferenceVAE()
+    ref = reference.VAE()
     encoder, decoder = VAEEncoder(GANConfig("vae", 20, 400)), Generator(GANConfig("vae", 20, 400))
     state = ref.state_dict()
     encoder.net.load_state_dict({k: v for k, v in state.items() if k[:3] in ("fc1", "fc2")})
@@ -74,7 +50,7 @@ def test_vae_is_pytorch_examples_vae_layer_for_layer_with_the_same_loss():
     from latentkit.models.vae import reconstruction_nats
 
     ours = reconstruction_nats(recon, x).sum() + kl_per_dim(mu, logvar).sum()
-    torch.testing.assert_close(ours, reference_loss(recon_ref, x, mu_ref, logvar_ref))
+    torch.testing.assert_close(ours, reference.loss_function(recon_ref, x, mu_ref, logvar_ref))
 
 
 def test_kl_per_dim_has_the_closed_form_and_elbo_finds_a_planted_unused_dimension():
