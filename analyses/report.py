@@ -247,9 +247,17 @@ def report(
     model = str(model)
     if compare_with and seed:
         raise ConfigError("a comparison measures every model at seeds 0, 1, ...: drop --seed with --compare")
-    Models.load(model)  # a model that does not load is one line now, before any analysis runs
+    # A model that does not load, or a class it has no name for, is one line now, before any analysis runs.
+    loaded = Models.load(model)
+    for label in [edit_from, *(c for pair in pairs for c in pair)]:
+        loaded.check_class(label)
+    if any(str(a) == str(b) for a, b in pairs):
+        raise ConfigError("a class pair needs two different classes, e.g. 9:4")
     for other in compare_with:
-        Models.load(other)
+        drawn = Models.load(other).dataset
+        if drawn != loaded.dataset:
+            raise ConfigError(f"{other} draws {drawn} and {model} {loaded.dataset}: one classifier reads every model "
+                              "in a comparison, so compare models of one dataset")
     folder = output_dir(out, ANALYSIS)
     plan = sections(samples, invert, str(edit_from), [(str(a), str(b)) for a, b in pairs])
     parts, head = [], ""

@@ -224,8 +224,9 @@ def test_sefa_works_on_every_zoo_architecture():
     from latentkit.models import ARCHS, GANConfig, Generator
 
     for arch in ARCHS:
+        # width 8: the vae's first layer (latent -> width hidden units) keeps all 6 directions
         torch.manual_seed(0)
-        vectors, values, _ = layers.sefa_directions(Generator(GANConfig(arch, latent_dim=6, width=4)).eval(), top=6)
+        vectors, values, _ = layers.sefa_directions(Generator(GANConfig(arch, latent_dim=6, width=8)).eval(), top=6)
         assert np.allclose(vectors @ vectors.T, np.eye(6), atol=1e-6) and (np.diff(values) <= 1e-9).all(), arch
 
 

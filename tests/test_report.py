@@ -57,4 +57,7 @@ def test_report_of_a_user_generator_with_a_comparison_opens_offline_without_erro
 def test_report_refuses_a_bad_model_before_any_analysis(run_cli, tmp_path):
     assert_one_line_error(run_cli("report", "--model", "nope", "--out", "rep"), "nope")
     assert_one_line_error(run_cli("report", "--compare", "mnist-vae", "--seed", "3", "--out", "rep"), "drop --seed")
+    assert_one_line_error(run_cli("report", "--pairs", "9:banana", "--out", "rep"), "banana")
+    assert_one_line_error(run_cli("report", "--edit-from", "sneaker", "--out", "rep"), "sneaker")
+    assert_one_line_error(run_cli("report", "--compare", "fashion-mnist-dcgan", "--out", "rep"), "one dataset")
     assert not (tmp_path / "rep").exists()
