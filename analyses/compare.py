@@ -5,7 +5,8 @@ precision and recall, density and coverage, PPL, linear separability, reachabili
 ELBO) and class shares; and for each class pair (a, b): how many times the class read changes
 along slerp paths from the most confident latents of a to those of b (analyses/interpolate.py,
 1 is the smoothest a path between two classes can be), the perceptual path length along those
-same paths, and the share of edits of a toward b that end read as b (analyses/edit.py). Once per
+same paths, and the share of edits of a toward b that end read as b (analyses/edit.py; the class
+boundaries fitted on `samples` prior latents, at least 1,000, where `latentkit edit` uses 10,000). Once per
 model, as nothing in it is sampled: SeFa's spectrum of the first layer.
 
 Every difference to the first model comes with its spread: the standard deviation over seeds of
@@ -49,6 +50,7 @@ SPECTRUM_TOP = 20  # SeFa singular values kept per model
 SHOWN = 16  # samples of each model in the figure
 T_PER_PATH = 8  # points t ~ U(0, 1) at which each class-pair path's PPL is measured
 NOTABLE = 2.0  # a difference counts when it is more than this many spreads
+FIT_SAMPLES_MIN = 1000  # the edits' class boundaries are fitted on `samples` prior latents, at least this many
 PAIR_FIGURES = {  # per class pair: name prefix -> (which way is better, what it is)
     "changes": ("lower", "class changes along a slerp path between the most confident latents of the pair "
                          "(1 = one clean switch)"),
@@ -142,8 +144,8 @@ def better(figure: str) -> str:
     return PAIR_FIGURES[prefix][0] if prefix in PAIR_FIGURES else METRICS[figure][0]
 
 
-def _pair_figures(models: Models, a: int, b: int, seed: int, truncation: float, paths: int, steps: int
-                  ) -> list[float]:
+def _pair_figures(models: Models, a: int, b: int, seed: int, truncation: float, paths: int, steps: int,
+                  samples: int) -> list[float]:
     """[class changes per path, PPL along the paths, edit success] for the pair (a, b) at `seed`."""
     path = interpolate(models, waypoints=[a, b], steps=steps, method="slerp", pairs=paths, seed=seed,
                        truncation=truncation)
@@ -151,7 +153,8 @@ def _pair_figures(models: Models, a: int, b: int, seed: int, truncation: float, 
     starts, ends = (torch.from_numpy(path.z[:, i]).repeat(T_PER_PATH, 1) for i in (0, -1))
     ppl = M.path_lengths(models.generator, models.classifier.features, 0, "slerp", "full", eps=PPL_EPSILON,
                          seed=seed, ends=(starts, ends))
-    edited = edit(models, start=a, toward=b, samples=paths, seed=seed, truncation=truncation)
+    edited = edit(models, start=a, toward=b, samples=paths, seed=seed, truncation=truncation,
+                  fit_samples=max(samples, FIT_SAMPLES_MIN))
     return [changes, M.trimmed_mean(ppl)[0], float(edited.success.mean())]
 
 
@@ -216,7 +219,7 @@ def compare(
                 for a, b in pairs:
                     bar.start(f"{name}, seed {s}: {classifier.classes[a]}→{classifier.classes[b]}")
                     try:
-                        measured = _pair_figures(m, a, b, s, truncations[i], paths, steps)
+                        measured = _pair_figures(m, a, b, s, truncations[i], paths, steps, samples)
                     except ConfigError as err:  # e.g. no latent of the model is read as class a
                         notes.append(f"{name}, seed {s}, {classifier.classes[a]}→{classifier.classes[b]}: {err}")
                         measured = [np.nan] * len(PAIR_FIGURES)

@@ -375,8 +375,8 @@ def test_every_registered_result_has_tables_and_a_figure():
     from latentkit.analyses.explore import ExploreResult
     from latentkit.results.stored import RESULT_CLASSES, StoredResult
 
-    assert sorted(RESULT_CLASSES) == ["directions", "edit", "eval", "evolve", "explore", "interpolate", "invert",
-                                      "map", "plane", "sweep", "truncation"]
+    assert sorted(RESULT_CLASSES) == ["compare", "directions", "edit", "eval", "evolve", "explore", "interpolate",
+                                      "invert", "map", "plane", "sweep", "truncation"]
     for cls in RESULT_CLASSES.values():
         assert cls.tables is not StoredResult.tables and cls.draw is not StoredResult.draw, cls.__name__
     r = ExploreResult(z=np.zeros(4), base=np.zeros(4), vectors=np.eye(2, 4), offsets=np.array([0.5, -1.0]),

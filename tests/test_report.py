@@ -51,7 +51,7 @@ def test_report_of_a_user_generator_with_a_comparison_opens_offline_without_erro
     again = run_cli("report", "--model", "mine.py:make", *SMALL, "--out", "rep")
     assert again.exit_code == 0, again.output
     assert {p: p.stat().st_mtime_ns for p in made} == made, "a second run reads every section back from its files"
-    assert "Comparison" not in (tmp_path / "rep" / "report.html").read_text()
+    assert "<h2>Comparison</h2>" not in (tmp_path / "rep" / "report.html").read_text()
 
 
 def test_report_refuses_a_bad_model_before_any_analysis(run_cli, tmp_path):
