@@ -5,9 +5,9 @@ precision and recall, density and coverage, PPL, linear separability, reachabili
 ELBO) and class shares; and for each class pair (a, b): how many times the class read changes
 along slerp paths from the most confident latents of a to those of b (analyses/interpolate.py,
 1 is the smoothest a path between two classes can be), the perceptual path length along those
-same paths, and the share of edits of a toward b that end read as b (analyses/edit.py; the class
-boundaries fitted on `samples` prior latents, at least 1,000, where `latentkit edit` uses 10,000). Once per
-model, as nothing in it is sampled: SeFa's spectrum of the first layer.
+same paths, and the share of edits of a toward b that end read as b (analyses/edit.py; its class
+boundaries fitted on `samples` prior latents, at least 1,000, where `latentkit edit` uses 10,000).
+Once per model, as nothing in it is sampled: SeFa's spectrum of the first layer.
 
 Every difference to the first model comes with its spread: the standard deviation over seeds of
 the difference at the same seed (models with the same latent size draw the same latents at the
