@@ -6,7 +6,9 @@ shows its figure, and gives the exact command that reproduces it. The sections: 
 eval's metrics beside the real-data yardsticks, the truncation curve, interpolations between
 chosen class pairs, the ranking of latent coordinates, the interactive map, the directions with
 their names, the edits of one class toward every class (the style grid), inversion reachability,
-and with `compare` the comparison with other models.
+and with `compare` the comparison with other models. A section that cannot be made for this
+generator (a weak one may draw too few of a class to fit its boundary) says why, and the others
+are made.
 
 The page carries everything inline (figures as PNG data, the map's BokehJS), so it opens from a
 file with no network, as a paper's supplement or a course page.
@@ -146,7 +148,7 @@ def sections(samples: int, invert: int, edit_from: str, pairs: Sequence[tuple[st
         Section("directions", "Directions and what they do", "directions", dict(samples=5 * samples),
                 _directions_sentence),
         Section("edit", f"Edits of {edit_from} toward every class (style grid)", "edit",
-                dict(start=edit_from, toward="all", samples=6), _edit_sentence),
+                dict(start=edit_from, toward="all", samples=6, fit_samples=max(1000, 5 * samples)), _edit_sentence),
         Section("invert", "Which real digits the generator can draw", "invert", dict(indices=f"0:{invert}"),
                 _invert_sentence),
     ]
@@ -265,14 +267,19 @@ def report(
         for k, section in enumerate(plan):
             bar.start(section.title)
             sub = folder / (f"{section.key}-{k}" if section.key == "interpolate" else section.key)
-            result, paths = _run_section(section, model, seed, sub)
+            command = command_text(section, model, seed, sub)
+            try:
+                result, paths = _run_section(section, model, seed, sub)
+            except ConfigError as err:  # e.g. a weak generator draws too few of a class to fit its boundary
+                parts.append(_section_html(section.title, f"<b>This section could not be made:</b> "
+                                           f"{html.escape(str(err))}", "", command))
+                continue
             body = f"<img src='{_png(paths[1])}' alt='{html.escape(section.title)}'>"
             if section.key == "evaluate":
                 body += _metrics_table(result)
             if section.key == "latent_map":
                 head, body = _map_html(result)
-            parts.append(_section_html(section.title, section.sentence(result), body,
-                                       command_text(section, model, seed, sub)))
+            parts.append(_section_html(section.title, section.sentence(result), body, command))
         if compare_with:
             bar.start("comparison")
             size = dict(samples=min(samples, 1000), seeds=COMPARE_SEEDS, ppl_paths=200, reachability=min(invert, 50))

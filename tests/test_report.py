@@ -18,7 +18,7 @@ import latentkit
 def make():
     return latentkit.load_generator("mnist-r004-mlp")
 '''
-SMALL = ["--samples", "200", "--invert", "20", "--pairs", "9:4", "-q"]
+SMALL = ["--samples", "100", "--invert", "10", "--pairs", "9:4", "-q"]
 
 
 def test_report_of_a_user_generator_with_a_comparison_opens_offline_without_errors(run_cli, tmp_path, page):
@@ -30,7 +30,9 @@ def test_report_of_a_user_generator_with_a_comparison_opens_offline_without_erro
                   "Map of the latent space", "Directions", "style grid", "real digits", "Comparison"):
         assert title in html, title
     assert "no card" in html and html.count("Reproduce:") == 9
-    assert "latentkit eval --model mine.py:make --samples 200" in html
+    # R004's MLP draws too few confident 1s among 500 latents for a boundary: that section says so, the rest stand.
+    assert html.count("This section could not be made") == 1 and "label more latents" in html
+    assert "latentkit eval --model mine.py:make --samples 100" in html
     outside_scripts = re.sub(r"<script.*?</script>", "", html, flags=re.S)  # BokehJS names a CDN it never calls
     assert not re.search(r"""(src|href)=['"]https?:""", outside_scripts), "every figure and style is inline"
     for sub in ("evaluate/eval.h5", "latent_map/map.h5", "invert/invert.h5", "compare/compare.h5"):
