@@ -48,3 +48,5 @@ python docs/explore_screenshots.py $g/map-features/map.h5 $g/explore
 run invert --indices 0:1000 --out $g/invert-test
 run interpolate --from-test 17 --to-test 4 --steps 8 --out $g/interpolate-real
 run map --samples 3000 --space features --with-real 300 --out $g/map-real
+# GAN vs VAE: the bundled pair measured side by side.
+run compare mnist-dcgan mnist-vae --out $g/compare-dcgan-vae
