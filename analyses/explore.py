@@ -96,6 +96,7 @@ class Slider:
     label: str  # what moving it does, measured, or the coordinate's name
     vector: torch.Tensor  # (d,) unit
     title: str = ""  # what the page calls it: the class's name for a class's direction ("Shirt"), else the key
+    group: str = "coordinates"  # the set it belongs to, which the page's picker shows: a method's name, "file"
 
 
 @dataclass
@@ -136,15 +137,16 @@ def slider_title(key: str, class_names: list[str]) -> str:
 
 def _found_directions(models: Models, top: int, seed: int, truncation: float, cache: Path | None,
                       log: Callable[[str], None]) -> list:
-    """The classifier's one-vs-rest directions and the top SeFa ones, measured on few probes (the
-    names need only the commonest changes), read from `cache` when this generator's were found
-    before with the same settings, and written there after."""
+    """The classifier's one-vs-rest directions and the top SeFa and PCA ones, measured on few
+    probes (the names need only the commonest changes), read from `cache` when this generator's
+    were found before with the same settings, and written there after."""
     from latentkit.analyses.directions import DirectionsResult, find_directions
 
     sha = models.provenance.get("generator_sha256")
     stem = None if cache is None or not sha else cache / f"{sha[:20]}-seed{seed}-psi{truncation:g}-top{top}"
     found = []
-    for method, options in (("classifier", {"samples": 4000}), ("sefa", {"top": top})):
+    for method, options in (("classifier", {"samples": 4000}), ("sefa", {"top": top}),
+                            ("pca", {"top": top, "samples": 4000})):
         path = None if stem is None else stem.with_name(f"{stem.name}-{method}.h5")
         if path is not None and path.is_file():
             try:
@@ -157,7 +159,7 @@ def _found_directions(models: Models, top: int, seed: int, truncation: float, ca
         try:
             result = find_directions(models, method=method, probes=16, seed=seed, truncation=truncation, **options)
         except ConfigError:
-            if method == "sefa":  # no first layer linear in z (e.g. your own generator)
+            if method != "classifier":  # no first layer linear in z, no layer to trace (e.g. your own generator)
                 continue
             raise
         found.append(result)
@@ -177,8 +179,9 @@ def prepare(
     pool: int = 2048, seed: int = 0, allow_mismatch: bool = False, truncation: float = 1.0,
     cache: str | os.PathLike | None = None, log: Callable[[str], None] | None = None,
 ) -> Setup:
-    """Sliders (the classifier's one-vs-rest directions and the top SeFa ones, or the `top`
-    strongest of a `latentkit directions` file, then the coordinates `dims`), the PICKS most
+    """Sliders (the classifier's one-vs-rest directions and the top SeFa and PCA ones, or the
+    `top` strongest of a `latentkit directions` file, then the coordinates `dims`), each in its set
+    (Slider.group) for the page's picker, the PICKS most
     confident latents of each class among `pool` prior draws (truncated by `truncation`), and the
     plane through `anchors`. Found directions are kept in the folder `cache` (if given) and read
     from it next time; `log` is told what each step is doing."""
@@ -213,7 +216,7 @@ def prepare(
         order = result.ranking()[:top] if directions is not None else range(len(result.keys))
         sliders += [Slider(result.keys[i], short_name(result.names[i]),
                            torch.from_numpy(result.unit_vector(i, str(directions or "found directions"))).float(),
-                           slider_title(result.keys[i], names))
+                           slider_title(result.keys[i], names), "file" if directions is not None else result.method)
                     for i in order]
     sliders += [Slider(f"z{j}", f"coordinate {j}", torch.eye(d)[j], f"z{j}") for j in dims]
 

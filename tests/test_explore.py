@@ -35,9 +35,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_sliders_are_the_class_directions_sefa_and_the_chosen_coordinates(setup):
+def test_sliders_are_the_class_directions_sefa_pca_and_the_chosen_coordinates(setup):
     keys = [s.key for s in setup.sliders]
-    assert keys == [str(c) for c in range(10)] + ["sefa0", "sefa1", "z4"]
+    assert keys == [str(c) for c in range(10)] + ["sefa0", "sefa1", "pc0", "pc1", "z4"]
+    assert [s.group for s in setup.sliders] == ["classifier"] * 10 + ["sefa"] * 2 + ["pca"] * 2 + ["coordinates"]
     assert all(abs(float(s.vector.norm()) - 1) < 1e-5 for s in setup.sliders)
     assert torch.equal(setup.sliders[-1].vector, torch.eye(100)[4])
     assert short_name("+: →7 52% (0→7 14%, 5→7 11%); -: →5 20% (8→5 5%)") == "+: →7 52%; -: →5 20%"
@@ -346,6 +347,22 @@ def test_the_address_restores_the_state_after_a_reload(server, page):
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('base').text.includes('2nd most confident 7')")
     assert page.evaluate("() => location.href") == address and model_value(page, "slider-sefa0") == 1.5
     assert shown(page)["png"] == before["png"]
+
+
+def test_the_picker_shows_one_set_of_directions_and_names_moved_ones_it_hides(server, page):
+    page.goto(server["url"])
+    bokeh_ready(page)
+    page.locator("img").first.wait_for()
+    visible = "(k) => Bokeh.documents[0].get_model_by_name('slider-' + k).visible"
+    assert model_value(page, "direction-set") == "classifier"
+    assert page.evaluate(visible, "0") and not page.evaluate(visible, "sefa0") and page.evaluate(visible, "z4")
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('slider-3').value = 1.5 }")
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('direction-set').value = 'sefa' }")
+    page.wait_for_function("() => !Bokeh.documents[0].get_model_by_name('slider-0').visible")
+    assert page.evaluate(visible, "sefa0") and page.evaluate(visible, "z4") and not page.evaluate(visible, "pc0")
+    note = page.evaluate("() => Bokeh.documents[0].get_model_by_name('elsewhere').text")
+    assert "also moved, in other sets: 3" in note
+    page.screenshot(path=server["folder"] / "explore-picker.png")
 
 
 def test_a_real_test_digit_becomes_the_base(server, page):

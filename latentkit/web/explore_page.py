@@ -78,6 +78,11 @@ def plane_legend(names: list[str], anchors: tuple[int, ...], probs: np.ndarray) 
 URL_JS = "window.history.replaceState(null, '', source.text ? '?' + source.text : location.pathname);"
 
 
+# What the picker calls each set of directions (Slider.group).
+DIRECTION_SETS = {"classifier": "classifier: each class's boundary", "sefa": "SeFa: the first layer's strongest",
+                  "pca": "PCA: the first layer's activations", "file": "from the --directions file"}
+
+
 def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, command: str | None) -> None:
     """Lay out one session's page on `doc` and wire its controls to a fresh state (an Explorer).
 
@@ -124,12 +129,26 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
             pending[0] = True
             doc.add_next_tick_callback(render)
 
-    sliders = {}
+    sliders, group_of, title_of = {}, {}, {}
     for s in setup.sliders:
         slider = Slider(name=f"slider-{s.key}", title=f"{s.title or s.key}: {s.label}", start=-SLIDER_RANGE,
                         end=SLIDER_RANGE, step=0.05, value=0.0, width=400)
         slider.on_change("value", lambda attr, old, new, key=s.key: moved(key, new))
-        sliders[s.key] = slider
+        sliders[s.key], group_of[s.key], title_of[s.key] = slider, s.group, s.title or s.key
+    # The direction sets, for the picker; the coordinates' sliders are always shown.
+    groups = list(dict.fromkeys(g for g in group_of.values() if g != "coordinates"))
+    direction_set = Select(name="direction-set", title="directions", value=groups[0] if groups else "",
+                           options=[(g, DIRECTION_SETS.get(g, g)) for g in groups], width=260, visible=bool(groups))
+    elsewhere = Div(name="elsewhere", text="", width=400)  # moved sliders the picker hides
+
+    def show_set() -> None:
+        for key, slider in sliders.items():
+            slider.visible = group_of[key] in ("coordinates", direction_set.value)
+        hidden = [title_of[key] for key, slider in sliders.items() if not slider.visible and state.offsets[key] != 0]
+        elsewhere.text = ("" if not hidden else
+                          f"<small>also moved, in other sets: {', '.join(hidden)} (zero sliders clears them)</small>")
+
+    direction_set.on_change("value", lambda attr, old, new: show_set())
 
     def moved(key: str, value: float) -> None:
         if not quiet[0]:
@@ -175,6 +194,7 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
         if kind == "test":
             test_box.value = args[0]
         base_text.text = f"<small>base: {state.describe()}</small>"
+        show_set()
         quiet[0] = False
         render()
 
@@ -231,7 +251,8 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
     left = column(image, caption, base_text, bars)
     middle = column(controls, Div(text="<b>pick a class</b> (again: the next most confident)"),
                     *(row(*r) for r in picks), row(start, end, test_box), scrub,
-                    Div(text="<b>directions</b> (measured: what ±3 turns images into)"), *sliders.values())
+                    Div(text="<b>directions</b> (measured: what ±3 turns images into)"), direction_set, elsewhere,
+                    *sliders.values())
     legend = Div(text=plane_legend(names, setup.anchors, setup.plane_probs), width=360, name="plane-legend")
     doc.add_root(row(left, middle, column(plane, Div(text="<small>click a point to make it the base</small>"),
                                           legend)))
