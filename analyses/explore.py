@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from latentkit.data.pixels import to_uint8
-from latentkit.errors import ConfigError, LatentkitError
+from latentkit.errors import ConfigError, LatentkitError, first_line
 from latentkit.generator.contract import GeneratorLike
 from latentkit.generator.handle import DEFAULT_GENERATOR, Models, as_models
 from latentkit.generator.sampling import (
@@ -51,6 +51,7 @@ __all__ = ["ExploreResult"]  # what `latentkit.analyses` exports
 ANALYSIS = "explore"
 PLANE_RESOLUTION = 48  # plane grid side: 2,304 images, under a second on 2 CPU cores
 PICKS = 8  # confident latents kept per class; "pick a class" cycles through them
+UPLOAD_BYTES = 50 * 2**20  # a file handed to the page: a picture or a latents file is far smaller
 PATH_STEPS = 16  # frames of an exported path
 
 
@@ -118,6 +119,9 @@ class Setup:
     # when the explorer was prepared without them (prepare() alone, in Python).
     real_latent: Callable[[int], torch.Tensor] | None = None
     test_size: int = 0
+    # Real images (N, 28, 28) uint8 -> the latent of the first, inverted as `latentkit invert` does;
+    # None when prepared without (prepare() alone, in Python): an uploaded picture then is refused.
+    image_latent: Callable[[np.ndarray], torch.Tensor] | None = None
     # Held while a save picks its number and writes: every tab of the server saves through it.
     saves_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -246,7 +250,8 @@ class Explorer:
     is, and `query`/`restore` turn the whole state into URL parameters and back.
 
     Origins: ("pick", class, i), ("random", seed), ("scrub", from, to, t), ("plane", a, b),
-    ("test", index). The session starts at the most confident latent of class 0, which "reset"
+    ("test", index), ("file", name) (an uploaded picture or latents file; not in the URL). The
+    session starts at the most confident latent of class 0, which "reset"
     returns to."""
 
     def __init__(self, setup: Setup):
@@ -319,6 +324,42 @@ class Explorer:
             raise ConfigError(f"test images are numbered 0 to {self.setup.test_size - 1}; got {index}")
         self._set_base(self.setup.real_latent(int(index)), ("test", int(index)))
 
+    def upload(self, name: str, data: bytes) -> None:
+        """The base from a file handed to the page: latents saved as .npy ((d,) or (N, d), as
+        `latentkit invert` writes invert.npy: the first row), or a picture of a digit (any file
+        `latentkit invert` reads), inverted."""
+        import tempfile
+
+        from latentkit.data.images import load_image_files
+
+        if len(data) > UPLOAD_BYTES:
+            raise ConfigError(f"{name} is {len(data) / 2**20:.0f} MB; a picture or a latents file is far smaller "
+                              f"(at most {UPLOAD_BYTES // 2**20} MB)")
+        d = self.setup.generator.latent_dim
+        suffix = Path(name).suffix.lower()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"upload{suffix}"
+            path.write_bytes(data)
+            if suffix == ".npy":
+                try:
+                    array = np.load(path, allow_pickle=False)
+                except (OSError, ValueError) as err:
+                    raise ConfigError(f"{name} is not a readable .npy file ({first_line(err)})") from None
+                if array.ndim in (1, 2) and array.shape[-1] == d and array.size and np.issubdtype(array.dtype,
+                                                                                                  np.floating):
+                    z = torch.from_numpy(np.asarray(array, dtype=np.float32).reshape(-1, d)[0].copy())
+                    if not torch.isfinite(z).all():
+                        raise ConfigError(f"{name} holds NaN or infinite values; give finite latents")
+                    self._set_base(z, ("file", name))
+                    return
+            if self.setup.image_latent is None:
+                raise ConfigError("this explorer was prepared without an inverter (latentkit explore has one)")
+            try:
+                images = load_image_files([path]).images  # (N, 28, 28) uint8
+            except ConfigError as err:  # named by the name it was handed in with, not the temporary one
+                raise ConfigError(str(err).replace(str(path), name)) from None
+        self._set_base(self.setup.image_latent(images[:1]), ("file", name))
+
     def describe(self) -> str:
         """What the base is, in words."""
         names, kind, *args = self.setup.classifier.classes, *self.origin
@@ -330,6 +371,8 @@ class Explorer:
             return f"on the slerp path {names[args[0]]} → {names[args[1]]}, t = {args[2]:.2f}"
         if kind == "plane":
             return f"plane point ({args[0]:.2f}, {args[1]:.2f})"
+        if kind == "file":
+            return f"{args[0]}, uploaded"
         return f"test image #{args[0]}, inverted"
 
     def query(self) -> dict[str, str]:
@@ -465,8 +508,16 @@ def run(
                     truncation=truncation, cache=user_cache("explore"), log=log)
     setup.provenance = {**provenance, **setup.provenance}
     setup.real_latent, setup.test_size = _test_latents(models, model, data_dir)
+    setup.image_latent = _image_latents(models, model)
     serve(setup, lambda: Explorer(setup), folder, host, port, open_browser, command, ready)
     return folder
+
+
+def _image_latents(models: Models, model: str) -> Callable[[np.ndarray], torch.Tensor]:
+    """Images (N, 28, 28) uint8 -> the first one's latent, inverted as `latentkit invert` does."""
+    from latentkit.analyses.invert import invert_real
+
+    return lambda images: invert_real(models, model, images[:1])[0]
 
 
 def _test_latents(models: Models, model: str, data_dir: str | os.PathLike | None

@@ -349,6 +349,44 @@ def test_the_address_restores_the_state_after_a_reload(server, page):
     assert shown(page)["png"] == before["png"]
 
 
+def _digit_png(path, index: int = 0) -> int:
+    """Test image `index` of MNIST written as a PNG at `path`; returns its true label."""
+    from PIL import Image
+
+    from latentkit.data.datasets import load_images
+
+    test = load_images("mnist", train=False)
+    Image.fromarray(test.images[index].numpy()).save(path)
+    return int(test.labels[index])
+
+
+def test_an_uploaded_latents_file_or_picture_becomes_the_base(setup, tmp_path):
+    from latentkit.analyses.explore import _image_latents
+    from latentkit.generator.handle import Models
+
+    state = Explorer(setup)
+    z = np.random.default_rng(0).standard_normal((3, 100)).astype(np.float32)
+    np.save(tmp_path / "invert.npy", z)
+    state.upload("invert.npy", (tmp_path / "invert.npy").read_bytes())
+    assert torch.equal(state.base, torch.from_numpy(z[0])) and state.describe() == "invert.npy, uploaded"
+    with pytest.raises(ConfigError, match="without an inverter"):  # prepare() alone has none
+        state.upload("seven.png", b"")
+    label = _digit_png(tmp_path / "seven.png")
+    setup.image_latent = _image_latents(Models.load("mnist-dcgan"), "mnist-dcgan")
+    try:
+        state.upload("seven.png", (tmp_path / "seven.png").read_bytes())
+        assert state.render()[1].argmax() == label and state.describe() == "seven.png, uploaded"
+        np.save(tmp_path / "nan.npy", np.full((1, 100), np.nan, np.float32))
+        for name, data, match in [("junk.png", b"not a picture", "cannot read junk.png as an image"),
+                                  ("nan.npy", (tmp_path / "nan.npy").read_bytes(), "NaN"),
+                                  ("huge.npy", b"0" * (50 * 2**20 + 1), "at most 50 MB")]:
+            with pytest.raises(ConfigError, match=match):
+                state.upload(name, data)
+        assert state.describe() == "seven.png, uploaded", "a refused file leaves the base as it was"
+    finally:
+        setup.image_latent = None
+
+
 def test_the_picker_shows_one_set_of_directions_and_names_moved_ones_it_hides(server, page):
     page.goto(server["url"])
     bokeh_ready(page)
@@ -363,6 +401,17 @@ def test_the_picker_shows_one_set_of_directions_and_names_moved_ones_it_hides(se
     note = page.evaluate("() => Bokeh.documents[0].get_model_by_name('elsewhere').text")
     assert "also moved, in other sets: 3" in note
     page.screenshot(path=server["folder"] / "explore-picker.png")
+
+
+def test_a_picture_handed_to_the_page_becomes_the_base(server, page, tmp_path):
+    label = _digit_png(tmp_path / "digit.png")
+    page.goto(server["url"])
+    bokeh_ready(page)
+    page.locator("img").first.wait_for()
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "digit.png"))
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('base').text.includes('digit.png, uploaded')",
+                           timeout=30_000)
+    assert wait_for(page, lambda now: now["probs"].argmax() == label)
 
 
 def test_a_real_test_digit_becomes_the_base(server, page):

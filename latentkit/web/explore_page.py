@@ -93,7 +93,17 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
 
     from bokeh.events import Tap
     from bokeh.layouts import column, row
-    from bokeh.models import Button, ColumnDataSource, CustomJS, Div, NumericInput, Select, Slider, TapTool
+    from bokeh.models import (
+        Button,
+        ColumnDataSource,
+        CustomJS,
+        Div,
+        FileInput,
+        NumericInput,
+        Select,
+        Slider,
+        TapTool,
+    )
     from bokeh.plotting import figure
 
     state = new_state()
@@ -217,6 +227,27 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
     end.on_change("value", scrubbed)
     seed_box.on_change("value", lambda attr, old, new: new is not None and act(lambda: state.random(new)))
     test_box.on_change("value", lambda attr, old, new: new is not None and act(lambda: state.test_image(new)))
+    upload = FileInput(name="upload", accept=".png,.jpg,.jpeg,.bmp,.gif,.npy", width=260)
+
+    last_upload = [None]  # the (name, bytes) handled: its name and bytes arrive as two changes
+
+    def uploaded(attr: str, old, new) -> None:
+        import base64
+
+        from bokeh.core.property.descriptors import UnsetValueError
+
+        try:
+            name, data = upload.filename, upload.value  # the bytes base64-encoded by the browser
+        except UnsetValueError:  # the other half has not arrived yet
+            return
+        if not data or (name, data) == last_upload[0]:
+            return
+        last_upload[0] = (name, data)
+        status.text = ""
+        act(lambda: state.upload(name, base64.b64decode(data)))
+
+    upload.on_change("value", uploaded)
+    upload.on_change("filename", uploaded)
     plane.on_event(Tap, lambda event: act(lambda: state.plane_point(event.x, event.y)))
 
     def save() -> None:
@@ -250,7 +281,9 @@ def build_document(doc, setup, new_state: Callable[[], Any], folder: Path, comma
         row(save_button, export_button), status)
     left = column(image, caption, base_text, bars)
     middle = column(controls, Div(text="<b>pick a class</b> (again: the next most confident)"),
-                    *(row(*r) for r in picks), row(start, end, test_box), scrub,
+                    *(row(*r) for r in picks), row(start, end, test_box),
+                    row(Div(text="<small>or a picture of a digit, or latents (.npy):</small>", width=130), upload),
+                    scrub,
                     Div(text="<b>directions</b> (measured: what ±3 turns images into)"), direction_set, elsewhere,
                     *sliders.values())
     legend = Div(text=plane_legend(names, setup.anchors, setup.plane_probs), width=360, name="plane-legend")
