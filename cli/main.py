@@ -162,17 +162,19 @@ def training_options(config):
 @training_options(TrainConfig)
 @click.pass_context
 def train(ctx: click.Context, out: str | None, resume: bool, quiet: bool, **options) -> None:
-    """Train a GAN generator; resumable, writes a run folder.
+    """Train a generator (a GAN, or a VAE: --arch vae); resumable, writes a run folder.
 
     \b
         latentkit train --arch dcgan --dataset mnist --epochs 40
         latentkit train --arch r002-dcgan64 --dataset fashion-mnist --out runs/r002
         latentkit train --out runs/dcgan-mnist --epochs 20 --resume
+        latentkit train --arch vae --epochs 10 --batch-size 128
 
     The folder holds checkpoint.pt (resume with --resume after Ctrl-C, a crash or a kill),
     history.h5, per-epoch sample grids, generator.safetensors, card.json, loss.png,
-    d_outputs.png, samples.png and progress.gif; with --snapshot-every, snapshots/
-    (then `latentkit evolve RUN` shows how the latent space formed).
+    d_outputs.png (a GAN's) or kl_per_dim.png and encoder.safetensors (a VAE's),
+    samples.png and progress.gif; with --snapshot-every, snapshots/ (then `latentkit
+    evolve RUN` shows how the latent space formed).
     """
     from latentkit.training.train import train_generator
 

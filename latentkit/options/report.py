@@ -12,8 +12,7 @@ from latentkit.options.evaluate import VALIDATION_START
 class ReportOptions:
     samples: int = option(2_000, "Generated samples for the metrics, the truncation curve and the map.", low=10,
                           high=VALIDATION_START)
-    invert: int = option(200, "Real test digits inverted for reachability (as many of each class).", low=10,
-                         high=10_000)
+    invert: int = option(200, "The first N real test digits, inverted for reachability.", low=10, high=10_000)
     edit_from: str = option("3", "The class whose edits toward every class the style grid shows.")
 
 
