@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from latentkit.data.datasets import load_images
 from latentkit.data.pixels import to_native
 from latentkit.models import Generator, VAEEncoder
 from latentkit.models.vae import kl_per_dim, reconstruction_nats
@@ -55,7 +56,10 @@ class VAETrainer(Trainer):
         self.E = VAEEncoder(cfg.model_config).to(self.device)
         self.opt = torch.optim.Adam([*self.E.parameters(), *self.G.parameters()], lr=cfg.learning_rate,
                                     betas=(cfg.adam_beta1, 0.999), fused=self.device.type in ("cpu", "cuda") or None)
-        self._test = None  # the test set's images, loaded at the first epoch's end
+        # The test set the ELBO is measured on after each epoch, loaded now: a missing file
+        # should cost seconds, not an epoch. Rank 0 alone measures (and writes) it.
+        self._test = (load_images(cfg.dataset, train=False, data_dir=cfg.data_dir).images if self.rank == 0
+                      else None)
 
     def _wrap(self) -> None:
         self.step = distributed.wrap(_VAE(self.E, self.G), self.device)
@@ -80,13 +84,10 @@ class VAETrainer(Trainer):
         return torch.stack([loss, reconstruction, kl]).detach() / x.shape[0]
 
     def _end_epoch(self, epoch: int) -> None:
-        from latentkit.data.datasets import load_images
         from latentkit.measure.elbo import elbo
 
         if self.rank != 0:
             return
-        if self._test is None:
-            self._test = load_images(self.cfg.dataset, train=False, data_dir=self.cfg.data_dir).images
         self.E.eval(), self.G.eval()
         measured = elbo(self.E, self.G, self._test, seed=self.cfg.seed + 3)
         self.E.train(), self.G.train()
