@@ -212,7 +212,7 @@ def evaluate(
     test = load_images(dataset, train=False, data_dir=data_dir)
     device = module_device(classifier)
     columns = 1 + yardstick
-    posterior = vae_posterior(encoder, models.latent_dim, device=module_device(classifier))
+    posterior = vae_posterior(encoder, models.latent_dim, device=device)
     # Phases: generation, the test set, feature metrics per column, the PPLs, memorisation, Parzen per
     # column, separability, reachability, the ELBO.
     phases = 2 + FEATURE_PHASES * columns + len(PPL_VARIANTS) + 1 + columns + 1 + bool(reachability) + bool(posterior)

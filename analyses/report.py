@@ -154,15 +154,14 @@ def sections(samples: int, invert: int, edit_from: str, pairs: Sequence[tuple[st
     ]
 
 
-def _run_section(section: Section, model: str, seed: int, folder: Path):
+def _run_section(section: Section, model: str, seed: int, folder: Path, command: str):
     """(result, [.h5, .png]) of `section`: read back from `folder` when a report stopped midway
-    already made it with the same command, else run."""
+    already made it with the same `command` (command_text's), else run."""
     from latentkit.results.stored import read_attrs, result_class
 
     options = dict(section.options)
     name = "truncation" if options.pop("truncation_sweep", False) else section.key
     module = importlib.import_module(f"latentkit.analyses.{name}")
-    command = command_text(section, model, seed, folder)
     paths = [folder / f"{module.ANALYSIS}.h5", folder / f"{module.ANALYSIS}.png"]
     if all(p.is_file() for p in paths):
         try:
@@ -269,7 +268,7 @@ def report(
             sub = folder / (f"{section.key}-{k}" if section.key == "interpolate" else section.key)
             command = command_text(section, model, seed, sub)
             try:
-                result, paths = _run_section(section, model, seed, sub)
+                result, paths = _run_section(section, model, seed, sub, command)
             except ConfigError as err:  # e.g. a weak generator draws too few of a class to fit its boundary
                 parts.append(_section_html(section.title, f"<b>This section could not be made:</b> "
                                            f"{html.escape(str(err))}", "", command))

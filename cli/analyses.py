@@ -9,16 +9,18 @@ from latentkit.cli.common import (
     command_line,
     complete_models,
     data_dir_option,
+    device_option,
     float_list,
     int_list,
     model_options,
     options_from,
+    out_option,
     print_paths,
     quiet_option,
     seed_option,
     value_range,
 )
-from latentkit.names import CLASSES, DEVICES, TRUNCATION_PSIS, class_choices
+from latentkit.names import CLASSES, TRUNCATION_PSIS, class_choices
 from latentkit.options.evaluate import EvalOptions
 from latentkit.options.evolve import EvolveOptions
 from latentkit.options.interpolate import InterpolateOptions
@@ -121,9 +123,8 @@ def latent_map(ctx: click.Context, **options) -> None:
               help="Classifier [default: the bundled classifier of the run's dataset].")
 @click.option("--allow-mismatch", is_flag=True, help="Read the snapshots with a classifier of another dataset.")
 @seed_option()
-@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output folder [default: ./latentkit-out/evolve-TIMESTAMP/].")
+@device_option
+@out_option("evolve")
 @data_dir_option
 @quiet_option
 @click.pass_context

@@ -94,6 +94,15 @@ def complete_models(kind: str, runs_dir: str = "runs"):
     return complete
 
 
+device_option = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+
+
+def out_option(analysis: str = "ANALYSIS"):
+    """--out, an analysis' output folder (output_dir's default named in the help)."""
+    return click.option("--out", type=click.Path(file_okay=False), default=None,
+                        help=f"Output folder [default: ./latentkit-out/{analysis}-TIMESTAMP/].")
+
+
 # Shared by every analysis command.
 model_options = stacked([
     click.option("--model", default=DEFAULT_GENERATOR, show_default=True, shell_complete=complete_models("generator"),
@@ -109,9 +118,8 @@ model_options = stacked([
                  help="ψ: draw latents from the prior scaled toward its mean, z = mean + ψ (z - mean) "
                       "(StyleGAN's truncation trick); below 1, more typical, less varied samples. "
                       "Stored in the result."),
-    click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
-    click.option("--out", type=click.Path(file_okay=False), default=None,
-                 help="Output folder [default: ./latentkit-out/ANALYSIS-TIMESTAMP/]."),
+    device_option,
+    out_option(),
 ])
 
 

@@ -9,12 +9,13 @@ from latentkit.cli.common import (
     command_line,
     complete_models,
     data_dir_option,
+    device_option,
     options_from,
+    out_option,
     print_paths,
     quiet_option,
 )
 from latentkit.cli.directions import pair_list
-from latentkit.names import DEVICES
 from latentkit.options.compare import DEFAULT_PAIRS, CompareOptions
 
 
@@ -28,9 +29,8 @@ from latentkit.options.compare import DEFAULT_PAIRS, CompareOptions
 @options_from(CompareOptions)
 @click.option("--classifier", default=None, shell_complete=complete_models("classifier"),
               help="Classifier that reads every model [default: the bundled one of their dataset].")
-@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output folder [default: ./latentkit-out/compare-TIMESTAMP/].")
+@device_option
+@out_option("compare")
 @data_dir_option
 @quiet_option
 @click.pass_context

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from latentkit.cli.common import command_line, complete_models, data_dir_option, seed_option
+from latentkit.cli.common import command_line, complete_models, data_dir_option, device_option, seed_option
 from latentkit.generator.registry import DEFAULT_GENERATOR
 from latentkit.limits import MAX_BATCH
-from latentkit.names import DEVICES
 
 # EncoderTrainConfig's defaults, written out so `--help` needs no torch (latentkit/training/encoder.py imports
 # it); tests/test_encoder.py holds them equal.
@@ -25,7 +24,7 @@ BATCH_SIZE = 64
               help="Training steps, each on a fresh batch of the generator's samples.")
 @click.option("--batch-size", type=click.IntRange(2, MAX_BATCH), default=BATCH_SIZE, show_default=True)
 @seed_option(help="Seeds the encoder's init and every latent drawn.")
-@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@device_option
 @data_dir_option
 @click.option("--quiet", "-q", "progress", is_flag=True, flag_value=False, default=True,
               help="No progress bar on stderr.")

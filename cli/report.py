@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from latentkit.cli.common import command_line, complete_models, options_from, quiet_option, seed_option
+from latentkit.cli.common import command_line, complete_models, options_from, out_option, quiet_option, seed_option
 from latentkit.cli.directions import pair_list
 from latentkit.generator.registry import DEFAULT_GENERATOR
 from latentkit.options.compare import DEFAULT_PAIRS
@@ -21,8 +21,7 @@ from latentkit.options.report import ReportOptions
               show_default=True, help="Class pairs FROM:TO interpolated (and compared).")
 @options_from(ReportOptions)
 @seed_option()
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output folder [default: ./latentkit-out/report-TIMESTAMP/].")
+@out_option("report")
 @quiet_option
 @click.pass_context
 def report(ctx: click.Context, **options) -> None:

@@ -29,7 +29,8 @@ def elbo(encoder: nn.Module, decoder: nn.Module, images_uint8: torch.Tensor, see
     for chunk in images_uint8.split(batch):
         x = to_native(chunk.to(device))
         mu, logvar = encoder(x)
-        recon = decoder(reparameterize(mu, logvar, noise))
+        eps = torch.randn(mu.shape, generator=noise, device=device, dtype=mu.dtype)
+        recon = decoder(reparameterize(mu, logvar, eps))
         rec += reconstruction_nats(recon, x).sum().item()
         dims = kl_per_dim(mu, logvar).sum(0)
         per_dim = dims if per_dim is None else per_dim + dims

@@ -77,9 +77,9 @@ def conv_vae_encoder(c: GANConfig) -> nn.Module:
     return _ConvEncoder(c)
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Generator | None = None) -> torch.Tensor:
-    """z = mu + sigma * eps, eps ~ N(0, I) from `noise`: the reparameterisation trick."""
-    eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps for eps ~ N(0, I) drawn by the caller (from its own seeded stream):
+    the reparameterisation trick."""
     return mu + torch.exp(0.5 * logvar) * eps
 
 

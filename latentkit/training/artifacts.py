@@ -35,14 +35,6 @@ from latentkit.results import plotting
 from latentkit.storage import atomic_path, folder_lock, missing_folders, remove_empty_folders
 from latentkit.training.configs import TrainConfig
 
-HISTORY_ATTRS = {
-    "loss_D": "discriminator BCE loss on a real + a fake batch, per step",
-    "loss_G": "generator non-saturating BCE loss, per step",
-    "D_x": "mean D output (probability 'real') on the real batch, in [0, 1]",
-    "D_G_z_before": "mean D output on the fake batch during the D update, in [0, 1]",
-    "D_G_z_after": "mean D output on the fake batch during the G update (after the D step), in [0, 1]",
-}
-
 
 @contextmanager
 def locked_run_folder(folder: str | os.PathLike, what: str) -> Iterator[Path]:

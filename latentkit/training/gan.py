@@ -10,8 +10,7 @@ import torch
 
 from latentkit.models import Discriminator, Generator
 from latentkit.training import distributed
-from latentkit.training.artifacts import HISTORY_ATTRS
-from latentkit.training.step import STATS, gan_step, update_average
+from latentkit.training.step import MEANINGS, STATS, gan_step, update_average
 from latentkit.training.trainer import Trainer
 
 __all__ = ["STATS", "GANTrainer"]
@@ -35,7 +34,7 @@ class GANTrainer(Trainer):
     """
 
     STATS = STATS
-    HISTORY = HISTORY_ATTRS
+    HISTORY = MEANINGS
 
     def _build(self) -> None:
         cfg = self.cfg

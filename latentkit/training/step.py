@@ -8,6 +8,13 @@ import torch.nn.functional as F
 from torch import nn
 
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")  # what a step reports, in order
+MEANINGS = {  # each STATS entry as history.h5 describes it
+    "loss_D": "discriminator BCE loss on a real + a fake batch, per step",
+    "loss_G": "generator non-saturating BCE loss, per step",
+    "D_x": "mean D output (probability 'real') on the real batch, in [0, 1]",
+    "D_G_z_before": "mean D output on the fake batch during the D update, in [0, 1]",
+    "D_G_z_after": "mean D output on the fake batch during the G update (after the D step), in [0, 1]",
+}
 
 
 def gan_step(G_step: nn.Module, D_step: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,

@@ -16,7 +16,7 @@ from torch import nn
 from latentkit.data.datasets import load_images
 from latentkit.data.pixels import to_native
 from latentkit.models import Generator, VAEEncoder
-from latentkit.models.vae import kl_per_dim, reconstruction_nats
+from latentkit.models.vae import kl_per_dim, reconstruction_nats, reparameterize
 from latentkit.training import distributed
 from latentkit.training.trainer import Trainer
 
@@ -39,7 +39,7 @@ class _VAE(nn.Module):
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x)
-        return self.decoder.native(mu + torch.exp(0.5 * logvar) * eps), mu, logvar
+        return self.decoder.native(reparameterize(mu, logvar, eps)), mu, logvar
 
 
 class VAETrainer(Trainer):
