@@ -3,7 +3,7 @@ import torch
 
 from latentkit.errors import ConfigError
 from latentkit.models import ARCHS, Classifier, ClassifierConfig, Discriminator, GANConfig, Generator, VAEEncoder
-from latentkit.names import ARCH_NAMES
+from latentkit.names import ARCH_NAMES, VAE_ARCHS
 
 
 def n_params(module: torch.nn.Module) -> int:
@@ -24,6 +24,7 @@ REFERENCE_PARAMS = {
 
 def test_names_module_matches_the_zoo():
     assert tuple(ARCHS) == ARCH_NAMES
+    assert VAE_ARCHS == tuple(name for name, arch in ARCHS.items() if arch.kind == "vae")
 
 
 @pytest.mark.parametrize("arch", REFERENCE_PARAMS)
