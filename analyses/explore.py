@@ -507,8 +507,8 @@ def run(
     setup = prepare(models, dims=dims, top=top, anchors=anchors, directions=directions, seed=seed,
                     truncation=truncation, cache=user_cache("explore"), log=log)
     setup.provenance = {**provenance, **setup.provenance}
-    setup.real_latent, setup.test_size = _test_latents(models, model, data_dir)
     setup.image_latent = _image_latents(models, model)
+    setup.real_latent, setup.test_size = _test_latents(setup.image_latent, models.dataset, data_dir)
     serve(setup, lambda: Explorer(setup), folder, host, port, open_browser, command, ready)
     return folder
 
@@ -520,23 +520,22 @@ def _image_latents(models: Models, model: str) -> Callable[[np.ndarray], torch.T
     return lambda images: invert_real(models, model, images[:1])[0]
 
 
-def _test_latents(models: Models, model: str, data_dir: str | os.PathLike | None
-                  ) -> tuple[Callable[[int], torch.Tensor] | None, int]:
-    """(index -> latent of that test image, inverted as `latentkit invert` does; the test set's
-    size), or (None, 0) when the dataset is not on this machine. Each image is inverted once."""
-    from latentkit.analyses.invert import invert_real
+def _test_latents(image_latent: Callable[[np.ndarray], torch.Tensor], dataset: str,
+                  data_dir: str | os.PathLike | None) -> tuple[Callable[[int], torch.Tensor] | None, int]:
+    """(index -> latent of that test image of `dataset`, inverted by `image_latent`; the test
+    set's size), or (None, 0) when the dataset is not on this machine. Each image is inverted once."""
     from latentkit.data.datasets import load_images
     from latentkit.errors import DataError
 
     try:
-        test = load_images(models.dataset, train=False, data_dir=data_dir, download=False)
+        test = load_images(dataset, train=False, data_dir=data_dir, download=False)
     except DataError:
         return None, 0
     found: dict[int, torch.Tensor] = {}
 
     def latent(index: int) -> torch.Tensor:
         if index not in found:
-            found[index] = invert_real(models, model, test.images[index:index + 1].numpy())[0]
+            found[index] = image_latent(test.images[index:index + 1].numpy())
         return found[index]
 
     return latent, len(test)
