@@ -30,11 +30,26 @@ from latentkit.measure.scoring import Scorer
 from latentkit.training.gan import GANTrainer
 from latentkit.training.trainer import TrainConfig
 
+DEFAULT = dict(arch="dcgan", lr=4e-4, ema=0.9995)  # the default recipe since 2026-12-01
 ENTRIES = {  # name -> TrainConfig overrides of the race's runs
     "dcgan": dict(arch="dcgan", lr=2e-4, ema=0.999),  # the first default recipe
-    "dcgan-lr4e-4-ema.9995": dict(arch="dcgan", lr=4e-4, ema=0.9995),  # the default since
-    "dcgan-w48-lr4e-4-ema.9995": dict(arch="dcgan", width=48, lr=4e-4, ema=0.9995),
-    "dcgan-lr4e-4-ema.9995-b128": dict(arch="dcgan", batch_size=128, lr=4e-4, ema=0.9995),
+    "dcgan-lr4e-4-ema.9995": DEFAULT,
+    "dcgan-w48-lr4e-4-ema.9995": dict(DEFAULT, width=48),
+    "dcgan-lr4e-4-ema.9995-b128": dict(DEFAULT, batch_size=128),
+    # SNGAN's loss alone, D keeping its BatchNorm
+    "hinge": dict(DEFAULT, loss="hinge"),
+    # SNGAN (Miyato et al. 2018), its standard-CNN setting: hinge, spectrally normalised D without
+    # BatchNorm, Adam 2e-4 with betas (0.5, 0.999), one D step per G step
+    "sngan": dict(DEFAULT, loss="hinge", spectral_norm=True, lr=2e-4),
+    # SAGAN/BigGAN's two time-scale rates on SNGAN: G 1e-4, D 4e-4, betas (0, 0.9)
+    "sngan-ttur": dict(DEFAULT, loss="hinge", spectral_norm=True, lr=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9),
+    # two time scales on the default: D four times G's rate
+    "ttur": dict(DEFAULT, lr=2e-4, lr_d=8e-4),
+    # DiffAugment (Zhao et al. 2020): its translation policy, then translation with cutout
+    "diffaug-t": dict(DEFAULT, diffaugment="translation"),
+    "diffaug-tc": dict(DEFAULT, diffaugment="translation,cutout"),
+    # the default with both rates falling linearly to 0 at the race's last epoch
+    "decay": dict(DEFAULT, lr_decay="linear"),
 }
 
 
@@ -59,7 +74,8 @@ def main() -> None:
     trainers = {}
     for name in args.entry or list(ENTRIES):
         folder = Path(args.out) / args.dataset / name
-        cfg = TrainConfig(**ENTRIES[name], dataset=args.dataset, epochs=1, seed=0, eval_samples=0,
+        # Every run is told the race's length (a decaying rate needs it) and handed back after each epoch.
+        cfg = TrainConfig(**ENTRIES[name], dataset=args.dataset, epochs=args.epochs, seed=0, eval_samples=0,
                           data_dir=args.data_dir, limit=args.limit)
         trainers[name] = GANTrainer(cfg, folder, resume=(folder / "checkpoint.pt").exists(),
                                     command=f"python benchmarks/recipe_race.py --entry {name}")
@@ -67,8 +83,7 @@ def main() -> None:
         for name, trainer in trainers.items():
             if trainer.state.epoch >= epoch:
                 continue  # done before the race was resumed
-            trainer.cfg.epochs = epoch
-            trainer.fit(log=lambda line: None, progress=False)
+            trainer.fit(log=lambda line: None, progress=False, on_epoch_end=lambda *_: True)
             st = trainer.state
             row = {"entry": name, "recipe": ENTRIES[name], "dataset": args.dataset, "epoch": st.epoch,
                    "images": len(st.history["loss_D"]) * trainer.cfg.batch_size,

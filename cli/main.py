@@ -23,7 +23,7 @@ from latentkit.cli.common import (
 from latentkit.errors import Interrupted, LatentkitError
 from latentkit.generator.quality import summary
 from latentkit.limits import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LATENT_DIM, MAX_SAMPLES, MAX_WIDTH
-from latentkit.names import ARCH_NAMES, DATASETS, DEVICES
+from latentkit.names import ARCH_NAMES, DATASETS, DEVICES, DIFFAUGMENT_PARTS, GAN_LOSSES, LR_DECAYS
 from latentkit.training.configs import CLOCKS, ClassifierTrainConfig, TrainConfig
 
 
@@ -133,6 +133,21 @@ def training_options(config):
 @click.option("--ema", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.ema,
               help="Decay of the generator weight average that is saved; 0 = off "
                    "[default: 0.9995 for dcgan, 0 for the r00x recipes and the VAEs].")
+@click.option("--beta1", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.beta1,
+              help="Adam's first-moment decay [default: 0.5 for GANs, as the DCGAN paper; 0.9 for the VAEs].")
+@click.option("--beta2", type=FiniteFloat(0, 1, hi_open=True), default=TrainConfig.beta2, show_default=True,
+              help="Adam's second-moment decay.")
+@click.option("--lr-decay", type=click.Choice(LR_DECAYS), default=TrainConfig.lr_decay, show_default=True,
+              help="linear: every learning rate falls linearly to 0 at the end of --epochs.")
+@click.option("--loss", type=click.Choice(GAN_LOSSES), default=TrainConfig.loss, show_default=True,
+              help="A GAN's loss: bce (dcgan's non-saturating) or hinge (SNGAN's).")
+@click.option("--spectral-norm", is_flag=True,
+              help="SNGAN's discriminator: every layer spectrally normalised, no BatchNorm.")
+@click.option("--lr-d", type=FiniteFloat(0, lo_open=True), default=TrainConfig.lr_d,
+              help="The discriminator's learning rate, if not --lr's (two time-scale updates).")
+@click.option("--diffaugment", default=TrainConfig.diffaugment, metavar="PARTS",
+              help=f"Augment all the discriminator sees (DiffAugment): comma-separated parts of "
+                   f"{', '.join(DIFFAUGMENT_PARTS)}, e.g. translation,cutout.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/ARCH-DATASET].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")

@@ -25,6 +25,11 @@ def default_latent_dim(arch: str) -> int:
     """The length of z an architecture trains with unless told: 100 as every GAN write-up, 20 for
     a VAE as pytorch/examples."""
     return 20 if arch in VAE_ARCHS else 100
+
+
+GAN_LOSSES = ("bce", "hinge")  # training/step.py: dcgan's non-saturating BCE, SNGAN's hinge
+LR_DECAYS = ("none", "linear")  # the learning rates' schedule over a run's epochs
+DIFFAUGMENT_PARTS = ("color", "translation", "cutout")  # training/augment.py, in the order applied
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # the ψ eval --truncation-sweep tries
 # An image is read as a class only when the classifier gives that class at least this probability;

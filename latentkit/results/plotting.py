@@ -133,15 +133,17 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(y, np.ones(window) / window, mode="valid")
 
 
-def plot_losses(history: dict[str, np.ndarray], ax=None):
-    """Loss_D and Loss_G per step (light) with a moving average (dark); returns the ax."""
+def plot_losses(history: dict[str, np.ndarray], ax=None, loss: str = "bce"):
+    """Loss_D and Loss_G per step (light) with a moving average (dark); `loss` names the GAN loss
+    on the y axis ("bce" or "hinge"); returns the ax."""
     ax = ax or new_figure(figsize=(8, 4)).subplots()
     window = max(1, len(history["loss_D"]) // 50)
     for key, color in (("loss_D", "tab:blue"), ("loss_G", "tab:orange")):
         y = history[key]
         ax.plot(y, color=color, alpha=0.25, lw=0.8)
         ax.plot(np.arange(len(_smooth(y, window))) + window // 2, _smooth(y, window), color=color, label=key)
-    ax.set(xlabel="iteration", ylabel="BCE loss", title="Generator and discriminator loss")
+    ax.set(xlabel="iteration", ylabel=f"{loss if loss == 'hinge' else loss.upper()} loss",
+           title="Generator and discriminator loss")
     ax.legend()
     return ax
 
@@ -156,7 +158,7 @@ def plot_d_outputs(history: dict[str, np.ndarray], ax=None):
                        ("D_G_z_after", "D(G(z)) after D's update (G's step)")):
         ax.plot(np.arange(len(_smooth(history[key], window))) + window // 2, _smooth(history[key], window), label=label)
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set(xlabel="iteration", ylabel="mean D output", ylim=(0, 1), title="Discriminator outputs")
+    ax.set(xlabel="iteration", ylabel="mean sigmoid of D output", ylim=(0, 1), title="Discriminator outputs")
     ax.legend()
     return ax
 

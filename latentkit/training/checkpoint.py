@@ -83,7 +83,7 @@ def unreadable(path: Path, err: Exception) -> CheckpointError:
 def _effective(cfg: TrainConfig, name: str):
     """A config field's value as training uses it: a left-out lr, ema or width is the architecture's."""
     used = {"lr": lambda: cfg.learning_rate, "ema": lambda: cfg.ema_decay, "width": lambda: cfg.model_config.width,
-            "beta1": lambda: cfg.adam_beta1}
+            "beta1": lambda: cfg.adam_beta1, "lr_d": lambda: cfg.d_learning_rate}
     return used[name]() if name in used else getattr(cfg, name)
 
 

@@ -21,7 +21,16 @@ from latentkit.limits import (
     check_seed,
     check_size,
 )
-from latentkit.names import ARCH_NAMES, DATASETS, DEVICES, VAE_ARCHS, default_latent_dim
+from latentkit.names import (
+    ARCH_NAMES,
+    DATASETS,
+    DEVICES,
+    DIFFAUGMENT_PARTS,
+    GAN_LOSSES,
+    LR_DECAYS,
+    VAE_ARCHS,
+    default_latent_dim,
+)
 
 CLOCKS = ("wall", "cpu")
 # Fields that may differ when resuming: they do not change what a step computes.
@@ -65,6 +74,14 @@ class TrainConfig:
     width: int | None = None  # channel/hidden multiplier; None = the architecture's default
     ema: float | None = None  # decay of the generator weight average saved at the end; 0 = off,
     # None = the architecture's default (dcgan 0.9995; references 0, as published)
+    beta2: float = 0.999  # Adam's second-moment decay, every network's
+    lr_decay: str = "none"  # "linear": every rate falls linearly to 0 at the end of --epochs (a resumed run
+    # given more --epochs stretches what is left of it)
+    # A GAN's recipe beyond dcgan's (raced in benchmarks/recipe_race.py):
+    loss: str = "bce"  # "bce" (dcgan's non-saturating loss) or "hinge" (SNGAN's); training/step.py
+    spectral_norm: bool = False  # D's layers spectrally normalised and its BatchNorms dropped (SNGAN's D)
+    lr_d: float | None = None  # D's Adam rate; None = lr. A faster D is the two time-scale update rule
+    diffaugment: str = ""  # what D sees is augmented (DiffAugment, training/augment.py): "translation,cutout"
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
@@ -118,6 +135,21 @@ class TrainConfig:
             raise ConfigError(f"beta1 must be in [0, 1) (got {self.beta1!r})")
         if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
             raise ConfigError(f"ema must be in [0, 1) (got {self.ema!r}); 0 turns the weight average off")
+        _positive("lr-d", self.lr_d)
+        if not (isinstance(self.beta2, (int, float)) and 0 <= self.beta2 < 1):
+            raise ConfigError(f"beta2 must be in [0, 1) (got {self.beta2!r})")
+        _choice("lr-decay", self.lr_decay, LR_DECAYS)
+        _choice("loss", self.loss, GAN_LOSSES)
+        unknown = [p for p in self.diffaugment.split(",") if p not in DIFFAUGMENT_PARTS] if self.diffaugment else []
+        if unknown:
+            raise ConfigError(f"--diffaugment {self.diffaugment!r}: unknown part(s) {', '.join(map(repr, unknown))}; "
+                              f"give a comma-separated list of {', '.join(DIFFAUGMENT_PARTS)}")
+        gan_only = {"--loss hinge": self.loss != "bce", "--spectral-norm": self.spectral_norm,
+                    "--lr-d": self.lr_d is not None, "--diffaugment": bool(self.diffaugment)}
+        given = [name for name, on in gan_only.items() if on]
+        if given and self.arch in VAE_ARCHS:
+            raise ConfigError(f"{', '.join(given)}: for a GAN's discriminator, and {self.arch} is a VAE (it has "
+                              "none); drop it")
         if self.ema and self.arch in VAE_ARCHS:
             raise ConfigError(f"--ema averages the generator alone, but a VAE's decoder and encoder are trained as "
                               f"one ({self.arch}): an averaged decoder would not match its encoder; drop --ema")
@@ -146,6 +178,17 @@ class TrainConfig:
         from latentkit.models import get_arch
 
         return get_arch(self.arch).default_lr if self.lr is None else self.lr
+
+    @property
+    def d_learning_rate(self) -> float:
+        """D's Adam rate: lr_d, or G's when left out."""
+        return self.learning_rate if self.lr_d is None else self.lr_d
+
+    def rate_scale(self, step: int, steps_per_epoch: int) -> float:
+        """What lr_decay multiplies every rate by before optimisation step `step` (0 first)."""
+        if self.lr_decay == "linear":
+            return max(0.0, 1 - step / (self.epochs * steps_per_epoch))
+        return 1.0
 
 
 @dataclass

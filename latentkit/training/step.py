@@ -1,7 +1,14 @@
 """One GAN training step, as pytorch/examples' dcgan loop reads: (1) update D on a real and a
-fake batch, (2) update G with the non-saturating loss; and the weight average that follows G."""
+fake batch, (2) update G; and the weight average that follows G.
+
+Two losses: "bce", dcgan's (D's binary cross-entropy, G's non-saturating loss), and "hinge", as
+SNGAN (Miyato et al. 2018) and StudioGAN's d_hinge / g_hinge: D minimises
+mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))), G minimises -mean(D(G(z))).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -9,27 +16,27 @@ from torch import nn
 
 STATS = ("loss_D", "loss_G", "D_x", "D_G_z_before", "D_G_z_after")  # what a step reports, in order
 MEANINGS = {  # each STATS entry as history.h5 describes it
-    "loss_D": "discriminator BCE loss on a real + a fake batch, per step",
-    "loss_G": "generator non-saturating BCE loss, per step",
-    "D_x": "mean D output (probability 'real') on the real batch, in [0, 1]",
-    "D_G_z_before": "mean D output on the fake batch during the D update, in [0, 1]",
-    "D_G_z_after": "mean D output on the fake batch during the G update (after the D step), in [0, 1]",
+    "loss_D": "discriminator loss (the run's --loss: BCE or hinge) on a real + a fake batch, per step",
+    "loss_G": "generator loss (non-saturating BCE, or hinge's -mean D output), per step",
+    "D_x": "mean sigmoid of D's output on the real batch, in [0, 1] (with BCE, its probability 'real')",
+    "D_G_z_before": "mean sigmoid of D's output on the fake batch during the D update, in [0, 1]",
+    "D_G_z_after": "mean sigmoid of D's output on the fake batch during the G update (after the D step)",
 }
 
 
 def gan_step(G_step: nn.Module, D_step: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
-             opt_D: torch.optim.Optimizer, real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+             opt_D: torch.optim.Optimizer, real: torch.Tensor, z: torch.Tensor, loss: str = "bce",
+             augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
     """One D update then one G update on real images (B, 1, H, W) and latents z (B, d); returns
     the STATS of this step as a tensor (5,). `G_step` and `D_step` are what the updates run
-    (DistributedDataParallel copies under torchrun); `D` is the discriminator itself."""
-    b = real.shape[0]
-    ones, zeros = torch.ones(b, device=real.device), torch.zeros(b, device=real.device)
-    bce = F.binary_cross_entropy_with_logits
+    (DistributedDataParallel copies under torchrun); `D` is the discriminator itself. `loss` is
+    one of names.GAN_LOSSES; `augment`, if given, is applied to every batch D sees (DiffAugment)."""
+    seen = augment or (lambda x: x)
 
-    # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
+    # (1) Update D: maximise log D(x) + log(1 - D(G(z))), or the hinge's margins
     fake = G_step(z)
-    out_real, out_fake = D_step(real), D_step(fake.detach())
-    loss_D = bce(out_real, ones) + bce(out_fake, zeros)
+    out_real, out_fake = D_step(seen(real)), D_step(seen(fake.detach()))
+    loss_D = _d_loss(out_real, out_fake, loss)
     opt_D.zero_grad(set_to_none=True)
     loss_D.backward()
     opt_D.step()
@@ -39,8 +46,8 @@ def gan_step(G_step: nn.Module, D_step: nn.Module, D: nn.Module, opt_G: torch.op
     # computes and throws away (one of the step's three weight-gradient passes through D).
     # D itself, not D_step: no gradient of D's is made here for the ranks to average.
     D.requires_grad_(False)
-    out_after = D(fake)
-    loss_G = bce(out_after, ones)
+    out_after = D(seen(fake))
+    loss_G = _g_loss(out_after, loss)
     opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     D.requires_grad_(True)
@@ -48,6 +55,19 @@ def gan_step(G_step: nn.Module, D_step: nn.Module, D: nn.Module, opt_G: torch.op
 
     return torch.stack([loss_D, loss_G, out_real.sigmoid().mean(), out_fake.sigmoid().mean(),
                         out_after.sigmoid().mean()]).detach()
+
+
+def _d_loss(out_real: torch.Tensor, out_fake: torch.Tensor, loss: str) -> torch.Tensor:
+    if loss == "hinge":
+        return F.relu(1 - out_real).mean() + F.relu(1 + out_fake).mean()
+    bce = F.binary_cross_entropy_with_logits
+    return bce(out_real, torch.ones_like(out_real)) + bce(out_fake, torch.zeros_like(out_fake))
+
+
+def _g_loss(out_fake: torch.Tensor, loss: str) -> torch.Tensor:
+    if loss == "hinge":
+        return -out_fake.mean()
+    return F.binary_cross_entropy_with_logits(out_fake, torch.ones_like(out_fake))
 
 
 @torch.no_grad()

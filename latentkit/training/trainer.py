@@ -163,6 +163,16 @@ class Trainer:
         """The STATS of a step, short enough for the progress bar at 80 columns."""
         raise NotImplementedError
 
+    def _schedule_rates(self, rates: list[tuple[torch.optim.Optimizer, float]]) -> None:
+        """Before a step under cfg.lr_decay, set each (optimizer, base rate)'s rate for this step: a
+        function of the step alone, so a resumed run needs no scheduler state."""
+        if self.cfg.lr_decay == "none":
+            return
+        scale = self.cfg.rate_scale(self.steps_done, self.steps_per_epoch)
+        for optimizer, base in rates:
+            for group in optimizer.param_groups:
+                group["lr"] = base * scale
+
     @property
     def steps_done(self) -> int:
         """Optimisation steps taken so far in the whole run."""

@@ -55,7 +55,8 @@ class VAETrainer(Trainer):
         cfg = self.cfg
         self.E = VAEEncoder(cfg.model_config).to(self.device)
         self.opt = torch.optim.Adam([*self.E.parameters(), *self.G.parameters()], lr=cfg.learning_rate,
-                                    betas=(cfg.adam_beta1, 0.999), fused=self.device.type in ("cpu", "cuda") or None)
+                                    betas=(cfg.adam_beta1, cfg.beta2),
+                                    fused=self.device.type in ("cpu", "cuda") or None)
         # The test set the ELBO is measured on after each epoch, loaded now: a missing file
         # should cost seconds, not an epoch. Rank 0 alone measures (and writes) it.
         self._test = (load_images(cfg.dataset, train=False, data_dir=cfg.data_dir).images if self.rank == 0
@@ -75,6 +76,7 @@ class VAETrainer(Trainer):
         """pytorch/examples' step (loss summed over the batch); returns the STATS per image (3,)."""
         x = to_native(real_uint8)
         eps = torch.randn(x.shape[0], self.cfg.latent_dim, generator=self.noise, device=self.device)
+        self._schedule_rates([(self.opt, self.cfg.learning_rate)])
         recon, mu, logvar = self.step(x, eps)
         reconstruction, kl = reconstruction_nats(recon, x).sum(), kl_per_dim(mu, logvar).sum()
         loss = reconstruction + kl
