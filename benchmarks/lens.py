@@ -3,12 +3,14 @@ of junk that is no digit, beside real test images, and whether a second, differe
 reader confirms the edits latentkit says reached their target.
 
     python benchmarks/lens.py --classifier mnist-classifier --r004 runs/r004-1epoch
-    python benchmarks/lens.py --classifier runs/mnist-classifier-oe --second-reader runs/second-reader
+    python benchmarks/lens.py --classifier runs/mnist-classifier-oe --second-reader runs/lenet.safetensors
+    python benchmarks/lens.py --second-reader runs/lenet.safetensors --samples-of mnist-dcgan --samples-of runs/new
 
 Junk is drawn from streams no training run draws from (seeds 10_000+). --r004 is a generator
 run of R004's MLP trained for one epoch (`latentkit train --arch r004-mlp --epochs 1
 --eval-samples 0 --out runs/r004-1epoch`); --second-reader trains (once, then reuses) a reader
-on MNIST with another architecture (LeNet-5), seed and no outlier exposure. Prints one JSON line per figure.
+on MNIST with another architecture (LeNet-5), seed and no outlier exposure; --samples-of reads
+10,000 samples (seed 0) of a generator with both readers. Prints one JSON line per figure.
 """
 
 from __future__ import annotations
@@ -109,13 +111,40 @@ def edit_agreement(classifier: str, reader: nn.Module) -> dict:
     return counts
 
 
+def sample_reading(model: str, classifier: str, reader: nn.Module, n: int = 10_000) -> dict:
+    """Both readers on n samples (seed 0) of `model`: the share each reads with probability >=
+    CONFIDENT, and the rarest and commonest class's share of each one's likeliest class."""
+    from latentkit.generator.sampling import generate_and_classify
+
+    models = Models.load(model, classifier)
+    g = models.generator
+    out = generate_and_classify(g, models.classifier, g.sample_latents(n, seed=0))
+    with torch.inference_mode():
+        theirs = torch.cat([reader(to_native(x)).softmax(-1) for x in out.images.split(BATCH)])
+    row = {"samples_of": model, "samples": n}
+    for name, probs in (("classifier", out.probs), ("second_reader", theirs)):
+        shares = torch.bincount(probs.argmax(-1), minlength=10).float() / n
+        row |= {f"{name}_confident": float((probs.amax(-1) >= CONFIDENT).float().mean()),
+                f"{name}_min_share": float(shares.min()), f"{name}_max_share": float(shares.max())}
+    return row
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--classifier", default="mnist-classifier")
     p.add_argument("--r004", default=None, help="a one-epoch r004-mlp run folder")
     p.add_argument("--second-reader", default=None, help="path of the second reader's weights (trained if absent)")
+    p.add_argument("--samples-of", action="append", default=[], metavar="MODEL",
+                   help="a generator (bundled name or run folder) whose samples both readers read")
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
+    if args.samples_of:
+        if not args.second_reader:
+            p.error("--samples-of needs --second-reader (the LeNet's weights file, trained there if absent)")
+        reader = second_reader(Path(args.second_reader), args.data_dir)
+        for model in args.samples_of:
+            print(json.dumps(sample_reading(model, args.classifier, reader)), flush=True)
+        return
     models = Models.load("mnist-dcgan", args.classifier)
     clf = models.classifier
     for kind, images in junk_sets(args.r004).items():
