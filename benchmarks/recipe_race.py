@@ -15,6 +15,10 @@ and the rarest and commonest class's share.
 
     python benchmarks/recipe_race.py --epochs 4 --entry dcgan --entry mbstd-r1
     python benchmarks/recipe_race.py --list
+    python benchmarks/recipe_race.py --time-to-quality results/recipe_race_long_1cpu.jsonl
+
+--time-to-quality reads a race's printed rows and tabulates, for each entry, the training images
+and CPU seconds it took to first reach each of QUALITY's figures (markdown, for the README).
 """
 
 from __future__ import annotations
@@ -53,6 +57,30 @@ ENTRIES = {  # name -> TrainConfig overrides of the race's runs
 }
 
 
+# (label, score key, threshold, True if higher is better): the figures of time_to_quality's table
+QUALITY = [("FID <= 5", "fid", 5.0, False), ("FID <= 3", "fid", 3.0, False), ("FID <= 2", "fid", 2.0, False),
+           ("FID <= 1.5", "fid", 1.5, False), ("confident >= 0.86", "confident", 0.86, True),
+           ("confident >= 0.88", "confident", 0.88, True), ("confident >= 0.9", "confident", 0.9, True),
+           ("precision >= 0.7", "precision", 0.7, True), ("precision >= 0.75", "precision", 0.75, True),
+           ("recall >= 0.75", "recall", 0.75, True), ("recall >= 0.8", "recall", 0.8, True)]
+
+
+def time_to_quality(rows: list[dict]) -> str:
+    """A markdown table: per QUALITY figure, each entry's images and CPU seconds when its scores
+    first reached it ("not by N" when they never did within its N images)."""
+    entries = list(dict.fromkeys(r["entry"] for r in rows))
+    lines = ["| figure | " + " | ".join(f"`{e}`" for e in entries) + " |", "|---|" + "---|" * len(entries)]
+    for label, key, threshold, higher in QUALITY:
+        cells = []
+        for entry in entries:
+            runs = sorted((r for r in rows if r["entry"] == entry), key=lambda r: r["epoch"])
+            hit = next((r for r in runs if (r[key] >= threshold if higher else r[key] <= threshold)), None)
+            cells.append(f"{hit['images'] / 1e6:.2f}M images, {hit['train_cpu_seconds']:,.0f} CPU s (epoch "
+                         f"{hit['epoch']})" if hit else f"not by {runs[-1]['images'] / 1e6:.2f}M")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--entry", action="append", choices=list(ENTRIES), help="recipes to race (default: all)")
@@ -63,7 +91,11 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=None, help="train on the first N images (a quick trial)")
     p.add_argument("--out", default="runs/race")
     p.add_argument("--list", action="store_true", help="print the entries and exit")
+    p.add_argument("--time-to-quality", metavar="JSONL", help="tabulate a race's rows (see above) and exit")
     args = p.parse_args()
+    if args.time_to_quality:
+        print(time_to_quality([json.loads(line) for line in Path(args.time_to_quality).read_text().splitlines()]))
+        return
     if args.list:
         for name, overrides in ENTRIES.items():
             print(name, overrides)

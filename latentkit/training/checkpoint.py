@@ -45,7 +45,14 @@ def write_checkpoint(path: Path, cfg: TrainConfig, modules: dict[str, dict], ran
     # Through a file object: torch.save given a path reports a full disk as a RuntimeError
     # from its C++ writer, given a file it is the OSError that atomic_path turns into one line.
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        torch.save(ckpt, f)
+        try:
+            torch.save(ckpt, f)
+        except RuntimeError as err:
+            # When the full disk strikes inside a record, the zip writer's own close fails next and
+            # its RuntimeError stands over the OSError: the OSError is what happened.
+            if isinstance(err.__context__, OSError):
+                raise err.__context__ from None
+            raise
     return path
 
 
