@@ -76,6 +76,11 @@ def final_weights(out):
     return load_file(str(out / "generator.safetensors"))
 
 
+# A dcgan run of 4 steps an epoch, and fit()'s arguments for a silent one: the training tests' own.
+TINY_GAN = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)
+QUIET = dict(progress=False, log=lambda s: None)
+
+
 def assert_same_run(a, b):
     """Two run folders hold the same generator weights and the same per-step history."""
     import torch

@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from conftest import assert_one_line_error, assert_same_run
+from conftest import QUIET, TINY_GAN, assert_one_line_error, assert_same_run
 
 from latentkit.errors import ConfigError
 from latentkit.models import Discriminator
@@ -16,8 +16,7 @@ from latentkit.training.train import train_generator
 from latentkit.training.trainer import TrainConfig
 from latentkit.training.vae import VAETrainer
 
-TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
-QUIET = dict(progress=False, log=lambda s: None)
+TINY = TINY_GAN  # 4 steps/epoch
 EVERYTHING = dict(loss="hinge", spectral_norm=True, lr_d=8e-4, beta1=0.0, beta2=0.9, lr_decay="linear",
                   diffaugment="color,translation,cutout")
 

@@ -5,7 +5,7 @@ import signal
 
 import pytest
 import torch
-from conftest import assert_one_line_error, assert_same_run, final_weights
+from conftest import QUIET, TINY_GAN, assert_one_line_error, assert_same_run, final_weights
 from safetensors.torch import load_file
 
 from latentkit.errors import ConfigError, TrainingError
@@ -18,8 +18,7 @@ from latentkit.training.trainer import CHECKPOINT, TrainConfig
 
 QUICK_TIER = False  # they train
 
-TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
-QUIET = dict(progress=False, log=lambda s: None)
+TINY = TINY_GAN  # 4 steps/epoch
 
 
 def _snapshot_weights(run):

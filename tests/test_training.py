@@ -5,7 +5,7 @@ import time
 
 import pytest
 import torch
-from conftest import assert_one_line_error, assert_same_run, final_weights
+from conftest import QUIET, TINY_GAN, assert_one_line_error, assert_same_run, final_weights
 from PIL import Image
 
 from latentkit.errors import ConfigError, TrainingError
@@ -19,8 +19,7 @@ from latentkit.training.trainer import CHECKPOINT, TrainConfig
 
 QUICK_TIER = False  # its tests train, install or start processes and pages themselves
 
-TINY = dict(arch="dcgan", width=4, latent_dim=16, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
-QUIET = dict(progress=False, log=lambda s: None)
+TINY = TINY_GAN  # 4 steps/epoch
 
 
 @pytest.fixture

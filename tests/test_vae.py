@@ -4,7 +4,7 @@ encoder that invert starts from."""
 
 import pytest
 import torch
-from conftest import assert_one_line_error, assert_same_run
+from conftest import QUIET, assert_one_line_error, assert_same_run
 from safetensors.torch import load_file
 from torch import nn
 
@@ -17,7 +17,6 @@ from latentkit.training.train import TrainConfig, train_generator
 from latentkit.training.vae import _VAE
 
 TINY = dict(arch="vae", width=16, latent_dim=4, limit=256, batch_size=64, eval_samples=0)  # 4 steps/epoch
-QUIET = dict(progress=False, log=lambda s: None)
 
 
 def _reference():

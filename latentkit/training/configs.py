@@ -53,6 +53,12 @@ def _positive(name: str, value: float | None) -> None:
         raise ConfigError(f"{name} must be > 0 (got {value!r})")
 
 
+def _fraction(name: str, value: float | None, hint: str = "") -> None:
+    """A number in [0, 1) (None passes): Adam's betas, the weight average's decay."""
+    if value is not None and not (isinstance(value, (int, float)) and 0 <= value < 1):
+        raise ConfigError(f"{name} must be in [0, 1) (got {value!r}){hint}")
+
+
 def _limit(value: int | None) -> None:
     if value is not None:
         check_size("limit", value, 2, MAX_IMAGES)
@@ -131,13 +137,10 @@ class TrainConfig:
         _positive("lr", self.lr)
         _positive("max-minutes", self.max_minutes)
         _positive("checkpoint-seconds", self.checkpoint_seconds)
-        if self.beta1 is not None and not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
-            raise ConfigError(f"beta1 must be in [0, 1) (got {self.beta1!r})")
-        if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
-            raise ConfigError(f"ema must be in [0, 1) (got {self.ema!r}); 0 turns the weight average off")
+        _fraction("beta1", self.beta1)
+        _fraction("ema", self.ema, "; 0 turns the weight average off")
+        _fraction("beta2", self.beta2)
         _positive("lr-d", self.lr_d)
-        if not (isinstance(self.beta2, (int, float)) and 0 <= self.beta2 < 1):
-            raise ConfigError(f"beta2 must be in [0, 1) (got {self.beta2!r})")
         _choice("lr-decay", self.lr_decay, LR_DECAYS)
         _choice("loss", self.loss, GAN_LOSSES)
         unknown = [p for p in self.diffaugment.split(",") if p not in DIFFAUGMENT_PARTS] if self.diffaugment else []
